@@ -1,0 +1,88 @@
+//! The whole configuration as plain data: every entity of every kind. This is what a
+//! declarative file holds, what a database loads into, and what a snapshot is compiled from.
+
+use crate::entities::{
+    Consumer, Entity, FieldErrors, KeyAuthCredential, Kind, Plugin, Route, Service, Target,
+    Upstream,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Config {
+    #[serde(default)]
+    pub services: Vec<Service>,
+    #[serde(default)]
+    pub routes: Vec<Route>,
+    #[serde(default)]
+    pub consumers: Vec<Consumer>,
+    #[serde(default)]
+    pub keyauth_credentials: Vec<KeyAuthCredential>,
+    #[serde(default)]
+    pub plugins: Vec<Plugin>,
+    #[serde(default)]
+    pub upstreams: Vec<Upstream>,
+    #[serde(default)]
+    pub targets: Vec<Target>,
+}
+
+impl Config {
+    /// The entities of one kind as JSON values, in stored order.
+    pub fn values(&self, kind: Kind) -> Vec<Value> {
+        fn all<E: Entity>(items: &[E]) -> Vec<Value> {
+            items
+                .iter()
+                .map(|e| serde_json::to_value(e).unwrap_or(Value::Null))
+                .collect()
+        }
+        match kind {
+            Kind::Service => all(&self.services),
+            Kind::Route => all(&self.routes),
+            Kind::Consumer => all(&self.consumers),
+            Kind::KeyAuth => all(&self.keyauth_credentials),
+            Kind::Plugin => all(&self.plugins),
+            Kind::Upstream => all(&self.upstreams),
+            Kind::Target => all(&self.targets),
+        }
+    }
+
+    /// Add one entity of the given kind from its JSON form (validated).
+    pub fn push_value(&mut self, kind: Kind, value: Value) -> Result<Uuid, FieldErrors> {
+        fn push<E: Entity>(list: &mut Vec<E>, value: Value) -> Result<Uuid, FieldErrors> {
+            let entity: E = crate::entities::parse(value)?;
+            let id = entity.id();
+            list.push(entity);
+            Ok(id)
+        }
+        match kind {
+            Kind::Service => push(&mut self.services, value),
+            Kind::Route => push(&mut self.routes, value),
+            Kind::Consumer => push(&mut self.consumers, value),
+            Kind::KeyAuth => push(&mut self.keyauth_credentials, value),
+            Kind::Plugin => push(&mut self.plugins, value),
+            Kind::Upstream => push(&mut self.upstreams, value),
+            Kind::Target => push(&mut self.targets, value),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        Kind::ALL.iter().map(|k| self.count(*k)).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn count(&self, kind: Kind) -> usize {
+        match kind {
+            Kind::Service => self.services.len(),
+            Kind::Route => self.routes.len(),
+            Kind::Consumer => self.consumers.len(),
+            Kind::KeyAuth => self.keyauth_credentials.len(),
+            Kind::Plugin => self.plugins.len(),
+            Kind::Upstream => self.upstreams.len(),
+            Kind::Target => self.targets.len(),
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! `gateway`: a Kong-compatible API gateway.
+//!
+//! The flow, from configuration to a proxied request:
+//!
+//! - [`entities`]: Kong's entity model (services, routes, consumers, credentials, plugins,
+//!   upstreams, targets) with defaults and validation.
+//! - [`config`]: the whole configuration as data; loaded from a [`store`] (PostgreSQL) or a
+//!   declarative file.
+//! - a snapshot compiles a `Config` into a router and per-route plugin chains, swapped
+//!   atomically when the configuration changes.
+//! - the proxy matches each request against the snapshot, runs the plugin phases and forwards it
+//!   to the balanced upstream target.
+//! - the Admin API reads and writes entities the way Kong's does.
+
+pub mod config;
+pub mod entities;
