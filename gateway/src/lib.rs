@@ -12,5 +12,9 @@
 //!   to the balanced upstream target.
 //! - the Admin API reads and writes entities the way Kong's does.
 
+pub mod balancer;
 pub mod config;
+pub mod declarative;
 pub mod entities;
+pub mod router;
+pub mod store;

@@ -1,0 +1,1 @@
+//! Route matching with Kong's precedence rules (to be written).
