@@ -86,3 +86,31 @@ impl Config {
         }
     }
 }
+
+impl Config {
+    /// Append already-canonical entities (rows from our own database) without re-validating them.
+    pub fn extend_raw(
+        &mut self,
+        kind: Kind,
+        values: impl Iterator<Item = Value>,
+    ) -> Result<(), serde_json::Error> {
+        fn extend<E: Entity>(
+            list: &mut Vec<E>,
+            values: impl Iterator<Item = Value>,
+        ) -> Result<(), serde_json::Error> {
+            for v in values {
+                list.push(serde_json::from_value(v)?);
+            }
+            Ok(())
+        }
+        match kind {
+            Kind::Service => extend(&mut self.services, values),
+            Kind::Route => extend(&mut self.routes, values),
+            Kind::Consumer => extend(&mut self.consumers, values),
+            Kind::KeyAuth => extend(&mut self.keyauth_credentials, values),
+            Kind::Plugin => extend(&mut self.plugins, values),
+            Kind::Upstream => extend(&mut self.upstreams, values),
+            Kind::Target => extend(&mut self.targets, values),
+        }
+    }
+}

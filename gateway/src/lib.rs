@@ -16,5 +16,7 @@ pub mod balancer;
 pub mod config;
 pub mod declarative;
 pub mod entities;
+pub mod node;
 pub mod router;
+pub mod snapshot;
 pub mod store;

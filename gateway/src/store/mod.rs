@@ -5,6 +5,7 @@
 //! the store enforces what spans entities: unique fields, foreign keys, cascades.
 
 mod memory;
+pub mod migrations;
 mod postgres;
 
 pub use memory::MemoryStore;

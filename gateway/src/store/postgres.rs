@@ -1,39 +1,232 @@
-//! PostgreSQL storage (placeholder; filled in next).
+//! PostgreSQL storage: one table per kind (see `migrations/`), rows hold canonical JSON, and
+//! PostgreSQL enforces uniqueness, foreign keys and cascades. Every write bumps a version and
+//! notifies the `gateway_config` channel (a trigger does it), which other nodes listen to.
 
 use super::{ListQuery, Page, StoreError};
 use crate::config::Config;
 use crate::entities::Kind;
 use serde_json::Value;
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::Row;
+use std::time::Duration;
 use uuid::Uuid;
+
+/// The channel nodes LISTEN on.
+pub const CHANNEL: &str = "gateway_config";
 
 #[derive(Clone)]
 pub struct PgStore {
-    pub pool: sqlx::PgPool,
+    pool: PgPool,
 }
 
 impl PgStore {
-    pub async fn list(&self, _kind: Kind, _query: &ListQuery) -> Result<Page, StoreError> {
-        Err(StoreError::Unavailable("unimplemented".into()))
+    /// A lazily connecting pool: the gateway starts, and serves its last snapshot, even while the
+    /// database is down; calls fail fast rather than hang.
+    pub fn connect_lazy(url: &str) -> Result<PgStore, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(3))
+            .connect_lazy(url)
+            .map_err(unavailable)?;
+        Ok(PgStore { pool })
     }
-    pub async fn get(&self, _kind: Kind, _key: &str) -> Result<Option<Value>, StoreError> {
-        Err(StoreError::Unavailable("unimplemented".into()))
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
     }
-    pub async fn insert(&self, _kind: Kind, _value: Value) -> Result<Value, StoreError> {
-        Err(StoreError::Unavailable("unimplemented".into()))
+
+    pub async fn list(&self, kind: Kind, query: &ListQuery) -> Result<Page, StoreError> {
+        let after: i64 = match &query.offset {
+            Some(o) => o.parse().map_err(|_| StoreError::InvalidOffset)?,
+            None => 0,
+        };
+        let size = query.size.clamp(1, 1000);
+        // Every parameter is always referenced, so one statement shape serves all filters.
+        let parent = match query.parent {
+            Some((field, _)) => format!("{field}_id = $2"),
+            None => "$2::uuid IS NULL".to_string(),
+        };
+        let op = if query.tags_any { "?|" } else { "?&" };
+        let sql = format!(
+            "SELECT seq, data FROM {} WHERE seq > $1 AND {parent} \
+             AND (cardinality($3::text[]) = 0 OR data->'tags' {op} $3)",
+            kind.table()
+        );
+        let sql = format!("{sql} ORDER BY seq LIMIT {}", size + 1);
+        let rows = sqlx::query(&sql)
+            .bind(after)
+            .bind(query.parent.map(|(_, id)| id))
+            .bind(&query.tags)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        let more = rows.len() > size;
+        let rows = &rows[..rows.len().min(size)];
+        let offset = more
+            .then(|| rows.last().map(|r| r.get::<i64, _>(0).to_string()))
+            .flatten();
+        let data = rows.iter().map(|r| r.get::<Value, _>(1)).collect();
+        Ok(Page { data, offset })
     }
-    pub async fn upsert(&self, _kind: Kind, _value: Value) -> Result<Value, StoreError> {
-        Err(StoreError::Unavailable("unimplemented".into()))
+
+    pub async fn get(&self, kind: Kind, key: &str) -> Result<Option<Value>, StoreError> {
+        let row = match (Uuid::parse_str(key), kind.endpoint_key()) {
+            (Ok(id), _) => {
+                let sql = format!("SELECT data FROM {} WHERE id = $1", kind.table());
+                sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await
+            }
+            (Err(_), Some(field)) => {
+                let sql = format!(
+                    "SELECT data FROM {} WHERE data->>'{field}' = $1 ORDER BY seq LIMIT 1",
+                    kind.table()
+                );
+                sqlx::query(&sql).bind(key).fetch_optional(&self.pool).await
+            }
+            (Err(_), None) => return Ok(None),
+        };
+        Ok(row.map_err(unavailable)?.map(|r| r.get(0)))
     }
-    pub async fn delete(&self, _kind: Kind, _id: Uuid) -> Result<(), StoreError> {
-        Err(StoreError::Unavailable("unimplemented".into()))
+
+    pub async fn insert(&self, kind: Kind, value: Value) -> Result<Value, StoreError> {
+        let sql = format!(
+            "INSERT INTO {} (id, data) VALUES ($1, $2) RETURNING data",
+            kind.table()
+        );
+        self.write(kind, &sql, value).await
     }
+
+    pub async fn upsert(&self, kind: Kind, value: Value) -> Result<Value, StoreError> {
+        let sql = format!(
+            "INSERT INTO {} (id, data) VALUES ($1, $2) \
+             ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data RETURNING data",
+            kind.table()
+        );
+        self.write(kind, &sql, value).await
+    }
+
+    async fn write(&self, kind: Kind, sql: &str, value: Value) -> Result<Value, StoreError> {
+        let id = value["id"]
+            .as_str()
+            .and_then(|s| Uuid::parse_str(s).ok())
+            .ok_or(StoreError::NotFound)?;
+        sqlx::query(sql)
+            .bind(id)
+            .bind(&value)
+            .fetch_one(&self.pool)
+            .await
+            .map(|r| r.get(0))
+            .map_err(|e| conflict(kind, &value, e))
+    }
+
+    pub async fn delete(&self, kind: Kind, id: Uuid) -> Result<(), StoreError> {
+        let sql = format!("DELETE FROM {} WHERE id = $1", kind.table());
+        let done = sqlx::query(&sql)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| conflict(kind, &Value::Null, e))?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Every entity, read in one consistent transaction.
     pub async fn load(&self) -> Result<Config, StoreError> {
-        Err(StoreError::Unavailable("unimplemented".into()))
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+        let mut config = Config::default();
+        for kind in Kind::ALL {
+            let sql = format!("SELECT data FROM {} ORDER BY seq", kind.table());
+            let rows = sqlx::query(&sql)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(unavailable)?;
+            let values = rows.into_iter().map(|r| r.get::<Value, _>(0));
+            config.extend_raw(kind, values).map_err(|e| {
+                StoreError::Unavailable(format!("corrupt {} row: {e}", kind.table()))
+            })?;
+        }
+        tx.commit().await.map_err(unavailable)?;
+        Ok(config)
     }
+
     pub async fn version(&self) -> Result<i64, StoreError> {
-        Err(StoreError::Unavailable("unimplemented".into()))
+        sqlx::query("SELECT version FROM config_version WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await
+            .map(|r| r.get(0))
+            .map_err(unavailable)
     }
+
     pub async fn ping(&self) -> bool {
-        false
+        let probe = sqlx::query("SELECT 1").execute(&self.pool);
+        matches!(
+            tokio::time::timeout(Duration::from_secs(2), probe).await,
+            Ok(Ok(_))
+        )
+    }
+}
+
+fn unavailable(e: sqlx::Error) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+/// Turn PostgreSQL's constraint violations into Kong's errors.
+fn conflict(kind: Kind, value: &Value, e: sqlx::Error) -> StoreError {
+    let Some(db) = e.as_database_error() else {
+        return unavailable(e);
+    };
+    let constraint = db.constraint().unwrap_or_default().to_string();
+    let field = constraint
+        .strip_prefix(kind.table())
+        .unwrap_or(&constraint)
+        .trim_start_matches('_')
+        .trim_end_matches("_fkey")
+        .trim_end_matches("_key")
+        .to_string();
+    match db.code().as_deref() {
+        Some("23505") if field == "scope" => StoreError::Unique {
+            field: "name".into(),
+            value: format!(
+                "{} (already configured on this scope)",
+                value["name"].as_str().unwrap_or("")
+            ),
+        },
+        Some("23505") => StoreError::Unique {
+            value: value[field.as_str()]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            field,
+        },
+        Some("23503") if value.is_null() => {
+            // A delete blocked by children: only services are protected that way (by routes).
+            StoreError::Referenced {
+                parent: kind.table(),
+                child: "routes",
+            }
+        }
+        Some("23503") => {
+            let target = kind
+                .foreign_keys()
+                .iter()
+                .find(|(f, _)| *f == field)
+                .map(|(_, k)| k.table())
+                .unwrap_or("unknown");
+            let id = value[field.as_str()]["id"]
+                .as_str()
+                .and_then(|s| Uuid::parse_str(s).ok())
+                .unwrap_or_default();
+            StoreError::ForeignKey {
+                field,
+                table: target,
+                id,
+            }
+        }
+        _ => unavailable(e),
     }
 }

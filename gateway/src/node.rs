@@ -1,0 +1,115 @@
+//! A running gateway node: its store, and the current configuration snapshot that every
+//! request reads. Changes (Admin API writes, `POST /config`, notifications from other nodes)
+//! all end in [`Node::refresh`] or [`Node::replace_config`], which compile a new snapshot and
+//! swap it in atomically.
+
+use crate::config::Config;
+use crate::snapshot::Snapshot;
+use crate::store::{Store, StoreError};
+use arc_swap::ArcSwap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::sync::Mutex;
+use uuid::Uuid;
+
+pub struct Node {
+    pub id: Uuid,
+    pub store: Store,
+    snapshot: ArcSwap<Snapshot>,
+    /// Serialises rebuilds so that an older load never replaces a newer one.
+    rebuild: Mutex<i64>,
+    /// Where the last good configuration is kept, to serve it after a restart while the database
+    /// is unreachable.
+    cache_path: Option<PathBuf>,
+}
+
+impl Node {
+    pub fn new(store: Store, cache_path: Option<PathBuf>) -> Arc<Node> {
+        Arc::new(Node {
+            id: Uuid::new_v4(),
+            store,
+            snapshot: ArcSwap::from_pointee(Snapshot::empty()),
+            rebuild: Mutex::new(0),
+            cache_path,
+        })
+    }
+
+    /// The snapshot to serve this request from.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshot.load_full()
+    }
+
+    /// Load the configuration from the store and swap in a new snapshot, unless the store's
+    /// version is the one already served.
+    pub async fn refresh(&self) -> Result<(), StoreError> {
+        let mut current = self.rebuild.lock().await;
+        let version = self.store.version().await?;
+        if version == *current {
+            return Ok(());
+        }
+        let config = self.store.load().await?;
+        self.install(config, version);
+        *current = version;
+        Ok(())
+    }
+
+    /// Replace the whole configuration (DB-less `POST /config`).
+    pub async fn replace_config(&self, config: Config) -> Result<(), StoreError> {
+        let Store::Memory(memory) = &self.store else {
+            return Err(StoreError::ReadOnly);
+        };
+        let mut current = self.rebuild.lock().await;
+        memory.replace(config.clone());
+        let version = memory.version();
+        self.install(config, version);
+        *current = version;
+        Ok(())
+    }
+
+    fn install(&self, config: Config, version: i64) {
+        let started = std::time::Instant::now();
+        let snapshot = Snapshot::compile(config, version);
+        self.snapshot.store(Arc::new(snapshot));
+        tracing::info!(
+            version,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "configuration snapshot installed"
+        );
+        self.save_cache();
+    }
+
+    /// Keep the last configuration on disk (written to a temporary file, then renamed).
+    fn save_cache(&self) {
+        let Some(path) = &self.cache_path else { return };
+        let snapshot = self.snapshot();
+        let tmp = path.with_extension("tmp");
+        let result = serde_json::to_vec(&*snapshot.config)
+            .map_err(std::io::Error::other)
+            .and_then(|bytes| std::fs::write(&tmp, bytes))
+            .and_then(|()| std::fs::rename(&tmp, path));
+        if let Err(e) = result {
+            tracing::warn!(path = %path.display(), error = %e, "could not save the configuration cache");
+        }
+    }
+
+    /// Serve the cached configuration (used at start when the database cannot be reached).
+    pub fn load_cache(&self) -> bool {
+        let Some(path) = &self.cache_path else {
+            return false;
+        };
+        let Ok(bytes) = std::fs::read(path) else {
+            return false;
+        };
+        match serde_json::from_slice::<Config>(&bytes) {
+            Ok(config) => {
+                self.snapshot.store(Arc::new(Snapshot::compile(config, 0)));
+                tracing::warn!(path = %path.display(), "serving the cached configuration: database unreachable");
+                true
+            }
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "ignoring unreadable configuration cache");
+                false
+            }
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! Versioned schema migrations, embedded in the binary. Safe when several nodes run them at
+//! once: every run holds a PostgreSQL advisory lock, and each migration applies in its own
+//! transaction together with its bookkeeping row.
+
+use sqlx::{Connection, PgConnection, Row};
+
+/// Embedded migrations, in order. Never edit one that has shipped: add the next.
+const MIGRATIONS: &[(&str, &str)] =
+    &[("0001_core", include_str!("../../migrations/0001_core.sql"))];
+
+/// Arbitrary but fixed: the advisory lock all gateway nodes agree on.
+const LOCK_KEY: i64 = 0x6761_7465_7761_79;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MigrationError {
+    #[error("cannot reach the database: {0}")]
+    Connect(sqlx::Error),
+    #[error("migration {name} failed: {source}")]
+    Failed {
+        name: &'static str,
+        source: sqlx::Error,
+    },
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// What `migrations status` reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationStatus {
+    pub executed: Vec<String>,
+    pub pending: Vec<String>,
+}
+
+impl MigrationStatus {
+    pub fn bootstrapped(&self) -> bool {
+        !self.executed.is_empty()
+    }
+}
+
+/// Apply every pending migration; returns the names applied now (empty when up to date).
+pub async fn up(url: &str) -> Result<Vec<&'static str>, MigrationError> {
+    let mut conn = PgConnection::connect(url)
+        .await
+        .map_err(MigrationError::Connect)?;
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(LOCK_KEY)
+        .execute(&mut conn)
+        .await?;
+    let result = apply_pending(&mut conn).await;
+    // Unlock even after a failure; closing the connection would release it too.
+    let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(LOCK_KEY)
+        .execute(&mut conn)
+        .await;
+    result
+}
+
+async fn apply_pending(conn: &mut PgConnection) -> Result<Vec<&'static str>, MigrationError> {
+    sqlx::raw_sql(
+        "CREATE TABLE IF NOT EXISTS gateway_migrations (
+             name text PRIMARY KEY,
+             executed_at timestamptz NOT NULL DEFAULT now())",
+    )
+    .execute(&mut *conn)
+    .await?;
+    let done = executed(conn).await?;
+    let mut applied = Vec::new();
+    for (name, sql) in MIGRATIONS {
+        if done.iter().any(|d| d == name) {
+            continue;
+        }
+        let mut tx = conn.begin().await?;
+        sqlx::raw_sql(sql)
+            .execute(&mut *tx)
+            .await
+            .map_err(|source| MigrationError::Failed { name, source })?;
+        sqlx::query("INSERT INTO gateway_migrations (name) VALUES ($1)")
+            .bind(*name)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        applied.push(*name);
+    }
+    Ok(applied)
+}
+
+async fn executed(conn: &mut PgConnection) -> Result<Vec<String>, sqlx::Error> {
+    let exists: bool = sqlx::query("SELECT to_regclass('gateway_migrations') IS NOT NULL")
+        .fetch_one(&mut *conn)
+        .await?
+        .get(0);
+    if !exists {
+        return Ok(Vec::new());
+    }
+    let rows = sqlx::query("SELECT name FROM gateway_migrations ORDER BY name")
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(rows.iter().map(|r| r.get::<String, _>(0)).collect())
+}
+
+pub async fn status(url: &str) -> Result<MigrationStatus, MigrationError> {
+    let mut conn = PgConnection::connect(url)
+        .await
+        .map_err(MigrationError::Connect)?;
+    let executed = executed(&mut conn).await?;
+    let pending = MIGRATIONS
+        .iter()
+        .map(|(n, _)| n.to_string())
+        .filter(|n| !executed.contains(n))
+        .collect();
+    Ok(MigrationStatus { executed, pending })
+}
