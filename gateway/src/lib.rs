@@ -18,5 +18,6 @@ pub mod declarative;
 pub mod entities;
 pub mod node;
 pub mod router;
+pub mod settings;
 pub mod snapshot;
 pub mod store;
