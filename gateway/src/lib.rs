@@ -17,6 +17,7 @@ pub mod config;
 pub mod declarative;
 pub mod entities;
 pub mod node;
+pub mod plugins;
 pub mod router;
 pub mod settings;
 pub mod snapshot;

@@ -1,0 +1,109 @@
+use super::*;
+use crate::entities::parse;
+use serde_json::json;
+
+fn compiled(value: serde_json::Value) -> Compiled {
+    let plugin: Plugin = parse(value).expect("valid plugin");
+    // Any handler will do: the chain only orders and selects instances.
+    let handler = registry::build("request-termination", &json!({})).unwrap();
+    Compiled { plugin, handler }
+}
+
+fn names(chain: &Chain) -> Vec<&str> {
+    chain.entries.iter().map(|e| e.name.as_str()).collect()
+}
+
+const ROUTE: &str = "6f4f2a36-8c54-4c1e-9b7e-6e0e5d8a1a01";
+const SERVICE: &str = "2a1f7d0c-5b3e-4d6f-8a9b-0c1d2e3f4a5b";
+const OTHER: &str = "9b8a7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d";
+
+#[test]
+fn priorities_order_the_chain() {
+    let all = [
+        compiled(json!({"name": "request-transformer"})),
+        compiled(json!({"name": "key-auth"})),
+        compiled(json!({"name": "rate-limiting"})),
+        compiled(json!({"name": "prometheus"})),
+    ];
+    let chain = Chain::resolve(&all, None, None);
+    assert_eq!(
+        names(&chain),
+        [
+            "key-auth",
+            "rate-limiting",
+            "request-transformer",
+            "prometheus"
+        ]
+    );
+}
+
+#[test]
+fn ordering_runs_request_transformer_before_key_auth() {
+    let all = [
+        compiled(json!({"name": "key-auth"})),
+        compiled(json!({"name": "rate-limiting"})),
+        compiled(
+            json!({"name": "request-transformer", "ordering": {"before": {"access": ["key-auth"]}}}),
+        ),
+    ];
+    let chain = Chain::resolve(&all, None, None);
+    assert_eq!(
+        names(&chain),
+        ["request-transformer", "key-auth", "rate-limiting"]
+    );
+    // `after` expresses the same from the other side.
+    let all = [
+        compiled(
+            json!({"name": "key-auth", "ordering": {"after": {"access": ["request-transformer"]}}}),
+        ),
+        compiled(json!({"name": "request-transformer"})),
+    ];
+    assert_eq!(
+        names(&Chain::resolve(&all, None, None)),
+        ["request-transformer", "key-auth"]
+    );
+}
+
+#[test]
+fn a_cycle_falls_back_to_priorities() {
+    let all = [
+        compiled(
+            json!({"name": "key-auth", "ordering": {"after": {"access": ["request-transformer"]}}}),
+        ),
+        compiled(
+            json!({"name": "request-transformer", "ordering": {"after": {"access": ["key-auth"]}}}),
+        ),
+    ];
+    assert_eq!(
+        names(&Chain::resolve(&all, None, None)),
+        ["key-auth", "request-transformer"]
+    );
+}
+
+#[test]
+fn most_specific_scope_wins_and_others_do_not_apply() {
+    let all = [
+        compiled(json!({"name": "rate-limiting", "config": {"minute": 1}})),
+        compiled(
+            json!({"name": "rate-limiting", "service": {"id": SERVICE}, "config": {"minute": 2}}),
+        ),
+        compiled(json!({"name": "rate-limiting", "route": {"id": ROUTE}, "config": {"minute": 3}})),
+        compiled(json!({"name": "key-auth", "route": {"id": OTHER}})),
+        compiled(json!({"name": "cors", "enabled": false})),
+    ];
+    let route = Uuid::parse_str(ROUTE).ok();
+    let service = Uuid::parse_str(SERVICE).ok();
+    let chain = Chain::resolve(&all, route, service);
+    assert_eq!(names(&chain), ["rate-limiting"]);
+    assert_eq!(
+        chain.entries[0].plugin_id, all[2].plugin.id,
+        "route scope beats service and global"
+    );
+    let chain = Chain::resolve(&all, None, service);
+    assert_eq!(
+        chain.entries[0].plugin_id, all[1].plugin.id,
+        "service scope beats global"
+    );
+    let chain = Chain::resolve(&all, None, None);
+    assert_eq!(chain.entries[0].plugin_id, all[0].plugin.id);
+}

@@ -1,0 +1,48 @@
+//! Which plugins exist, their default priorities (Kong's), and how an instance is built from
+//! its entity's `config`.
+
+use super::{request_termination::RequestTermination, Handler};
+use crate::entities::FieldErrors;
+use serde_json::Value;
+use std::sync::Arc;
+
+/// Kong's default priorities: higher runs first.
+pub fn priority(name: &str) -> Option<i32> {
+    Some(match name {
+        "correlation-id" => 100_001,
+        "cors" => 2000,
+        "key-auth" => 1250,
+        "ip-restriction" => 990,
+        "request-size-limiting" => 951,
+        "rate-limiting" => 910,
+        "request-transformer" => 801,
+        "response-transformer" => 800,
+        "aws-lambda" => 750,
+        "prometheus" => 13,
+        "http-log" => 12,
+        "file-log" => 9,
+        "syslog" => 4,
+        "request-termination" => 2,
+        _ => return None,
+    })
+}
+
+/// Plugins this build can run.
+pub const AVAILABLE: &[&str] = &["request-termination"];
+
+/// Build a handler for a plugin instance; unknown plugins and bad configs are field errors.
+pub fn build(name: &str, config: &Value) -> Result<Arc<dyn Handler>, FieldErrors> {
+    match name {
+        "request-termination" => Ok(Arc::new(RequestTermination::from_config(config)?)),
+        other => {
+            let mut errors = FieldErrors::default();
+            errors.add(
+                "name",
+                format!(
+                    "plugin '{other}' not enabled; add it to the 'plugins' configuration property"
+                ),
+            );
+            Err(errors)
+        }
+    }
+}
