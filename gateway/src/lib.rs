@@ -22,3 +22,8 @@ pub mod router;
 pub mod settings;
 pub mod snapshot;
 pub mod store;
+pub mod health;
+pub mod proxy;
+pub mod server;
+pub mod status;
+pub mod watch;

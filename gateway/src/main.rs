@@ -1,1 +1,202 @@
-fn main() {}
+//! The `gateway` command: start a node, check its health, run migrations, parse or sync a
+//! declarative configuration. Settings come from Kong's `KONG_*` environment variables.
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use gateway::settings::{self, Database, Settings};
+use gateway::store::{migrations, PgStore, Store};
+use gateway::{declarative, node::Node};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "gateway", version, about = "A Kong-compatible API gateway")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the node: proxy, Admin API and status listeners.
+    Start,
+    /// Exit 0 when the local node answers as ready (for container health checks).
+    Health {
+        /// Status or Admin API base URL; default: from KONG_STATUS_LISTEN or KONG_ADMIN_LISTEN.
+        #[arg(long)]
+        url: Option<String>,
+    },
+    /// Database schema migrations.
+    Migrations {
+        #[command(subcommand)]
+        action: Migrations,
+    },
+    /// Declarative configuration files (Kong's `_format_version: "3.0"`).
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+    /// Print the version.
+    Version,
+}
+
+#[derive(Subcommand)]
+enum Migrations {
+    /// Create the schema in an empty database (idempotent).
+    Bootstrap,
+    /// Apply pending migrations (idempotent; safe on several nodes at once).
+    Up,
+    /// Nothing waits for `finish` yet; accepted for Kong's deployment scripts.
+    Finish,
+    /// Show executed and pending migrations.
+    Status,
+    /// Same as `status` (Kong's name).
+    List,
+}
+
+#[derive(Subcommand)]
+enum ConfigAction {
+    /// Check a file; errors name file:line:column.
+    Parse { file: PathBuf },
+    /// Make the database match the file: print the diff, then apply it.
+    Sync {
+        file: PathBuf,
+        /// Print the diff only.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match settings::from_env() {
+        Ok(s) => s,
+        Err(problems) => {
+            for p in problems {
+                eprintln!("gateway: {p}");
+            }
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(&settings);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("gateway: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command, settings)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("gateway: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(settings: &Settings) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("GATEWAY_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(settings.tracing_level()));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Start => {
+            for (name, _) in &settings.ignored {
+                tracing::info!(setting = %name, "setting accepted but not used by this gateway");
+            }
+            gateway::server::run(settings).await?;
+        }
+        Command::Health { url } => return health(url, &settings).await,
+        Command::Migrations { action } => migrate(action, &settings).await?,
+        Command::Config { action: ConfigAction::Parse { file } } => {
+            let config = declarative::parse_file(&file).map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{}: ok ({} entities)", file.display(), config.len());
+        }
+        Command::Config { action: ConfigAction::Sync { file, dry_run } } => sync(&file, dry_run, &settings).await?,
+        Command::Version => println!("gateway {}", env!("CARGO_PKG_VERSION")),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn database_url(settings: &Settings) -> anyhow::Result<String> {
+    match &settings.database {
+        Database::Postgres(pg) => Ok(pg.url()),
+        Database::Off => bail!("KONG_DATABASE is off: this command needs PostgreSQL"),
+    }
+}
+
+async fn migrate(action: Migrations, settings: &Settings) -> anyhow::Result<()> {
+    let url = database_url(settings)?;
+    match action {
+        Migrations::Bootstrap | Migrations::Up => {
+            let applied = migrations::up(&url).await?;
+            if applied.is_empty() {
+                println!("Database is up to date");
+            }
+            for name in applied {
+                println!("migrated: {name}");
+            }
+        }
+        Migrations::Finish => println!("No pending migrations to finish"),
+        Migrations::Status | Migrations::List => {
+            let status = migrations::status(&url).await?;
+            if !status.bootstrapped() {
+                println!("Database needs bootstrapping; run 'gateway migrations bootstrap'");
+            }
+            println!("executed: {}", status.executed.join(", "));
+            println!("pending: {}", status.pending.join(", "));
+        }
+    }
+    Ok(())
+}
+
+async fn sync(file: &PathBuf, dry_run: bool, settings: &Settings) -> anyhow::Result<()> {
+    let desired = declarative::parse_file(file).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let url = database_url(settings)?;
+    let store = Store::Postgres(PgStore::connect_lazy(&url)?);
+    let current = store.load().await.context("cannot read the current configuration")?;
+    let changes = declarative::diff(&current, &desired);
+    print!("{}", declarative::render(&changes));
+    if !dry_run && !changes.is_empty() {
+        declarative::apply(&store, &changes).await?;
+        let node = Node::new(store, None);
+        node.refresh().await?;
+        println!("applied");
+    }
+    Ok(())
+}
+
+/// `gateway health`: GET /status/ready on the status listener, else /status on the Admin API.
+async fn health(url: Option<String>, settings: &Settings) -> anyhow::Result<ExitCode> {
+    let local = |l: &settings::Listen| {
+        let port = l.addr.port();
+        if l.addr.ip().is_unspecified() { format!("http://127.0.0.1:{port}") } else { format!("http://{}", l.addr) }
+    };
+    let target = match url {
+        Some(u) => format!("{}/status", u.trim_end_matches('/')),
+        None => match settings.status_listen.iter().find(|l| !l.ssl) {
+            Some(l) => format!("{}/status/ready", local(l)),
+            None => match settings.admin_listen.iter().find(|l| !l.ssl) {
+                Some(l) => format!("{}/status", local(l)),
+                None => bail!("no status or Admin API listener to check"),
+            },
+        },
+    };
+    match gateway::health::get_status(&target).await {
+        Ok(200) => {
+            println!("gateway is healthy ({target})");
+            Ok(ExitCode::SUCCESS)
+        }
+        Ok(code) => {
+            eprintln!("gateway is not ready: {target} answered {code}");
+            Ok(ExitCode::FAILURE)
+        }
+        Err(e) => {
+            eprintln!("gateway is not running: {target}: {e}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}

@@ -3,6 +3,7 @@
 //! all end in [`Node::refresh`] or [`Node::replace_config`], which compile a new snapshot and
 //! swap it in atomically.
 
+use crate::balancer::Balancers;
 use crate::config::Config;
 use crate::snapshot::Snapshot;
 use crate::store::{Store, StoreError};
@@ -15,6 +16,8 @@ use uuid::Uuid;
 pub struct Node {
     pub id: Uuid,
     pub store: Store,
+    /// Upstream balancers and their health state; they outlive snapshots.
+    pub balancers: Arc<Balancers>,
     snapshot: ArcSwap<Snapshot>,
     /// Serialises rebuilds so that an older load never replaces a newer one.
     rebuild: Mutex<i64>,
@@ -28,6 +31,7 @@ impl Node {
         Arc::new(Node {
             id: Uuid::new_v4(),
             store,
+            balancers: Balancers::new(),
             snapshot: ArcSwap::from_pointee(Snapshot::empty()),
             rebuild: Mutex::new(0),
             cache_path,
@@ -68,6 +72,7 @@ impl Node {
 
     fn install(&self, config: Config, version: i64) {
         let started = std::time::Instant::now();
+        self.balancers.sync(&config.upstreams, &config.targets);
         let snapshot = Snapshot::compile(config, version);
         self.snapshot.store(Arc::new(snapshot));
         tracing::info!(
@@ -102,6 +107,7 @@ impl Node {
         };
         match serde_json::from_slice::<Config>(&bytes) {
             Ok(config) => {
+                self.balancers.sync(&config.upstreams, &config.targets);
                 self.snapshot.store(Arc::new(Snapshot::compile(config, 0)));
                 tracing::warn!(path = %path.display(), "serving the cached configuration: database unreachable");
                 true

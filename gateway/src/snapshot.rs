@@ -1,25 +1,59 @@
-//! An immutable, precompiled view of the configuration: what a request is served from.
+//! An immutable, precompiled view of the configuration: what a request is served from. Built
+//! once per configuration change (router, per-route plugin chains, service lookup), then only
+//! read, by every request, without locks.
 
 use crate::config::Config;
+use crate::entities::Service;
+use crate::plugins::chain::Compiled;
+use crate::plugins::{registry, Chain};
+use crate::router::Router;
+use std::collections::HashMap;
 use std::sync::Arc;
+use uuid::Uuid;
 
 pub struct Snapshot {
     pub version: i64,
+    /// False only for the placeholder a node holds before its first load.
+    pub loaded: bool,
     pub config: Arc<Config>,
+    pub router: Router,
+    pub services: HashMap<Uuid, Service>,
+    /// The plugin chain of each route, by the route's index in `config.routes`.
+    pub chains: Vec<Chain>,
 }
 
 impl Snapshot {
     pub fn empty() -> Snapshot {
         Snapshot {
             version: 0,
+            loaded: false,
             config: Arc::new(Config::default()),
+            router: Router::default(),
+            services: HashMap::new(),
+            chains: Vec::new(),
         }
     }
 
     pub fn compile(config: Config, version: i64) -> Snapshot {
-        Snapshot {
-            version,
-            config: Arc::new(config),
-        }
+        let router = Router::new(&config.routes);
+        let services = config.services.iter().map(|s| (s.id, s.clone())).collect();
+        let compiled: Vec<Compiled> = config
+            .plugins
+            .iter()
+            .filter(|p| p.enabled)
+            .filter_map(|p| match registry::build(&p.name, &p.config) {
+                Ok(handler) => Some(Compiled { plugin: p.clone(), handler }),
+                Err(e) => {
+                    tracing::warn!(plugin = %p.id, name = %p.name, error = %e, "plugin instance skipped");
+                    None
+                }
+            })
+            .collect();
+        let chains = config
+            .routes
+            .iter()
+            .map(|r| Chain::resolve(&compiled, Some(r.id), r.service.map(|s| s.id)))
+            .collect();
+        Snapshot { version, loaded: true, config: Arc::new(config), router, services, chains }
     }
 }

@@ -9,7 +9,7 @@ pub mod migrations;
 mod postgres;
 
 pub use memory::MemoryStore;
-pub use postgres::PgStore;
+pub use postgres::{PgStore, CHANNEL};
 
 use crate::config::Config;
 use crate::entities::{FieldErrors, Kind};

@@ -1,0 +1,157 @@
+//! Starting a node: open the store, load the configuration (or the cached one), keep it fresh,
+//! serve the proxy, Admin API and status listeners, and drain in-flight requests on shutdown.
+
+use crate::node::Node;
+use crate::proxy::Proxy;
+use crate::settings::{Database, Listen, Settings};
+use crate::store::{MemoryStore, PgStore, Store};
+use crate::{declarative, watch};
+use anyhow::Context;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch as signal;
+
+/// Build the node for these settings and load its first configuration.
+pub async fn open_node(settings: &Settings) -> anyhow::Result<Arc<Node>> {
+    let cache = settings.prefix.join("gateway-config-cache.json");
+    let cache = std::fs::create_dir_all(&settings.prefix).ok().map(|()| cache);
+    match &settings.database {
+        Database::Off => {
+            let config = match &settings.declarative_config {
+                Some(path) => declarative::parse_file(path).map_err(|e| anyhow::anyhow!("{e}"))?,
+                None => Default::default(),
+            };
+            let node = Node::new(Store::Memory(MemoryStore::new(config)), None);
+            node.refresh().await?;
+            Ok(node)
+        }
+        Database::Postgres(pg) => {
+            let store = PgStore::connect_lazy(&pg.url())?;
+            let node = Node::new(Store::Postgres(store.clone()), cache);
+            if let Err(e) = node.refresh().await {
+                tracing::error!(error = %e, "cannot load the configuration from PostgreSQL");
+                if !node.load_cache() {
+                    tracing::warn!("no cached configuration: serving an empty one until the database answers");
+                }
+            }
+            watch::spawn(node.clone(), store, Duration::from_secs_f64(settings.db_update_frequency.max(0.1)));
+            Ok(node)
+        }
+    }
+}
+
+/// Run until SIGINT or SIGTERM, then stop accepting and drain for `shutdown_timeout` seconds.
+pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    let node = open_node(&settings).await?;
+    let proxy = Proxy::new(node.clone(), &settings);
+    let (stop_tx, stop_rx) = signal::channel(false);
+    let mut tasks = Vec::new();
+    for listen in usable(&settings.proxy_listen, "proxy") {
+        let listener = bind(&listen).await?;
+        tracing::info!(addr = %listen.addr, "proxy listening");
+        tasks.push(tokio::spawn(serve_proxy(listener, proxy.clone(), settings.max_header_size, stop_rx.clone())));
+    }
+    let admin = crate::admin::app(node.clone());
+    for listen in usable(&settings.admin_listen, "admin") {
+        let listener = bind(&listen).await?;
+        tracing::info!(addr = %listen.addr, "Admin API listening");
+        tasks.push(tokio::spawn(serve_router(listener, admin.clone(), stop_rx.clone())));
+    }
+    let status = crate::status::app(node.clone());
+    for listen in usable(&settings.status_listen, "status") {
+        let listener = bind(&listen).await?;
+        tracing::info!(addr = %listen.addr, "status listening");
+        tasks.push(tokio::spawn(serve_router(listener, status.clone(), stop_rx.clone())));
+    }
+    shutdown_signal().await;
+    tracing::info!(timeout_s = settings.shutdown_timeout, "shutting down: draining in-flight requests");
+    let _ = stop_tx.send(true);
+    let drained = tokio::time::timeout(Duration::from_secs(settings.shutdown_timeout), futures_util::future::join_all(tasks)).await;
+    if drained.is_err() {
+        tracing::warn!("shutdown timeout reached with requests still in flight");
+    }
+    Ok(())
+}
+
+/// TLS listeners are accepted in settings (Kong task definitions carry them) but not served yet.
+fn usable(list: &[Listen], what: &str) -> Vec<Listen> {
+    list.iter()
+        .filter(|l| {
+            if l.ssl {
+                tracing::warn!(addr = %l.addr, listener = what, "TLS listeners are not served yet; skipping");
+            }
+            !l.ssl
+        })
+        .cloned()
+        .collect()
+}
+
+async fn bind(listen: &Listen) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(listen.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", listen.addr))
+}
+
+async fn serve_proxy(listener: TcpListener, proxy: Arc<Proxy>, max_header: usize, mut stop: signal::Receiver<bool>) {
+    let graceful = GracefulShutdown::new();
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder.http1().max_buf_size(max_header.max(8192)).timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(Duration::from_secs(60));
+    let local_port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+    loop {
+        let (stream, client) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    continue;
+                }
+            },
+            _ = stop.changed() => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let proxy = proxy.clone();
+        let service = service_fn(move |req| {
+            let proxy = proxy.clone();
+            async move { Ok::<_, std::convert::Infallible>(proxy.handle(req, client, local_port).await) }
+        });
+        let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+        let conn = graceful.watch(conn.into_owned());
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    graceful.shutdown().await;
+}
+
+async fn serve_router(listener: TcpListener, app: axum::Router, mut stop: signal::Receiver<bool>) {
+    let shutdown = async move {
+        let _ = stop.changed().await;
+    };
+    if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+        tracing::error!(error = %e, "listener failed");
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return ctrl_c.await.unwrap_or(()),
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
