@@ -120,7 +120,7 @@ impl Service {
             ("write_timeout", self.write_timeout),
             ("read_timeout", self.read_timeout),
         ] {
-            if value < 1 || value > MAX_TIMEOUT {
+            if !(1..=MAX_TIMEOUT).contains(&value) {
                 errors.add(
                     field,
                     format!("value should be between 1 and {MAX_TIMEOUT}"),
