@@ -33,66 +33,89 @@ pub enum Change {
 /// What turns `current` into `desired`: creates and updates with parents first, then deletes
 /// with children first, so a route can move to a new service before its old one goes.
 /// Entities match by id; an entity whose id the file did not state also matches a current
-/// one with the same natural key (name, username, key, ...), whose id it then takes, and
-/// references to it follow. `created_at`/`updated_at` never count as differences.
+/// one with the same natural key (name, username, key, ...; the same content when it has
+/// none), whose id it then takes, and references to it follow. `created_at`/`updated_at`
+/// never count as differences.
 pub fn diff(current: &Config, desired: &Config) -> Vec<Change> {
-    let mut remap: HashMap<Uuid, Uuid> = HashMap::new();
-    let mut matched: HashSet<Uuid> = HashSet::new();
+    let mut matcher = Matcher::default();
     let mut changes = Vec::new();
     for kind in Kind::ALL {
-        let existing = current.values(kind);
-        let by_id: HashMap<Uuid, &Value> = existing.iter().map(|v| (id_of(v), v)).collect();
-        let by_key: HashMap<String, &Value> = existing
-            .iter()
-            .filter_map(|v| Some((ids::natural_key(kind, v)?, v)))
-            .collect();
-        let wanted = desired.values(kind);
-        let claimed: HashSet<Uuid> = wanted.iter().map(id_of).collect();
-        for mut want in wanted {
-            let derived = id_of(&want) == ids::derive(kind, &want);
-            remap_references(kind, &mut want, &remap);
-            let id = id_of(&want);
-            let have = by_id.get(&id).copied().or_else(|| {
-                let same = by_key.get(&ids::natural_key(kind, &want)?)?;
-                let free = !claimed.contains(&id_of(same)) && !matched.contains(&id_of(same));
-                (derived && free).then_some(*same)
-            });
-            let Some(have) = have else {
-                changes.push(Change::Create {
-                    kind,
-                    id,
-                    value: want,
-                });
-                continue;
-            };
-            let have_id = id_of(have);
-            matched.insert(have_id);
-            if have_id != id {
-                remap.insert(id, have_id);
-                want["id"] = json!(have_id);
-            }
-            if without_stamps(have) != without_stamps(&want) {
-                if let Some(created) = have.get("created_at") {
-                    want["created_at"] = created.clone();
-                }
-                changes.push(Change::Update {
-                    kind,
-                    id: have_id,
-                    before: have.clone(),
-                    after: want,
-                });
-            }
-        }
+        changes.extend(matcher.upserts(kind, &current.values(kind), desired.values(kind)));
     }
     for kind in Kind::ALL.into_iter().rev() {
         for value in current.values(kind) {
             let id = id_of(&value);
-            if !matched.contains(&id) {
+            if !matcher.matched.contains(&id) {
                 changes.push(Change::Delete { kind, id, value });
             }
         }
     }
     changes
+}
+
+/// Pairs desired entities with current ones, kind by kind, parents first.
+#[derive(Default)]
+struct Matcher {
+    /// Desired id → the current id it adopted.
+    remap: HashMap<Uuid, Uuid>,
+    /// Current ids that a desired entity matched.
+    matched: HashSet<Uuid>,
+}
+
+impl Matcher {
+    fn upserts(&mut self, kind: Kind, existing: &[Value], wanted: Vec<Value>) -> Vec<Change> {
+        let by_id: HashMap<Uuid, &Value> = existing.iter().map(|v| (id_of(v), v)).collect();
+        let by_identity: HashMap<String, &Value> = existing
+            .iter()
+            .map(|v| (ids::identity(kind, v), v))
+            .collect();
+        // A current entity that some desired one names by id is not up for adoption.
+        let claimed: HashSet<Uuid> = wanted.iter().map(id_of).collect();
+        let mut changes = Vec::new();
+        for mut want in wanted {
+            // Judged before remapping: the id was derived from the file's own references.
+            let derived = id_of(&want) == ids::derive(kind, &want);
+            remap_references(kind, &mut want, &self.remap);
+            let id = id_of(&want);
+            let have = by_id.get(&id).copied().or_else(|| {
+                let same = *by_identity.get(&ids::identity(kind, &want))?;
+                let free = !claimed.contains(&id_of(same)) && !self.matched.contains(&id_of(same));
+                (derived && free).then_some(same)
+            });
+            match have {
+                Some(have) => changes.extend(self.update(kind, have, want)),
+                None => changes.push(Change::Create {
+                    kind,
+                    id,
+                    value: want,
+                }),
+            }
+        }
+        changes
+    }
+
+    /// `want` takes over `have`'s id (and `created_at`); an update if anything else differs.
+    fn update(&mut self, kind: Kind, have: &Value, mut want: Value) -> Option<Change> {
+        let have_id = id_of(have);
+        self.matched.insert(have_id);
+        let id = id_of(&want);
+        if have_id != id {
+            self.remap.insert(id, have_id);
+            want["id"] = json!(have_id);
+        }
+        if without_stamps(have) == without_stamps(&want) {
+            return None;
+        }
+        if let Some(created) = have.get("created_at") {
+            want["created_at"] = created.clone();
+        }
+        Some(Change::Update {
+            kind,
+            id: have_id,
+            before: have.clone(),
+            after: want,
+        })
+    }
 }
 
 fn id_of(value: &Value) -> Uuid {

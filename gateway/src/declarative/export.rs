@@ -2,66 +2,44 @@
 //! under their parent where Kong nests them, other references by name where one exists.
 
 use crate::config::Config;
-use crate::entities::{Kind, Plugin};
+use crate::entities::{Kind, Plugin, Reference};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 /// The whole configuration as a `_format_version: "3.0"` document.
 pub fn to_document(config: &Config) -> Value {
     let export = Export { config };
+    let c = config;
+    let sections = [
+        (
+            "services",
+            c.services.iter().map(|s| export.service(s.id)).collect(),
+        ),
+        ("routes", export.loose_routes()),
+        (
+            "consumers",
+            c.consumers.iter().map(|e| export.consumer(e.id)).collect(),
+        ),
+        (
+            "keyauth_credentials",
+            export.loose(Kind::KeyAuth, Kind::Consumer, &c.keyauth_credentials, |k| {
+                k.consumer
+            }),
+        ),
+        (
+            "upstreams",
+            c.upstreams.iter().map(|u| export.upstream(u.id)).collect(),
+        ),
+        (
+            "targets",
+            export.loose(Kind::Target, Kind::Upstream, &c.targets, |t| t.upstream),
+        ),
+        ("plugins", export.loose_plugins()),
+    ];
     let mut doc = Map::new();
     doc.insert("_format_version".into(), json!("3.0"));
-    let services: Vec<Value> = config
-        .services
-        .iter()
-        .map(|s| export.service(s.id))
-        .collect();
-    let loose_routes: Vec<Value> = config
-        .routes
-        .iter()
-        .filter(|r| !export.exists(Kind::Service, r.service.map(|s| s.id)))
-        .map(|r| export.route(r.id, true))
-        .collect();
-    let consumers: Vec<Value> = config
-        .consumers
-        .iter()
-        .map(|c| export.consumer(c.id))
-        .collect();
-    let loose_credentials: Vec<Value> = config
-        .keyauth_credentials
-        .iter()
-        .filter(|k| !export.exists(Kind::Consumer, k.consumer.map(|c| c.id)))
-        .map(|k| export.entity(Kind::KeyAuth, k, true))
-        .collect();
-    let upstreams: Vec<Value> = config
-        .upstreams
-        .iter()
-        .map(|u| export.upstream(u.id))
-        .collect();
-    let loose_targets: Vec<Value> = config
-        .targets
-        .iter()
-        .filter(|t| !export.exists(Kind::Upstream, t.upstream.map(|u| u.id)))
-        .map(|t| export.entity(Kind::Target, t, true))
-        .collect();
-    let loose_plugins: Vec<Value> = config
-        .plugins
-        .iter()
-        .filter(|p| export.plugin_home(p).is_none())
-        .map(|p| export.entity(Kind::Plugin, p, true))
-        .collect();
-    for (key, list) in [
-        ("services", services),
-        ("routes", loose_routes),
-        ("consumers", consumers),
-        ("keyauth_credentials", loose_credentials),
-        ("upstreams", upstreams),
-        ("targets", loose_targets),
-        ("plugins", loose_plugins),
-    ] {
-        if !list.is_empty() {
-            doc.insert(key.into(), Value::Array(list));
-        }
+    for (key, list) in sections {
+        with(&mut doc, key, list);
     }
     Value::Object(doc)
 }
@@ -142,6 +120,39 @@ impl Export<'_> {
         Value::Object(map)
     }
 
+    /// Entities whose parent is not in the config stay top-level, with their reference.
+    fn loose<E: serde::Serialize>(
+        &self,
+        kind: Kind,
+        parent: Kind,
+        items: &[E],
+        parent_of: impl Fn(&E) -> Option<Reference>,
+    ) -> Vec<Value> {
+        items
+            .iter()
+            .filter(|e| !self.exists(parent, parent_of(e).map(|r| r.id)))
+            .map(|e| self.entity(kind, e, true))
+            .collect()
+    }
+
+    fn loose_routes(&self) -> Vec<Value> {
+        self.config
+            .routes
+            .iter()
+            .filter(|r| !self.exists(Kind::Service, r.service.map(|s| s.id)))
+            .map(|r| self.route(r.id, true))
+            .collect()
+    }
+
+    fn loose_plugins(&self) -> Vec<Value> {
+        self.config
+            .plugins
+            .iter()
+            .filter(|p| self.plugin_home(p).is_none())
+            .map(|p| self.entity(Kind::Plugin, p, true))
+            .collect()
+    }
+
     fn nested_plugins(&self, kind: Kind, id: Uuid) -> Vec<Value> {
         self.config
             .plugins
@@ -163,8 +174,8 @@ impl Export<'_> {
             .map(|r| self.route(r.id, false))
             .collect();
         let mut value = self.entity(Kind::Service, service, false);
-        with(&mut value, "routes", routes);
-        with(
+        nest(&mut value, "routes", routes);
+        nest(
             &mut value,
             "plugins",
             self.nested_plugins(Kind::Service, id),
@@ -177,7 +188,7 @@ impl Export<'_> {
             return Value::Null;
         };
         let mut value = self.entity(Kind::Route, route, top_level);
-        with(&mut value, "plugins", self.nested_plugins(Kind::Route, id));
+        nest(&mut value, "plugins", self.nested_plugins(Kind::Route, id));
         value
     }
 
@@ -193,8 +204,8 @@ impl Export<'_> {
             .map(|k| self.entity(Kind::KeyAuth, k, false))
             .collect();
         let mut value = self.entity(Kind::Consumer, consumer, false);
-        with(&mut value, "keyauth_credentials", credentials);
-        with(
+        nest(&mut value, "keyauth_credentials", credentials);
+        nest(
             &mut value,
             "plugins",
             self.nested_plugins(Kind::Consumer, id),
@@ -214,14 +225,21 @@ impl Export<'_> {
             .map(|t| self.entity(Kind::Target, t, false))
             .collect();
         let mut value = self.entity(Kind::Upstream, upstream, false);
-        with(&mut value, "targets", targets);
+        nest(&mut value, "targets", targets);
         value
     }
 }
 
-/// Add a nested list, unless it is empty.
-fn with(value: &mut Value, key: &str, list: Vec<Value>) {
-    if let (Value::Object(map), false) = (value, list.is_empty()) {
+/// Add a list under `key`, unless it is empty.
+fn with(map: &mut Map<String, Value>, key: &str, list: Vec<Value>) {
+    if !list.is_empty() {
         map.insert(key.to_string(), Value::Array(list));
+    }
+}
+
+/// [`with`] on an entity's JSON object.
+fn nest(value: &mut Value, key: &str, list: Vec<Value>) {
+    if let Value::Object(map) = value {
+        with(map, key, list);
     }
 }

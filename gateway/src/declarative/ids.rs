@@ -46,10 +46,16 @@ pub fn natural_key(kind: Kind, value: &Value) -> Option<String> {
     }
 }
 
-/// The id an entity gets when the file gives none: from its natural key, else from its whole
-/// content (so an unnamed route keeps its id until it is edited).
+/// The id an entity gets when the file gives none, from its [`identity`].
 pub fn derive(kind: Kind, value: &Value) -> Uuid {
-    let name = natural_key(kind, value).unwrap_or_else(|| {
+    let name = format!("{}:{}", kind.table(), identity(kind, value));
+    Uuid::new_v5(&NAMESPACE, name.as_bytes())
+}
+
+/// The natural key, else the whole content without id and timestamps (so an unnamed route
+/// keeps its id until it is edited).
+pub fn identity(kind: Kind, value: &Value) -> String {
+    natural_key(kind, value).unwrap_or_else(|| {
         let mut content = canonical(value);
         if let Value::Object(map) = &mut content {
             for field in ["id", "created_at", "updated_at"] {
@@ -57,8 +63,7 @@ pub fn derive(kind: Kind, value: &Value) -> Uuid {
             }
         }
         format!("content:{content}")
-    });
-    Uuid::new_v5(&NAMESPACE, format!("{}:{name}", kind.table()).as_bytes())
+    })
 }
 
 /// `value` with every object's keys sorted, so equal content serializes equally.

@@ -151,6 +151,28 @@ fn json_documents_parse_like_yaml() {
     assert_eq!(c.routes[0].service.map(|s| s.id), Some(c.services[0].id));
 }
 
+#[test]
+fn yaml_anchors_and_merge_keys_are_expanded() {
+    let c = parse(
+        "_format_version: \"3.0\"\nservices:\n  - &base\n    name: a\n    host: h\n    retries: 2\n  - <<: *base\n    name: b\n",
+    );
+    assert_eq!(c.services[1].name.as_deref(), Some("b"));
+    assert_eq!(
+        (c.services[1].host.as_str(), c.services[1].retries),
+        ("h", 2)
+    );
+}
+
+#[test]
+fn scalars_follow_the_yaml_core_schema() {
+    let root =
+        yaml::parse("a: 1\nb: '1'\nc: true\nd: ~\ne: 1.5\nf: yes\ng: 0x1F\nh: !!str 2\n").unwrap();
+    assert_eq!(
+        root.to_json(),
+        json!({"a": 1, "b": "1", "c": true, "d": null, "e": 1.5, "f": "yes", "g": 31, "h": "2"})
+    );
+}
+
 // === errors ===
 
 #[test]
@@ -492,5 +514,20 @@ fn render_redacts_credential_keys() {
     assert!(
         !text.contains("rotated") && !text.contains("alice-secret"),
         "{text}"
+    );
+}
+
+#[test]
+fn diff_matches_unnamed_entities_by_content() {
+    let text = "_format_version: \"3.0\"\nservices:\n  - host: h\n    routes: [{paths: [/a]}]\n";
+    let desired = parse(text);
+    let current = with_fresh_ids(&desired);
+    assert_eq!(diff(&current, &desired), vec![]);
+    let edited = parse(&text.replace("/a", "/b"));
+    let changes = diff(&current, &edited);
+    assert_eq!(
+        kinds(&changes),
+        vec![("create", Kind::Route), ("delete", Kind::Route)],
+        "an unnamed route that changed is a new route"
     );
 }

@@ -177,7 +177,8 @@ impl Builder {
             Event::SequenceStart(anchor, _) => self.open(at, anchor, Body::Seq(Vec::new())),
             Event::MappingStart(anchor, _) => self.open(at, anchor, Body::Map(Vec::new())),
             Event::SequenceEnd | Event::MappingEnd => {
-                if let Some(open) = self.stack.pop() {
+                if let Some(mut open) = self.stack.pop() {
+                    expand_merge(&mut open.node);
                     self.finish(open.node, open.anchor)?;
                 }
             }
@@ -227,6 +228,32 @@ impl Builder {
             Body::Scalar(_) => unreachable!("scalars are never opened"),
         }
         Ok(())
+    }
+}
+
+/// YAML's merge key (`<<: *defaults`, or a list of them): the merged maps' entries that the
+/// map does not set itself. Anything else under `<<` stays, to be reported as unknown.
+fn expand_merge(node: &mut Node) {
+    let Body::Map(entries) = &mut node.body else {
+        return;
+    };
+    let Some(index) = entries.iter().position(|e| e.key == "<<") else {
+        return;
+    };
+    let sources = match &entries[index].value.body {
+        Body::Map(_) => vec![entries[index].value.clone()],
+        Body::Seq(items) if items.iter().all(|i| matches!(i.body, Body::Map(_))) => items.clone(),
+        _ => return,
+    };
+    entries.remove(index);
+    for source in sources {
+        if let Body::Map(extra) = source.body {
+            for entry in extra {
+                if !entries.iter().any(|e| e.key == entry.key) {
+                    entries.push(entry);
+                }
+            }
+        }
     }
 }
 
