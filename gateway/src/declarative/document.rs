@@ -77,7 +77,7 @@ pub fn collect<'a>(root: &'a Node, problems: &mut Vec<Problem>) -> Vec<Entry<'a>
         ));
         return out;
     };
-    check_format_version(root, problems);
+    let version = check_format_version(root, problems);
     for entry in entries {
         let key = entry.key.as_str();
         if key == "_format_version" || IGNORED_KEYS.contains(&key) {
@@ -88,25 +88,50 @@ pub fn collect<'a>(root: &'a Node, problems: &mut Vec<Problem>) -> Vec<Entry<'a>
             None => problems.push(Problem::at(entry.at, key, unknown_key(key))),
         }
     }
+    if matches!(version, Some("1.1" | "2.1")) {
+        mark_legacy_regex_paths(&mut out);
+    }
     out
 }
 
-fn check_format_version(root: &Node, problems: &mut Vec<Problem>) {
+/// Before 3.0, a route path was a regex whenever it held anything but plain path characters;
+/// since 3.0 a regex says so with `~`. Kong converts older files on load, and so do we.
+fn mark_legacy_regex_paths(entries: &mut [Entry<'_>]) {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "._-~/%".contains(c);
+    for entry in entries.iter_mut().filter(|e| e.kind == Kind::Route) {
+        let Some(Value::Array(paths)) = entry.fields.get_mut("paths") else {
+            continue;
+        };
+        for path in paths.iter_mut() {
+            if let Value::String(p) = path {
+                if !p.starts_with('~') && !p.chars().all(plain) {
+                    *p = format!("~{p}");
+                }
+            }
+        }
+    }
+}
+
+/// The declared format version, if it is one we read.
+fn check_format_version<'a>(root: &'a Node, problems: &mut Vec<Problem>) -> Option<&'a str> {
     let Some(entry) = root.entry("_format_version") else {
         problems.push(Problem::at(
             root.at,
             "_format_version",
             "required field missing: declare the format, e.g. _format_version: \"3.0\"",
         ));
-        return;
+        return None;
     };
-    let ok = matches!(&entry.value.body, Body::Scalar(Value::String(v)) if FORMAT_VERSIONS.contains(&v.as_str()));
-    if !ok {
-        problems.push(Problem::at(
-            entry.value.at,
-            "_format_version",
-            "expected one of: \"1.1\", \"2.1\", \"3.0\" (as a string)",
-        ));
+    match &entry.value.body {
+        Body::Scalar(Value::String(v)) if FORMAT_VERSIONS.contains(&v.as_str()) => Some(v),
+        _ => {
+            problems.push(Problem::at(
+                entry.value.at,
+                "_format_version",
+                "expected one of: \"1.1\", \"2.1\", \"3.0\" (as a string)",
+            ));
+            None
+        }
     }
 }
 

@@ -141,6 +141,22 @@ fn flat_form_with_references_by_name_or_id_equals_nested_form() {
 }
 
 #[test]
+fn formats_before_3_0_mark_regex_paths_as_kong_does() {
+    let text = "_format_version: \"2.1\"\nroutes:\n  - paths: [/plain/path-1.0_~x, /users/\\d+$, \"~/already\"]\n";
+    let c = parse(text);
+    assert_eq!(
+        c.routes[0].paths.as_deref().unwrap(),
+        ["/plain/path-1.0_~x", "~/users/\\d+$", "~/already"]
+    );
+    let modern = parse(&text.replace("2.1", "3.0"));
+    assert_eq!(
+        modern.routes[0].paths.as_deref().unwrap()[1],
+        "/users/\\d+$",
+        "3.0 files say regex with ~ themselves"
+    );
+}
+
+#[test]
 fn json_documents_parse_like_yaml() {
     let text = r#"{
 	"_format_version": "3.0",
