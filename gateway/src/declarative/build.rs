@@ -285,13 +285,7 @@ pub fn field_problems(entry: &Entry<'_>, errors: &FieldErrors) -> Vec<Problem> {
     errors
         .iter()
         .map(|(field, message)| {
-            let mut segments = field_segments(field);
-            // The entity model names an unknown field twice (`colour.colour`): serde's path
-            // already ends with the key it rejected.
-            let n = segments.len();
-            if message == "unknown field" && n >= 2 && segments[n - 1] == segments[n - 2] {
-                segments.pop();
-            }
+            let segments = field_segments(field);
             let mut path = entry.path.clone();
             for segment in &segments {
                 match segment {

@@ -217,11 +217,8 @@ pub fn parse<E: Entity>(value: serde_json::Value) -> Result<E, FieldErrors> {
         let message = err.inner().to_string();
         if let Some(rest) = message.strip_prefix("unknown field `") {
             let name = rest.split('`').next().unwrap_or(rest);
-            let field = if path == "." {
-                name.to_string()
-            } else {
-                format!("{path}.{name}")
-            };
+            // serde's path already ends with the rejected key.
+            let field = if path == "." { name.to_string() } else { path };
             errors.add(&field, "unknown field");
         } else if let Some(rest) = message.strip_prefix("missing field `") {
             errors.add(
