@@ -32,7 +32,11 @@ pub fn ok(value: Value) -> Response {
     (StatusCode::OK, Json(value)).into_response()
 }
 
-pub async fn handle(node: &Node, endpoint: Endpoint, req: Request<'_>) -> Result<Response, ApiError> {
+pub async fn handle(
+    node: &Node,
+    endpoint: Endpoint,
+    req: Request<'_>,
+) -> Result<Response, ApiError> {
     let method = req.method.clone();
     match endpoint {
         Endpoint::Collection { kind, scope } => match method {
@@ -45,8 +49,12 @@ pub async fn handle(node: &Node, endpoint: Endpoint, req: Request<'_>) -> Result
         },
         Endpoint::Entity { kind, key, scope } => match method {
             Method::GET => read(node, kind, &key, scope).await.map(ok),
-            Method::PUT => write::put(node, kind, &key, scope, req.input()?).await.map(ok),
-            Method::PATCH => write::patch(node, kind, &key, scope, req.input()?).await.map(ok),
+            Method::PUT => write::put(node, kind, &key, scope, req.input()?)
+                .await
+                .map(ok),
+            Method::PATCH => write::patch(node, kind, &key, scope, req.input()?)
+                .await
+                .map(ok),
             Method::DELETE => {
                 write::delete(node, kind, &key, scope).await?;
                 Ok(StatusCode::NO_CONTENT.into_response())
@@ -107,7 +115,8 @@ async fn list(
             other => ApiError::read(other),
         })?;
     let next = page.offset.as_deref().map(|o| {
-        let escape = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+        let escape =
+            |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
         match &scope {
             Some(s) => format!(
                 "/{}/{}/{}?offset={}",
@@ -168,7 +177,11 @@ pub fn tags_filter(raw: Option<&str>) -> Result<(Vec<String>, bool), ApiError> {
         return Err(invalid);
     }
     let separator = if any { '/' } else { ',' };
-    let parts: Vec<&str> = raw.strip_suffix(separator).unwrap_or(raw).split(separator).collect();
+    let parts: Vec<&str> = raw
+        .strip_suffix(separator)
+        .unwrap_or(raw)
+        .split(separator)
+        .collect();
     let printable = |t: &str| !t.is_empty() && t.chars().all(|c| !c.is_control());
     if !parts.iter().all(|t| printable(t)) {
         return Err(invalid);

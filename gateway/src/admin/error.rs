@@ -57,7 +57,10 @@ pub enum ApiError {
     #[error("UNIQUE violation detected on '{{{field}=\"{value}\"}}'")]
     Unique { field: String, value: String },
     /// A reference to a parent that does not exist; `key` is what was given (`{"id": ...}`).
-    #[error("the foreign key '{}' does not reference an existing '{table}' entity.", pretty(key))]
+    #[error(
+        "the foreign key '{}' does not reference an existing '{table}' entity.",
+        pretty(key)
+    )]
     ForeignKey {
         field: String,
         table: &'static str,

@@ -188,7 +188,9 @@ fn scalar(s: &str) -> Option<Value> {
     }
     let looks_numeric = s.chars().all(|c| c.is_ascii_digit() || "+-.eE".contains(c));
     match s.parse::<f64>() {
-        Ok(f) if looks_numeric && f.is_finite() => serde_json::Number::from_f64(f).map(Value::Number),
+        Ok(f) if looks_numeric && f.is_finite() => {
+            serde_json::Number::from_f64(f).map(Value::Number)
+        }
         _ => None,
     }
 }

@@ -9,15 +9,31 @@ use serde_json::{json, Map, Value};
 
 /// The node-level paths, each with its methods.
 const STATIC: &[(&str, &[&str], &str)] = &[
-    ("/", &["get"], "Node information (version, node id, plugins)"),
-    ("/status", &["get"], "Node status (database reachability, counters)"),
+    (
+        "/",
+        &["get"],
+        "Node information (version, node id, plugins)",
+    ),
+    (
+        "/status",
+        &["get"],
+        "Node status (database reachability, counters)",
+    ),
     ("/endpoints", &["get"], "Every path this Admin API serves"),
     ("/openapi.json", &["get"], "This document"),
-    ("/plugins/enabled", &["get"], "Plugin names this node accepts"),
+    (
+        "/plugins/enabled",
+        &["get"],
+        "Plugin names this node accepts",
+    ),
     ("/plugins/schema/{name}", &["get"], "A plugin's schema"),
     ("/schemas/plugins/{name}", &["get"], "A plugin's schema"),
     ("/schemas/{name}", &["get"], "An entity's schema"),
-    ("/schemas/{name}/validate", &["post"], "Validate an entity without storing it"),
+    (
+        "/schemas/{name}/validate",
+        &["post"],
+        "Validate an entity without storing it",
+    ),
 ];
 
 pub fn document() -> Value {
@@ -25,7 +41,12 @@ pub fn document() -> Value {
     for (path, methods, summary) in STATIC {
         let ops: Map<String, Value> = methods
             .iter()
-            .map(|m| (m.to_string(), json!({ "summary": summary, "responses": ok_response(None) })))
+            .map(|m| {
+                (
+                    m.to_string(),
+                    json!({ "summary": summary, "responses": ok_response(None) }),
+                )
+            })
             .collect();
         paths.insert(path.to_string(), with_params(path, Value::Object(ops)));
     }
@@ -70,7 +91,10 @@ fn entity_paths(kind: Kind, paths: &mut Map<String, Value>) {
         add(base.clone(), collection(kind, ""));
         add(format!("{base}/{param}"), entity(kind, ""));
         for (field, target) in kind.foreign_keys() {
-            add(format!("{base}/{param}/{field}"), foreign(kind, field, *target));
+            add(
+                format!("{base}/{param}/{field}"),
+                foreign(kind, field, *target),
+            );
         }
     }
     for (_, parent) in kind.foreign_keys() {

@@ -91,7 +91,11 @@ fn describe<E: Entity>(input: Value) -> Vec<Field> {
             let ty = type_of(&default).unwrap_or_else(|| probe::<E>(&input, &name));
             Field {
                 unique: E::KIND.unique_fields().contains(&name.as_str()),
-                default: if auto || required { Value::Null } else { default },
+                default: if auto || required {
+                    Value::Null
+                } else {
+                    default
+                },
                 ty: if reference.is_some() { "foreign" } else { ty },
                 name,
                 required,
@@ -202,7 +206,11 @@ pub fn to_kong(kind: Kind) -> Value {
         .iter()
         .map(|f| {
             let mut d = json!({ "type": f.ty });
-            for (flag, on) in [("required", f.required), ("auto", f.auto), ("unique", f.unique)] {
+            for (flag, on) in [
+                ("required", f.required),
+                ("auto", f.auto),
+                ("unique", f.unique),
+            ] {
                 if on {
                     d[flag] = Value::Bool(true);
                 }

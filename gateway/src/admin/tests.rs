@@ -22,13 +22,25 @@ fn form_bodies_decode_as_curl_sends_them() {
             "paths[]=/posts&paths[]=/comments",
             json!({ "paths": ["/posts", "/comments"] }),
         ),
-        ("paths=/a&paths=/b&paths=/c", json!({ "paths": ["/a", "/b", "/c"] })),
+        (
+            "paths=/a&paths=/b&paths=/c",
+            json!({ "paths": ["/a", "/b", "/c"] }),
+        ),
         ("paths[2]=/b&paths[1]=/a", json!({ "paths": ["/a", "/b"] })),
         ("paths[1]=/a&paths[5]=/b", json!({ "paths": ["/a", "/b"] })),
-        ("config.minute=5&config.hour=100", json!({ "config": { "minute": "5", "hour": "100" } })),
+        (
+            "config.minute=5&config.hour=100",
+            json!({ "config": { "minute": "5", "hour": "100" } }),
+        ),
         ("service.id=abc", json!({ "service": { "id": "abc" } })),
-        ("service.name=weather", json!({ "service": { "name": "weather" } })),
-        ("headers.x-foo=bar", json!({ "headers": { "x-foo": "bar" } })),
+        (
+            "service.name=weather",
+            json!({ "service": { "name": "weather" } }),
+        ),
+        (
+            "headers.x-foo=bar",
+            json!({ "headers": { "x-foo": "bar" } }),
+        ),
         (
             "config.key_names[]=apikey&config.key_names[]=x-key",
             json!({ "config": { "key_names": ["apikey", "x-key"] } }),
@@ -54,8 +66,14 @@ fn argument_names_split_into_keys_and_indexes() {
     let key = |s: &str| Seg::Key(s.to_string());
     assert_eq!(parse_name("paths"), vec![key("paths")]);
     assert_eq!(parse_name("paths[]"), vec![key("paths"), Seg::Index(None)]);
-    assert_eq!(parse_name("a[2][]"), vec![key("a"), Seg::Index(Some(2)), Seg::Index(None)]);
-    assert_eq!(parse_name("a.b[1].c"), vec![key("a"), key("b"), Seg::Index(Some(1)), key("c")]);
+    assert_eq!(
+        parse_name("a[2][]"),
+        vec![key("a"), Seg::Index(Some(2)), Seg::Index(None)]
+    );
+    assert_eq!(
+        parse_name("a.b[1].c"),
+        vec![key("a"), key("b"), Seg::Index(Some(1)), key("c")]
+    );
     // Not an index: a literal key, as in Kong.
     assert_eq!(parse_name("[1]"), vec![key("[1]")]);
     assert_eq!(parse_name("a[x]"), vec![key("a[x]")]);
@@ -119,7 +137,10 @@ fn multipart_bodies_give_name_value_pairs() {
     let pairs = multipart::parse(body.as_bytes(), &boundary).expect("well formed");
     assert_eq!(
         pairs,
-        vec![("name".into(), "weather".into()), ("paths[]".into(), "/a".into())]
+        vec![
+            ("name".into(), "weather".into()),
+            ("paths[]".into(), "/a".into())
+        ]
     );
     assert_eq!(multipart::parse(b"--x\r\nno end", "x"), None);
 }
@@ -136,12 +157,34 @@ fn paths_resolve_from_the_kind_table() {
         })
     };
     let cases: Vec<(&str, Option<Endpoint>)> = vec![
-        ("/services", Some(Endpoint::Collection { kind: Kind::Service, scope: None })),
-        ("/services/", Some(Endpoint::Collection { kind: Kind::Service, scope: None })),
-        ("/key-auths/k1", Some(Endpoint::Entity { kind: Kind::KeyAuth, key: "k1".into(), scope: None })),
+        (
+            "/services",
+            Some(Endpoint::Collection {
+                kind: Kind::Service,
+                scope: None,
+            }),
+        ),
+        (
+            "/services/",
+            Some(Endpoint::Collection {
+                kind: Kind::Service,
+                scope: None,
+            }),
+        ),
+        (
+            "/key-auths/k1",
+            Some(Endpoint::Entity {
+                kind: Kind::KeyAuth,
+                key: "k1".into(),
+                scope: None,
+            }),
+        ),
         (
             "/services/s1/routes",
-            Some(Endpoint::Collection { kind: Kind::Route, scope: scope(Kind::Service, "s1", "service") }),
+            Some(Endpoint::Collection {
+                kind: Kind::Route,
+                scope: scope(Kind::Service, "s1", "service"),
+            }),
         ),
         (
             "/consumers/c1/key-auth/k%2F1",
@@ -153,7 +196,10 @@ fn paths_resolve_from_the_kind_table() {
         ),
         (
             "/routes/r1/plugins",
-            Some(Endpoint::Collection { kind: Kind::Plugin, scope: scope(Kind::Route, "r1", "route") }),
+            Some(Endpoint::Collection {
+                kind: Kind::Plugin,
+                scope: scope(Kind::Route, "r1", "route"),
+            }),
         ),
         (
             "/upstreams/u1/targets/10.0.0.1:80",
@@ -165,7 +211,12 @@ fn paths_resolve_from_the_kind_table() {
         ),
         (
             "/routes/r1/service",
-            Some(Endpoint::Foreign { kind: Kind::Route, key: "r1".into(), field: "service", target: Kind::Service }),
+            Some(Endpoint::Foreign {
+                kind: Kind::Route,
+                key: "r1".into(),
+                field: "service",
+                target: Kind::Service,
+            }),
         ),
         ("/targets", None),
         ("/targets/t1", None),
@@ -197,7 +248,10 @@ fn every_openapi_path_is_served() {
             None | Some("status" | "endpoints" | "openapi.json" | "schemas")
         ) || concrete.starts_with(&["plugins", "enabled"])
             || concrete.starts_with(&["plugins", "schema"]);
-        assert!(node_level || resolve(&concrete).is_some(), "{path} is not served");
+        assert!(
+            node_level || resolve(&concrete).is_some(),
+            "{path} is not served"
+        );
     }
     assert!(paths.contains_key("/consumers/{consumer}/key-auth/{keyauth_credential}"));
     assert!(paths.contains_key("/upstreams/{upstream}/targets/{target}"));
@@ -219,7 +273,10 @@ fn schemas_are_derived_from_the_entities() {
             .unwrap_or_else(|| panic!("{name} missing"))
     };
     let port = field(Kind::Service, "port");
-    assert_eq!((port.ty, port.default.clone(), port.required), ("integer", json!(80), false));
+    assert_eq!(
+        (port.ty, port.default.clone(), port.required),
+        ("integer", json!(80), false)
+    );
     assert!(field(Kind::Service, "host").required);
     assert_eq!(field(Kind::Route, "paths").ty, "array");
     assert_eq!(field(Kind::Route, "strip_path").default, json!(true));
@@ -248,7 +305,9 @@ fn patch_merges_records_and_replaces_the_rest() {
         "tags": ["c"],
         "service": null,
     });
-    let Value::Object(patch) = patch else { unreachable!() };
+    let Value::Object(patch) = patch else {
+        unreachable!()
+    };
     assert_eq!(
         write::merge(stored, patch),
         json!({
@@ -267,7 +326,10 @@ fn page_sizes_follow_kong() {
     assert_eq!(crud::page_size(None).ok(), Some(100));
     assert_eq!(crud::page_size(Some("1000")).ok(), Some(1000));
     for bad in ["0", "1001", "1.5", "abc", ""] {
-        assert!(matches!(crud::page_size(Some(bad)), Err(ApiError::InvalidSize(_))), "{bad}");
+        assert!(
+            matches!(crud::page_size(Some(bad)), Err(ApiError::InvalidSize(_))),
+            "{bad}"
+        );
     }
 }
 
@@ -305,7 +367,9 @@ fn errors_render_as_kong_does() {
     };
     assert_eq!(
         fk.body()["message"],
-        json!("the foreign key '{name=\"nope\"}' does not reference an existing 'services' entity.")
+        json!(
+            "the foreign key '{name=\"nope\"}' does not reference an existing 'services' entity."
+        )
     );
     assert_eq!(fk.body()["code"], json!(4));
     let read_only = ApiError::ReadOnly {

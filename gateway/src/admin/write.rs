@@ -50,7 +50,12 @@ pub async fn patch(
             .or_insert_with(|| json!({ "id": id }));
     }
     let mut merged = merge(existing.clone(), fields);
-    stamp(kind, &mut merged, lookup::id_of(&existing)?, Some(&existing));
+    stamp(
+        kind,
+        &mut merged,
+        lookup::id_of(&existing)?,
+        Some(&existing),
+    );
     let value = schema::canonical(kind, merged)?;
     save(node, kind, value, Op::Update, by_key(kind, key)).await
 }
@@ -189,7 +194,10 @@ fn merge_record(base: &mut Map<String, Value>, patch: Map<String, Value>) {
 
 /// DB-less refusals name the field used when the URL gave a key rather than an id.
 fn by_key(kind: Kind, key: &str) -> Option<&'static str> {
-    Uuid::parse_str(key).is_err().then(|| kind.endpoint_key()).flatten()
+    Uuid::parse_str(key)
+        .is_err()
+        .then(|| kind.endpoint_key())
+        .flatten()
 }
 
 async fn save(
