@@ -12,6 +12,7 @@
 //!   to the balanced upstream target.
 //! - the Admin API reads and writes entities the way Kong's does.
 
+pub mod admin;
 pub mod balancer;
 pub mod config;
 pub mod declarative;

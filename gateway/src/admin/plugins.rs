@@ -1,0 +1,90 @@
+//! Which plugin names the Admin API accepts and reports, and the plugin-specific checks a
+//! plugin entity gets on top of its own validation.
+//!
+//! Accepted: every plugin Kong's priority table knows (`plugins::registry::priority`), so an
+//! operator can configure plugins this build is still growing. Those the registry can already
+//! build ([`registry::AVAILABLE`]) also have their `config` checked by the plugin itself.
+
+use crate::entities::FieldErrors;
+use crate::plugins::registry;
+use serde_json::{json, Map, Value};
+
+/// Every plugin name Kong's priority table knows, highest priority first.
+pub fn known() -> Vec<(&'static str, i32)> {
+    const NAMES: &[&str] = &[
+        "correlation-id",
+        "cors",
+        "key-auth",
+        "ip-restriction",
+        "request-size-limiting",
+        "rate-limiting",
+        "request-transformer",
+        "response-transformer",
+        "aws-lambda",
+        "prometheus",
+        "http-log",
+        "file-log",
+        "syslog",
+        "request-termination",
+    ];
+    let mut known: Vec<(&str, i32)> = NAMES
+        .iter()
+        .chain(registry::AVAILABLE)
+        .filter_map(|n| registry::priority(n).map(|p| (*n, p)))
+        .collect();
+    known.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    known.dedup();
+    known
+}
+
+pub fn is_known(name: &str) -> bool {
+    registry::priority(name).is_some() || registry::AVAILABLE.contains(&name)
+}
+
+/// `GET /`'s `plugins.available_on_server`: name → priority and version.
+pub fn available_on_server(version: &str) -> Value {
+    let map: Map<String, Value> = known()
+        .into_iter()
+        .map(|(name, priority)| {
+            (
+                name.to_string(),
+                json!({ "priority": priority, "version": version }),
+            )
+        })
+        .collect();
+    Value::Object(map)
+}
+
+/// Validate a plugin entity: its own rules (`entity_check`), a known name, and the plugin's
+/// view of its `config`; every problem is reported together.
+pub fn check(
+    value: Value,
+    entity_check: fn(Value) -> Result<Value, FieldErrors>,
+) -> Result<Value, FieldErrors> {
+    let mut errors = FieldErrors::default();
+    let name = value["name"].as_str().unwrap_or_default().to_string();
+    if !name.is_empty() && !is_known(&name) {
+        errors.add(
+            "name",
+            format!("plugin '{name}' not enabled; add it to the 'plugins' configuration property"),
+        );
+    }
+    let checked = entity_check(value);
+    match &checked {
+        Ok(entity) if errors.is_empty() && registry::AVAILABLE.contains(&name.as_str()) => {
+            if let Err(config_errors) = registry::build(&name, &entity["config"]) {
+                append(&mut errors, config_errors);
+            }
+        }
+        Ok(_) => {}
+        Err(entity_errors) => append(&mut errors, entity_errors.clone()),
+    }
+    errors.into_result()?;
+    checked
+}
+
+fn append(into: &mut FieldErrors, from: FieldErrors) {
+    for (field, message) in from.iter() {
+        into.add(field, message);
+    }
+}
