@@ -15,8 +15,13 @@
 //! and, where Kong leaves the order undefined, the older `created_at`, then configuration
 //! order. The first candidate whose criteria all hold wins. Protocols are not a criterion, as
 //! in Kong: an HTTPS-only route matched over HTTP is reported in [`Match::https_required`].
+//!
+//! A lookup only tries the candidates filed under the request's exact host (or under no
+//! exact host) and under a literal prefix of its path, so its cost hardly grows with the
+//! number of routes.
 
 mod compile;
+mod index;
 mod matching;
 mod upstream;
 
@@ -28,8 +33,10 @@ pub use upstream::upstream_path;
 
 use crate::entities::Route;
 use compile::{split_host_port, Candidate, Paths};
+use index::CandidateIndex;
 use matching::{PathHit, Request};
-use std::collections::{BTreeMap, HashMap};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 /// Protocols served by the HTTP router; stream-only routes (tcp, tls, udp) are left out.
 const HTTP_PROTOCOLS: &[&str] = &["http", "https", "grpc", "grpcs", "ws", "wss"];
@@ -78,10 +85,7 @@ pub struct Router {
     routes: Vec<Route>,
     /// All candidates, highest priority first.
     candidates: Vec<Candidate>,
-    /// Positions of candidates whose hosts are all exact, under each of their host names.
-    by_host: HashMap<String, Vec<u32>>,
-    /// Positions of every other candidate (no hosts, or a wildcard host).
-    general: Vec<u32>,
+    index: CandidateIndex,
 }
 
 // === impl Router ===
@@ -109,25 +113,29 @@ impl Router {
                 .then(a.created_at.cmp(&b.created_at))
                 .then(a.route.cmp(&b.route))
         });
-        let (by_host, general) = index_by_host(&candidates);
         Router {
             routes: routes.to_vec(),
+            index: CandidateIndex::new(&candidates),
             candidates,
-            by_host,
-            general,
         }
     }
 
     /// The highest-priority route matching the request.
     pub fn find(&self, req: &RequestInfo<'_>) -> Option<Match<'_>> {
         let (host, port) = split_host_port(req.host);
-        let lowered;
-        let host = if host.bytes().any(|b| b.is_ascii_uppercase()) {
-            lowered = host.to_ascii_lowercase();
-            lowered.as_str()
-        } else {
-            host
-        };
+        let host = lower_case(host);
+        let positions = self.index.lookup(&host, req.path);
+        self.first_match(req, &host, port, positions)
+    }
+
+    /// The first of `positions` (ascending) whose candidate matches.
+    fn first_match(
+        &self,
+        req: &RequestInfo<'_>,
+        host: &str,
+        port: Option<u16>,
+        mut positions: impl Iterator<Item = u32>,
+    ) -> Option<Match<'_>> {
         let request = Request {
             method: req.method,
             host,
@@ -137,8 +145,7 @@ impl Router {
             sni: req.sni,
             headers: req.headers,
         };
-        let indexed = self.by_host.get(host).map_or(&[][..], Vec::as_slice);
-        MergeAscending::new(indexed, &self.general).find_map(|position| {
+        positions.find_map(|position| {
             let candidate = &self.candidates[position as usize];
             let hit = candidate.check(&request)?;
             Some(self.build_match(candidate, hit, req))
@@ -175,6 +182,15 @@ impl Router {
     }
 }
 
+/// Host names compare in lower case; most requests already send them so.
+fn lower_case(host: &str) -> Cow<'_, str> {
+    if host.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(host.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(host)
+    }
+}
+
 /// The match length and the groups of a regex path.
 fn capture(regex: &regex::Regex, path: &str) -> Option<(Option<usize>, UriCaptures)> {
     let caps = regex.captures(path)?;
@@ -195,54 +211,4 @@ fn capture(regex: &regex::Regex, path: &str) -> Option<(Option<usize>, UriCaptur
     }
     // The end, not the length: with Kong's bare `^` prefix an alternation may match later on.
     Some((Some(whole.end()), captures))
-}
-
-fn index_by_host(candidates: &[Candidate]) -> (HashMap<String, Vec<u32>>, Vec<u32>) {
-    let mut by_host: HashMap<String, Vec<u32>> = HashMap::new();
-    let mut general = Vec::new();
-    for (position, candidate) in candidates.iter().enumerate() {
-        let position = position as u32;
-        match candidate.exact_hosts() {
-            Some(hosts) => {
-                for host in hosts {
-                    let list = by_host.entry(host.to_string()).or_default();
-                    // The same name may come twice with different ports.
-                    if list.last() != Some(&position) {
-                        list.push(position);
-                    }
-                }
-            }
-            None => general.push(position),
-        }
-    }
-    (by_host, general)
-}
-
-/// Walks two ascending, disjoint lists of positions in ascending order.
-struct MergeAscending<'a> {
-    a: &'a [u32],
-    b: &'a [u32],
-}
-
-impl<'a> MergeAscending<'a> {
-    fn new(a: &'a [u32], b: &'a [u32]) -> Self {
-        MergeAscending { a, b }
-    }
-}
-
-impl Iterator for MergeAscending<'_> {
-    type Item = u32;
-
-    fn next(&mut self) -> Option<u32> {
-        let take_a = match (self.a.first(), self.b.first()) {
-            (Some(a), Some(b)) => a < b,
-            (Some(_), None) => true,
-            (None, Some(_)) => false,
-            (None, None) => return None,
-        };
-        let list = if take_a { &mut self.a } else { &mut self.b };
-        let (first, rest) = list.split_first()?;
-        *list = rest;
-        Some(*first)
-    }
 }

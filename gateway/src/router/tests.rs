@@ -514,65 +514,78 @@ fn literal_prefixes_are_conservative() {
 }
 
 #[test]
-fn upstream_path_follows_kongs_join_table() {
-    // service.path, route.path, request path, strip_path, path_handling, upstream path.
-    // The rows of Kong's documented table (its `/s/fv01/` row is a typo for `/s/fv0/`).
-    let rows = [
-        ("/s", "/fv0", "/fv0/req", false, "v0", "/s/fv0/req"),
-        ("/s", "/fv0", "/fv0", false, "v0", "/s/fv0"),
-        ("/s", "/fv1", "/fv1/req", false, "v1", "/sfv1/req"),
-        ("/s", "/fv1", "/fv1", false, "v1", "/sfv1"),
-        ("/s", "/tv0", "/tv0/req", true, "v0", "/s/req"),
-        ("/s", "/tv0", "/tv0", true, "v0", "/s"),
-        ("/s", "/tv1", "/tv1/req", true, "v1", "/s/req"),
-        ("/s", "/tv1", "/tv1", true, "v1", "/s"),
-        ("/s", "/fv0/", "/fv0/req", false, "v0", "/s/fv0/req"),
-        ("/s", "/fv0/", "/fv0/", false, "v0", "/s/fv0/"),
-        ("/s", "/fv1/", "/fv1/req", false, "v1", "/sfv1/req"),
-        ("/s", "/fv1/", "/fv1/", false, "v1", "/sfv1/"),
-        ("/s", "/tv0/", "/tv0/req", true, "v0", "/s/req"),
-        ("/s", "/tv0/", "/tv0/", true, "v0", "/s/"),
-        ("/s", "/tv1/", "/tv1/req", true, "v1", "/sreq"),
-        ("/s", "/tv1/", "/tv1/", true, "v1", "/s"),
-        // Service paths ending in a slash, and the root.
-        ("/s/", "/r", "/r/x", true, "v0", "/s/x"),
-        ("/s/", "/r/", "/r/x", true, "v0", "/s/x"),
-        ("/s/", "/r", "/r", true, "v0", "/s"),
-        ("/s/", "/r", "/r/", true, "v0", "/s/"),
-        ("/s/", "/r", "/r/x", false, "v0", "/s/r/x"),
-        ("/", "/r", "/r", true, "v0", "/"),
-        ("/", "/r", "/r/x", true, "v0", "/x"),
-        ("/", "/r", "/r/x", false, "v0", "/r/x"),
-        ("/s", "/", "/", false, "v0", "/s"),
-        ("/s/", "/r", "/r/x", true, "v1", "/s/x"),
-        // A leftover dot segment is dropped rather than sent upstream.
-        ("/s", "/r", "/r../x", true, "v0", "/s/x"),
-        ("/s", "/r", "/r..", true, "v0", "/s"),
+fn indexed_lookup_agrees_with_a_full_scan() {
+    let paths = [
+        json!(null),
+        json!(["/"]),
+        json!(["/a"]),
+        json!(["/a/b"]),
+        json!(["/ab"]),
+        json!(["~/a/\\d+"]),
+        json!(["~/(?<x>[a-z]+)/b"]),
+        json!(["/a", "~/b/c"]),
+        json!(["/a/", "/b"]),
     ];
-    for (service, route_path, path, strip, handling, want) in rows {
-        let matched = path.starts_with(route_path).then_some(route_path.len());
-        let got = upstream_path(Some(service), path, matched, strip, handling);
-        assert_eq!(
-            got, want,
-            "{service} {route_path} {path} strip={strip} {handling}"
-        );
+    let hosts = [
+        json!(null),
+        json!(["a.com"]),
+        json!(["*.a.com"]),
+        json!(["a.com", "b.com"]),
+        json!(["a.com:8000"]),
+    ];
+    let mut list = Vec::new();
+    let mut seed = 7u64;
+    for (p, path) in paths.iter().enumerate() {
+        for (h, host) in hosts.iter().enumerate() {
+            for variant in 0..4 {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let mut body = json!({
+                    "paths": path, "hosts": host,
+                    "regex_priority": (seed >> 40) % 3, "created_at": (seed >> 20) % 5,
+                });
+                if variant & 1 == 1 {
+                    body["methods"] = json!(["GET"]);
+                }
+                if variant & 2 == 2 {
+                    body["headers"] = json!({"x": ["1"]});
+                }
+                if let Ok(r) = parse::<Route>(body) {
+                    list.push((format!("r{p}-{h}-{variant}"), r));
+                }
+            }
+        }
     }
-}
-
-#[test]
-fn upstream_path_without_route_paths_or_service_path() {
-    // (service.path, request path, strip_path, upstream path); the route has no paths.
-    for (service, path, strip, want) in [
-        (None, "/foo", true, "/foo"),
-        (None, "/", true, "/"),
-        (Some("/s"), "/foo", true, "/s/foo"),
-        (Some("/s"), "/", true, "/s"),
-        (Some("/s"), "/foo/", false, "/s/foo/"),
-    ] {
-        assert_eq!(
-            upstream_path(service, path, None, strip, "v0"),
-            want,
-            "{service:?} {path}"
-        );
+    let routes: Vec<Route> = list.into_iter().map(|(_, r)| r).collect();
+    let router = Router::new(&routes);
+    let mut matched = 0;
+    for host in ["a.com", "b.com", "x.a.com", "a.com:8000", "c.com", "A.COM"] {
+        for path in [
+            "/", "/a", "/a/b", "/a/1", "/ab", "/b/c", "/zz/b", "/b", "/a/",
+        ] {
+            for method in ["GET", "POST"] {
+                for with_header in [false, true] {
+                    let mut r = req(method, host, path);
+                    if with_header {
+                        r = r.header("x", "1");
+                    }
+                    let info = r.info();
+                    let (name, port) = split_host_port(host);
+                    let name = name.to_ascii_lowercase();
+                    let all = 0..router.candidates.len() as u32;
+                    let want = router.first_match(&info, &name, port, all);
+                    let got = router.find(&info);
+                    let key = |m: Option<Match<'_>>| m.map(|m| (m.route_index, m.matched_path));
+                    let (want, got) = (key(want), key(got));
+                    assert_eq!(got, want, "{method} {host} {path} header={with_header}");
+                    matched += usize::from(got.is_some());
+                }
+            }
+        }
     }
+    assert!(
+        matched > 150,
+        "the table should exercise matches, got {matched}"
+    );
 }

@@ -1,6 +1,10 @@
 //! The path sent upstream: Kong's rules for joining `service.path` with what is left of the
 //! request path after `strip_path`, for `path_handling` v0 and v1.
 
+#[cfg(test)]
+#[path = "upstream_tests.rs"]
+mod tests;
+
 /// The upstream path for a matched request.
 ///
 /// - `service_path`: the service's `path` (`/` when unset);
