@@ -1,0 +1,35 @@
+# One entry point for developers and CI (.ci/run calls `make test`).
+# CARGO_TARGET_DIR may be set in the environment or on the command line to share a build dir.
+
+CARGO ?= cargo
+CARGO_TARGET_DIR ?= $(CURDIR)/target
+export CARGO_TARGET_DIR
+
+.PHONY: all setup build test lint fmt bench
+
+all: build
+
+## setup: install missing system packages (PostgreSQL, Redis, curl, wrk, nginx); fast when present
+setup:
+	bash scripts/setup
+
+## build: every crate, binary and test target (end-to-end tests run the built binaries)
+build:
+	$(CARGO) build --workspace --all-targets
+
+## test: setup, build, then the whole workspace's tests against real PostgreSQL and Redis
+test: setup build
+	$(CARGO) test --workspace
+
+## lint: formatting and clippy, warnings are errors
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+## fmt: format the workspace
+fmt:
+	$(CARGO) fmt --all
+
+## bench: run the benchmarks (bench/run), when there are any
+bench:
+	@if [ -f bench/run ]; then bash bench/run; else echo "bench: no bench/run yet"; fi
