@@ -98,24 +98,31 @@ fn main() -> ExitCode {
 fn init_logging(settings: &Settings) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("GATEWAY_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(settings.tracing_level()));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
     match command {
         Command::Start => {
-            for (name, _) in &settings.ignored {
+            for name in settings.ignored.keys() {
                 tracing::info!(setting = %name, "setting accepted but not used by this gateway");
             }
             gateway::server::run(settings).await?;
         }
         Command::Health { url } => return health(url, &settings).await,
         Command::Migrations { action } => migrate(action, &settings).await?,
-        Command::Config { action: ConfigAction::Parse { file } } => {
+        Command::Config {
+            action: ConfigAction::Parse { file },
+        } => {
             let config = declarative::parse_file(&file).map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("{}: ok ({} entities)", file.display(), config.len());
         }
-        Command::Config { action: ConfigAction::Sync { file, dry_run } } => sync(&file, dry_run, &settings).await?,
+        Command::Config {
+            action: ConfigAction::Sync { file, dry_run },
+        } => sync(&file, dry_run, &settings).await?,
         Command::Version => println!("gateway {}", env!("CARGO_PKG_VERSION")),
     }
     Ok(ExitCode::SUCCESS)
@@ -153,11 +160,14 @@ async fn migrate(action: Migrations, settings: &Settings) -> anyhow::Result<()> 
     Ok(())
 }
 
-async fn sync(file: &PathBuf, dry_run: bool, settings: &Settings) -> anyhow::Result<()> {
+async fn sync(file: &std::path::Path, dry_run: bool, settings: &Settings) -> anyhow::Result<()> {
     let desired = declarative::parse_file(file).map_err(|e| anyhow::anyhow!("{e}"))?;
     let url = database_url(settings)?;
     let store = Store::Postgres(PgStore::connect_lazy(&url)?);
-    let current = store.load().await.context("cannot read the current configuration")?;
+    let current = store
+        .load()
+        .await
+        .context("cannot read the current configuration")?;
     let changes = declarative::diff(&current, &desired);
     print!("{}", declarative::render(&changes));
     if !dry_run && !changes.is_empty() {
@@ -173,7 +183,11 @@ async fn sync(file: &PathBuf, dry_run: bool, settings: &Settings) -> anyhow::Res
 async fn health(url: Option<String>, settings: &Settings) -> anyhow::Result<ExitCode> {
     let local = |l: &settings::Listen| {
         let port = l.addr.port();
-        if l.addr.ip().is_unspecified() { format!("http://127.0.0.1:{port}") } else { format!("http://{}", l.addr) }
+        if l.addr.ip().is_unspecified() {
+            format!("http://127.0.0.1:{port}")
+        } else {
+            format!("http://{}", l.addr)
+        }
     };
     let target = match url {
         Some(u) => format!("{}/status", u.trim_end_matches('/')),

@@ -19,7 +19,9 @@ use tokio::sync::watch as signal;
 /// Build the node for these settings and load its first configuration.
 pub async fn open_node(settings: &Settings) -> anyhow::Result<Arc<Node>> {
     let cache = settings.prefix.join("gateway-config-cache.json");
-    let cache = std::fs::create_dir_all(&settings.prefix).ok().map(|()| cache);
+    let cache = std::fs::create_dir_all(&settings.prefix)
+        .ok()
+        .map(|()| cache);
     match &settings.database {
         Database::Off => {
             let config = match &settings.declarative_config {
@@ -36,10 +38,16 @@ pub async fn open_node(settings: &Settings) -> anyhow::Result<Arc<Node>> {
             if let Err(e) = node.refresh().await {
                 tracing::error!(error = %e, "cannot load the configuration from PostgreSQL");
                 if !node.load_cache() {
-                    tracing::warn!("no cached configuration: serving an empty one until the database answers");
+                    tracing::warn!(
+                        "no cached configuration: serving an empty one until the database answers"
+                    );
                 }
             }
-            watch::spawn(node.clone(), store, Duration::from_secs_f64(settings.db_update_frequency.max(0.1)));
+            watch::spawn(
+                node.clone(),
+                store,
+                Duration::from_secs_f64(settings.db_update_frequency.max(0.1)),
+            );
             Ok(node)
         }
     }
@@ -54,24 +62,44 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     for listen in usable(&settings.proxy_listen, "proxy") {
         let listener = bind(&listen).await?;
         tracing::info!(addr = %listen.addr, "proxy listening");
-        tasks.push(tokio::spawn(serve_proxy(listener, proxy.clone(), settings.max_header_size, stop_rx.clone())));
+        tasks.push(tokio::spawn(serve_proxy(
+            listener,
+            proxy.clone(),
+            settings.max_header_size,
+            stop_rx.clone(),
+        )));
     }
     let admin = crate::admin::app(node.clone());
     for listen in usable(&settings.admin_listen, "admin") {
         let listener = bind(&listen).await?;
         tracing::info!(addr = %listen.addr, "Admin API listening");
-        tasks.push(tokio::spawn(serve_router(listener, admin.clone(), stop_rx.clone())));
+        tasks.push(tokio::spawn(serve_router(
+            listener,
+            admin.clone(),
+            stop_rx.clone(),
+        )));
     }
     let status = crate::status::app(node.clone());
     for listen in usable(&settings.status_listen, "status") {
         let listener = bind(&listen).await?;
         tracing::info!(addr = %listen.addr, "status listening");
-        tasks.push(tokio::spawn(serve_router(listener, status.clone(), stop_rx.clone())));
+        tasks.push(tokio::spawn(serve_router(
+            listener,
+            status.clone(),
+            stop_rx.clone(),
+        )));
     }
     shutdown_signal().await;
-    tracing::info!(timeout_s = settings.shutdown_timeout, "shutting down: draining in-flight requests");
+    tracing::info!(
+        timeout_s = settings.shutdown_timeout,
+        "shutting down: draining in-flight requests"
+    );
     let _ = stop_tx.send(true);
-    let drained = tokio::time::timeout(Duration::from_secs(settings.shutdown_timeout), futures_util::future::join_all(tasks)).await;
+    let drained = tokio::time::timeout(
+        Duration::from_secs(settings.shutdown_timeout),
+        futures_util::future::join_all(tasks),
+    )
+    .await;
     if drained.is_err() {
         tracing::warn!("shutdown timeout reached with requests still in flight");
     }
@@ -97,10 +125,19 @@ async fn bind(listen: &Listen) -> anyhow::Result<TcpListener> {
         .with_context(|| format!("cannot listen on {}", listen.addr))
 }
 
-async fn serve_proxy(listener: TcpListener, proxy: Arc<Proxy>, max_header: usize, mut stop: signal::Receiver<bool>) {
+async fn serve_proxy(
+    listener: TcpListener,
+    proxy: Arc<Proxy>,
+    max_header: usize,
+    mut stop: signal::Receiver<bool>,
+) {
     let graceful = GracefulShutdown::new();
     let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder.http1().max_buf_size(max_header.max(8192)).timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(Duration::from_secs(60));
+    builder
+        .http1()
+        .max_buf_size(max_header.max(8192))
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(60));
     let local_port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
     loop {
         let (stream, client) = tokio::select! {
@@ -134,7 +171,10 @@ async fn serve_router(listener: TcpListener, app: axum::Router, mut stop: signal
     let shutdown = async move {
         let _ = stop.changed().await;
     };
-    if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+    if let Err(e) = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+    {
         tracing::error!(error = %e, "listener failed");
     }
 }
@@ -143,10 +183,11 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => return ctrl_c.await.unwrap_or(()),
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return ctrl_c.await.unwrap_or(()),
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

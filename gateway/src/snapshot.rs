@@ -54,6 +54,13 @@ impl Snapshot {
             .iter()
             .map(|r| Chain::resolve(&compiled, Some(r.id), r.service.map(|s| s.id)))
             .collect();
-        Snapshot { version, loaded: true, config: Arc::new(config), router, services, chains }
+        Snapshot {
+            version,
+            loaded: true,
+            config: Arc::new(config),
+            router,
+            services,
+            chains,
+        }
     }
 }

@@ -30,6 +30,9 @@ async fn ready(State(node): State<Arc<Node>>) -> (StatusCode, Json<Value>) {
     if node.snapshot().loaded {
         (StatusCode::OK, Json(json!({ "message": "ready" })))
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "message": "no configuration loaded yet" })))
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "message": "no configuration loaded yet" })),
+        )
     }
 }

@@ -64,14 +64,22 @@ pub fn https_required(code: u16, host: &str, path_and_query: &str) -> Response<P
         let body = serde_json::json!({ "message": "Please use HTTPS protocol" });
         let mut response = Response::new(full(body.to_string()));
         *response.status_mut() = status;
-        response.headers_mut().insert(http::header::CONNECTION, HeaderValue::from_static("Upgrade"));
-        response.headers_mut().insert(http::header::UPGRADE, HeaderValue::from_static("TLS/1.2, HTTP/1.1"));
+        response.headers_mut().insert(
+            http::header::CONNECTION,
+            HeaderValue::from_static("Upgrade"),
+        );
+        response.headers_mut().insert(
+            http::header::UPGRADE,
+            HeaderValue::from_static("TLS/1.2, HTTP/1.1"),
+        );
         return response;
     }
     let mut response = Response::new(full(""));
     *response.status_mut() = status;
     if let Ok(location) = HeaderValue::from_str(&format!("https://{host}{path_and_query}")) {
-        response.headers_mut().insert(http::header::LOCATION, location);
+        response
+            .headers_mut()
+            .insert(http::header::LOCATION, location);
     }
     response
 }

@@ -6,8 +6,15 @@ use std::net::IpAddr;
 
 /// Headers that belong to one connection and must not be forwarded (RFC 9110 §7.6.1).
 const HOP_BY_HOP: &[&str] = &[
-    "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization",
-    "te", "trailer", "transfer-encoding", "upgrade",
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
 ];
 
 /// Drop hop-by-hop headers, including those the `Connection` header names.
@@ -47,7 +54,11 @@ pub fn add_forwarded(headers: &mut HeaderMap, d: &Downstream<'_>) {
     };
     set(headers, "x-forwarded-for", &xff);
     set(headers, "x-forwarded-proto", d.scheme);
-    set(headers, "x-forwarded-host", d.host.split(':').next().unwrap_or(d.host));
+    set(
+        headers,
+        "x-forwarded-host",
+        d.host.split(':').next().unwrap_or(d.host),
+    );
     set(headers, "x-forwarded-port", &d.port.to_string());
     set(headers, "x-forwarded-path", d.path);
     match d.stripped_prefix.filter(|p| !p.is_empty() && *p != "/") {
@@ -61,7 +72,14 @@ pub fn add_forwarded(headers: &mut HeaderMap, d: &Downstream<'_>) {
 
 /// `Host` for the upstream: the client's with `preserve_host`, else the upstream's name and
 /// non-default port.
-pub fn set_host(headers: &mut HeaderMap, preserve: bool, original: &str, host: &str, port: u16, scheme: &str) {
+pub fn set_host(
+    headers: &mut HeaderMap,
+    preserve: bool,
+    original: &str,
+    host: &str,
+    port: u16,
+    scheme: &str,
+) {
     let value = if preserve && !original.is_empty() {
         original.to_string()
     } else if (scheme == "http" && port == 80) || (scheme == "https" && port == 443) {

@@ -43,7 +43,12 @@ impl Proxy {
     }
 
     /// Serve one request: the whole path through the gateway on one screen.
-    pub async fn handle(&self, req: Request<Incoming>, client: SocketAddr, local_port: u16) -> Response<ProxyBody> {
+    pub async fn handle(
+        &self,
+        req: Request<Incoming>,
+        client: SocketAddr,
+        local_port: u16,
+    ) -> Response<ProxyBody> {
         let started = Instant::now();
         let request_id = request_id();
         let snapshot = self.node.snapshot();
@@ -147,7 +152,11 @@ impl Proxy {
         forward::strip_hop_by_hop(headers);
         headers.insert("via", HeaderValue::from_static(VIA));
         insert_number(headers, "x-kong-upstream-latency", upstream_ms);
-        insert_number(headers, "x-kong-proxy-latency", proxied_at.duration_since(started).as_millis());
+        insert_number(
+            headers,
+            "x-kong-proxy-latency",
+            proxied_at.duration_since(started).as_millis(),
+        );
         for entry in &chain.entries {
             entry.handler.response_headers(&ctx, status, headers);
         }
@@ -161,7 +170,11 @@ impl Proxy {
 /// A plugin's own answer, with Kong's `X-Kong-Response-Latency`.
 fn short_circuit(answer: ShortCircuit, started: Instant) -> Response<ProxyBody> {
     let (mut parts, bytes) = answer.into_parts();
-    insert_number(&mut parts.headers, "x-kong-response-latency", started.elapsed().as_millis());
+    insert_number(
+        &mut parts.headers,
+        "x-kong-response-latency",
+        started.elapsed().as_millis(),
+    );
     Response::from_parts(parts, full(bytes))
 }
 
@@ -179,7 +192,12 @@ fn host_of(parts: &http::request::Parts) -> &str {
 }
 
 fn content_length(headers: &http::HeaderMap) -> Option<u64> {
-    headers.get(http::header::CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
+    headers
+        .get(http::header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
 }
 
 /// A request id for error bodies and logs: 32 hex characters.

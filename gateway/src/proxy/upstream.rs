@@ -36,11 +36,18 @@ pub struct Upstreams {
 
 impl Upstreams {
     pub fn new() -> Upstreams {
-        Upstreams { clients: RwLock::new(HashMap::new()) }
+        Upstreams {
+            clients: RwLock::new(HashMap::new()),
+        }
     }
 
     fn client(&self, connect_timeout_ms: u32) -> HttpClient {
-        if let Some(c) = self.clients.read().unwrap_or_else(|p| p.into_inner()).get(&connect_timeout_ms) {
+        if let Some(c) = self
+            .clients
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&connect_timeout_ms)
+        {
             return c.clone();
         }
         let mut connector = HttpConnector::new();
@@ -57,14 +64,23 @@ impl Upstreams {
 
     /// Forward `out` to the service, retrying other peers on connection failures when the
     /// request body can be sent again (it is empty).
-    pub async fn send(&self, node: &Node, service: &Service, out: Outgoing<'_>) -> Result<Response<ProxyBody>, Failure> {
+    pub async fn send(
+        &self,
+        node: &Node,
+        service: &Service,
+        out: Outgoing<'_>,
+    ) -> Result<Response<ProxyBody>, Failure> {
         if service.protocol != "http" {
             tracing::warn!(service = %service.id, protocol = %service.protocol, "upstream protocol not supported yet");
             return Err(Failure::BadGateway);
         }
         let balancer = node.balancers.get(&service.host);
         let replayable = out.body.is_end_stream();
-        let attempts = 1 + if replayable { u32::from(service.retries) } else { 0 };
+        let attempts = 1 + if replayable {
+            u32::from(service.retries)
+        } else {
+            0
+        };
         let client = self.client(service.connect_timeout);
         let read_timeout = Duration::from_millis(service.read_timeout.into());
         let mut body = Some(out.body);
@@ -84,8 +100,19 @@ impl Upstreams {
                 .map(|b| b.host_header().unwrap_or(&service.host).to_string())
                 .unwrap_or_else(|| host.clone());
             let mut headers = out.headers.clone();
-            forward::set_host(&mut headers, out.preserve_host, out.original_host, &host_name, port, "http");
-            let authority = if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
+            forward::set_host(
+                &mut headers,
+                out.preserve_host,
+                out.original_host,
+                &host_name,
+                port,
+                "http",
+            );
+            let authority = if host.contains(':') {
+                format!("[{host}]:{port}")
+            } else {
+                format!("{host}:{port}")
+            };
             let mut request = Request::new(body.take().unwrap_or_else(super::body::empty));
             *request.method_mut() = out.method.clone();
             *request.headers_mut() = headers;
@@ -105,11 +132,17 @@ impl Upstreams {
                 }
                 Ok(Ok(response)) => {
                     report(Outcome::Status(response.status().as_u16()));
-                    return Ok(response.map(|b| b.map_err(|e| Box::new(e) as BoxError).boxed_unsync()));
+                    return Ok(
+                        response.map(|b| b.map_err(|e| Box::new(e) as BoxError).boxed_unsync())
+                    );
                 }
                 Ok(Err(e)) if e.is_connect() => {
                     report(Outcome::TcpFailure);
-                    failure = if is_dns_failure(&e) { Failure::NameResolution } else { Failure::BadGateway };
+                    failure = if is_dns_failure(&e) {
+                        Failure::NameResolution
+                    } else {
+                        Failure::BadGateway
+                    };
                     tracing::warn!(service = %service.id, peer = %authority, error = %e, "upstream connection failed");
                     tried.extend(peer);
                     if balancer.is_none() && failure == Failure::NameResolution {

@@ -9,7 +9,7 @@ const MIGRATIONS: &[(&str, &str)] =
     &[("0001_core", include_str!("../../migrations/0001_core.sql"))];
 
 /// Arbitrary but fixed: the advisory lock all gateway nodes agree on.
-const LOCK_KEY: i64 = 0x6761_7465_7761_79;
+const LOCK_KEY: i64 = 0x0067_6174_6577_6179;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MigrationError {
