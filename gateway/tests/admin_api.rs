@@ -14,34 +14,9 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use tower::ServiceExt;
 
-const DEV_SERVER: &str = "postgres://postgres@127.0.0.1:55432";
-
-/// A new, empty database on the dev server; returns its URL.
-// TODO(harness): replace with `stack_tests::shared_postgres().fresh_database()`.
+/// A new, empty database on the test PostgreSQL server; returns its URL.
 fn fresh_database() -> String {
-    let name = format!("admin_api_{}", uuid::Uuid::new_v4().simple());
-    let create = format!("CREATE DATABASE {name}");
-    // Runs on its own thread and runtime, so it can be called from inside a test's runtime.
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a runtime");
-        runtime.block_on(async {
-            use sqlx::Connection;
-            let url = format!("{DEV_SERVER}/postgres");
-            let mut conn = sqlx::PgConnection::connect(&url)
-                .await
-                .expect("the dev PostgreSQL server on 127.0.0.1:55432");
-            sqlx::query(&create)
-                .execute(&mut conn)
-                .await
-                .expect("CREATE DATABASE");
-        });
-    })
-    .join()
-    .expect("database creation");
-    format!("{DEV_SERVER}/{name}")
+    stack_tests::shared_postgres().fresh_database()
 }
 
 struct Api {
@@ -123,6 +98,8 @@ fn id(value: &Value) -> String {
     value["id"].as_str().expect("an id").to_string()
 }
 
+#[path = "admin_api/config.rs"]
+mod config;
 #[path = "admin_api/node.rs"]
 mod node;
 #[path = "admin_api/reads.rs"]

@@ -17,6 +17,7 @@ mod code {
     pub const INVALID_SIZE: u8 = 9;
     pub const INVALID_OPTIONS: u8 = 11;
     pub const OPERATION_UNSUPPORTED: u8 = 12;
+    pub const INVALID_DECLARATIVE: u8 = 14;
 }
 
 /// What a write was trying to do, in the words of Kong's DB-less refusal.
@@ -87,6 +88,15 @@ pub enum ApiError {
         table: &'static str,
         by: Option<&'static str>,
     },
+    /// A 400 with only a message (`no healthchecker found for x`).
+    #[error("{0}")]
+    BadRequestMessage(String),
+    /// `/config` is for DB-less nodes only.
+    #[error("this endpoint is only available when Kong is configured to not use a database")]
+    DatabaseMode,
+    /// A declarative configuration that does not parse or validate (`POST /config`).
+    #[error("declarative config is invalid: {0}")]
+    Declarative(crate::declarative::DeclarativeError),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -167,7 +177,15 @@ impl ApiError {
             ApiError::MethodNotAllowed => json!({ "message": "Method not allowed" }),
             ApiError::BadJson => json!({ "message": "Cannot parse JSON body" }),
             ApiError::Internal(_) => json!({ "message": "An unexpected error occurred" }),
-            ApiError::NotFoundMessage(_) | ApiError::UnsupportedMediaType => {
+            ApiError::Declarative(e) => coded(
+                code::INVALID_DECLARATIVE,
+                "invalid declarative configuration",
+                Some(("problems", declarative_problems(e))),
+            ),
+            ApiError::NotFoundMessage(_)
+            | ApiError::UnsupportedMediaType
+            | ApiError::DatabaseMode
+            | ApiError::BadRequestMessage(_) => {
                 json!({ "message": message })
             }
             ApiError::Schema(errors) => coded(
@@ -202,6 +220,16 @@ impl ApiError {
             }
         }
     }
+}
+
+/// Each problem with where it is, so a client can point at the line.
+fn declarative_problems(e: &crate::declarative::DeclarativeError) -> Value {
+    Value::Array(
+        e.problems
+            .iter()
+            .map(|p| json!({ "path": p.path, "line": p.line, "column": p.column, "message": p.message }))
+            .collect(),
+    )
 }
 
 impl From<FieldErrors> for ApiError {

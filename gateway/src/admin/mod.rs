@@ -8,9 +8,11 @@
 //! writes and the answer is Kong's 405.
 
 mod body;
+mod config;
 mod crud;
 mod error;
 mod form;
+mod health;
 mod info;
 mod lookup;
 mod multipart;
@@ -106,11 +108,23 @@ async fn route(
             Method::POST => info::validate(name, req.input()?).map(ok),
             _ => Err(ApiError::MethodNotAllowed),
         },
-        // TODO(declarative): `POST /config` (DB-less reload) plugs in here once the declarative
-        // parser exists: parse the body into a `Config`, then `node.replace_config(config)`.
-        // Until then the path does not exist, as on a Kong node with a database.
-        ["config"] => Err(ApiError::NotFound),
-        // TODO(balancer): `/upstreams/{u}/health` and the targets' health paths.
+        ["config"] => match *method {
+            Method::GET => config::get(node).await,
+            Method::POST => config::post(node, req.input()?).await,
+            _ => Err(ApiError::MethodNotAllowed),
+        },
+        ["upstreams", upstream, "health"] => {
+            get_only(method)?;
+            health::upstream(node, upstream, req.query)
+        }
+        ["upstreams", upstream, "targets", target, state @ ("healthy" | "unhealthy")] => {
+            match *method {
+                Method::PUT | Method::POST => {
+                    health::set(node, upstream, target, state == "healthy")
+                }
+                _ => Err(ApiError::MethodNotAllowed),
+            }
+        }
         _ => match routes::resolve(segments) {
             Some(endpoint) => crud::handle(node, endpoint, req).await,
             None => Err(ApiError::NotFound),

@@ -11,7 +11,6 @@ async fn unknown_paths_methods_and_entities() {
         "/nothing",
         "/services/nope/routes",
         "/targets",
-        "/config",
         "/upstreams/u/health",
     ] {
         assert_eq!(
@@ -22,15 +21,6 @@ async fn unknown_paths_methods_and_entities() {
     }
     let (status, _) = api
         .form(Method::POST, "/services/nope/routes", "paths=/x")
-        .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = api
-        .send(
-            Method::POST,
-            "/config",
-            Some("application/json"),
-            "{}".into(),
-        )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, body) = api.delete("/services").await;
