@@ -5,7 +5,7 @@ CARGO ?= cargo
 CARGO_TARGET_DIR ?= $(CURDIR)/target
 export CARGO_TARGET_DIR
 
-.PHONY: all setup build test lint fmt bench
+.PHONY: all setup build test lint fmt bench demo stop
 
 all: build
 
@@ -33,3 +33,11 @@ fmt:
 ## bench: run the benchmarks (bench/run), when there are any
 bench:
 	@if [ -f bench/run ]; then bash bench/run; else echo "bench: no bench/run yet"; fi
+
+## demo: the quick start: PostgreSQL, a stand-in backend and the gateway, then a request through it
+demo:
+	bash scripts/demo
+
+## stop: stop what `make demo` started
+stop:
+	bash scripts/demo stop
