@@ -5,6 +5,8 @@
 use crate::config::Config;
 use crate::entities::Service;
 use crate::plugins::chain::Compiled;
+use crate::plugins::consumers::Consumers;
+use crate::plugins::registry::BuildContext;
 use crate::plugins::{registry, Chain};
 use crate::router::Router;
 use std::collections::HashMap;
@@ -20,6 +22,8 @@ pub struct Snapshot {
     pub services: HashMap<Uuid, Service>,
     /// The plugin chain of each route, by the route's index in `config.routes`.
     pub chains: Vec<Chain>,
+    /// Consumers and their API keys.
+    pub consumers: Arc<Consumers>,
 }
 
 impl Snapshot {
@@ -31,17 +35,22 @@ impl Snapshot {
             router: Router::default(),
             services: HashMap::new(),
             chains: Vec::new(),
+            consumers: Arc::default(),
         }
     }
 
     pub fn compile(config: Config, version: i64) -> Snapshot {
         let router = Router::new(&config.routes);
         let services = config.services.iter().map(|s| (s.id, s.clone())).collect();
+        let consumers = Arc::new(Consumers::build(&config));
+        let cx = BuildContext {
+            consumers: consumers.clone(),
+        };
         let compiled: Vec<Compiled> = config
             .plugins
             .iter()
             .filter(|p| p.enabled)
-            .filter_map(|p| match registry::build(&p.name, &p.config) {
+            .filter_map(|p| match registry::build(&p.name, &p.config, &cx) {
                 Ok(handler) => Some(Compiled { plugin: p.clone(), handler }),
                 Err(e) => {
                     tracing::warn!(plugin = %p.id, name = %p.name, error = %e, "plugin instance skipped");
@@ -61,6 +70,7 @@ impl Snapshot {
             router,
             services,
             chains,
+            consumers,
         }
     }
 }

@@ -72,7 +72,9 @@ pub fn check(
     let checked = entity_check(value);
     match &checked {
         Ok(entity) if errors.is_empty() && registry::AVAILABLE.contains(&name.as_str()) => {
-            if let Err(config_errors) = registry::build(&name, &entity["config"]) {
+            if let Err(config_errors) =
+                registry::build(&name, &entity["config"], &registry::BuildContext::default())
+            {
                 append(&mut errors, config_errors);
             }
         }

@@ -6,6 +6,8 @@
 //! no-op default, so a plugin implements only the phases it needs.
 
 pub mod chain;
+pub mod consumers;
+mod key_auth;
 pub mod registry;
 mod request_termination;
 
@@ -43,9 +45,38 @@ pub struct RequestCtx {
     /// Regex route captures: `uri_captures` in Kong's templates.
     pub uri_captures: BTreeMap<String, String>,
     /// Set by an authentication plugin.
-    pub consumer_id: Option<Uuid>,
+    pub consumer: Option<std::sync::Arc<consumers::ConsumerInfo>>,
     pub credential_id: Option<Uuid>,
+    /// The whole request body, read before the access phase when a plugin of the chain needs it
+    /// ([`Handler::needs_body`]); what is here when the access phase ends is sent upstream.
+    pub body: Option<Bytes>,
     pub started: Instant,
+}
+
+impl RequestCtx {
+    /// A context for a request that has not been routed yet.
+    pub fn new(
+        method: Method,
+        path: &str,
+        query: Option<&str>,
+        headers: HeaderMap,
+        client_ip: IpAddr,
+    ) -> RequestCtx {
+        RequestCtx {
+            method,
+            path: path.to_string(),
+            query: query.map(str::to_string),
+            headers,
+            client_ip,
+            route_id: None,
+            service_id: None,
+            uri_captures: BTreeMap::new(),
+            consumer: None,
+            credential_id: None,
+            body: None,
+            started: Instant::now(),
+        }
+    }
 }
 
 /// A response produced by the gateway itself (an auth failure, a termination, a 429).
@@ -61,6 +92,21 @@ pub fn kong_response(status: StatusCode, message: &str) -> ShortCircuit {
         http::HeaderValue::from_static("application/json; charset=utf-8"),
     );
     response
+}
+
+/// A plugin `config` that does not deserialize, as a field error.
+pub(crate) fn config_error(e: serde_json::Error) -> crate::entities::FieldErrors {
+    let mut errors = crate::entities::FieldErrors::default();
+    let message = e.to_string();
+    let message = message.split(" at line").next().unwrap_or(&message);
+    match message.strip_prefix("unknown field `") {
+        Some(rest) => errors.add(
+            &format!("config.{}", rest.split('`').next().unwrap_or(rest)),
+            "unknown field",
+        ),
+        None => errors.add("config", message),
+    }
+    errors
 }
 
 /// One configured plugin instance, ready to run.
@@ -81,6 +127,11 @@ pub trait Handler: Send + Sync + std::fmt::Debug {
 
     /// Once the response is complete.
     fn log(&self, _ctx: &RequestCtx, _status: StatusCode) {}
+
+    /// Does the access phase need the request body (then the proxy reads it whole first)?
+    fn needs_body(&self) -> bool {
+        false
+    }
 
     /// Which phases this handler does something in (so empty phases cost nothing).
     fn phases(&self) -> &'static [Phase];

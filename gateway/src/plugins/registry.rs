@@ -1,7 +1,8 @@
 //! Which plugins exist, their default priorities (Kong's), and how an instance is built from
 //! its entity's `config`.
 
-use super::{request_termination::RequestTermination, Handler};
+use super::consumers::Consumers;
+use super::{key_auth::KeyAuth, request_termination::RequestTermination, Handler};
 use crate::entities::FieldErrors;
 use serde_json::Value;
 use std::sync::Arc;
@@ -28,11 +29,25 @@ pub fn priority(name: &str) -> Option<i32> {
 }
 
 /// Plugins this build can run.
-pub const AVAILABLE: &[&str] = &["request-termination"];
+pub const AVAILABLE: &[&str] = &["key-auth", "request-termination"];
+
+/// What a plugin may need from the snapshot it is built for.
+#[derive(Debug, Clone, Default)]
+pub struct BuildContext {
+    pub consumers: Arc<Consumers>,
+}
 
 /// Build a handler for a plugin instance; unknown plugins and bad configs are field errors.
-pub fn build(name: &str, config: &Value) -> Result<Arc<dyn Handler>, FieldErrors> {
+pub fn build(
+    name: &str,
+    config: &Value,
+    cx: &BuildContext,
+) -> Result<Arc<dyn Handler>, FieldErrors> {
     match name {
+        "key-auth" => Ok(Arc::new(KeyAuth::from_config(
+            config,
+            cx.consumers.clone(),
+        )?)),
         "request-termination" => Ok(Arc::new(RequestTermination::from_config(config)?)),
         other => {
             let mut errors = FieldErrors::default();

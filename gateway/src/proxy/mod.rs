@@ -83,7 +83,8 @@ impl Proxy {
             route_id: Some(route.id),
             service_id: service.map(|s| s.id),
             uri_captures: found.captures.named.clone(),
-            consumer_id: None,
+            consumer: None,
+            body: None,
             credential_id: None,
             started,
         };

@@ -5,7 +5,7 @@ use serde_json::json;
 fn compiled(value: serde_json::Value) -> Compiled {
     let plugin: Plugin = parse(value).expect("valid plugin");
     // Any handler will do: the chain only orders and selects instances.
-    let handler = registry::build("request-termination", &json!({})).unwrap();
+    let handler = registry::build("request-termination", &json!({}), &Default::default()).unwrap();
     Compiled { plugin, handler }
 }
 
