@@ -69,7 +69,8 @@ fn a_key_in_a_header_identifies_the_consumer() {
 #[test]
 fn missing_wrong_expired_and_duplicate_keys_are_401() {
     let auth = plugin(json!({}));
-    let cases: [(Option<&str>, &[(&str, &str)], &str); 4] = [
+    type Case<'a> = (Option<&'a str>, &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case; 4] = [
         (None, &[], "No API key found in request"),
         (None, &[("apikey", "nope")], "Unauthorized"),
         (None, &[("apikey", "bob-old-key")], "Unauthorized"),
