@@ -2,23 +2,64 @@
 
 use super::{registry, Handler};
 use crate::entities::Plugin;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use uuid::Uuid;
 
-/// One instance in a chain.
+/// One plugin (by name) in a chain: the instance that applies to every request of the route,
+/// if any, and the instances scoped to particular consumers, chosen once the consumer is known.
 #[derive(Debug, Clone)]
 pub struct ChainEntry {
     pub name: String,
-    pub plugin_id: Uuid,
     pub priority: i32,
-    pub handler: Arc<dyn Handler>,
+    base: Option<Ranked>,
+    by_consumer: HashMap<Uuid, Ranked>,
+}
+
+#[derive(Debug, Clone)]
+struct Ranked {
+    rank: u8,
+    plugin_id: Uuid,
+    handler: Arc<dyn Handler>,
+}
+
+impl ChainEntry {
+    /// The instance to run for this consumer (none: the plugin does not apply to the request).
+    /// Kong's precedence: route+service+consumer > route+consumer > service+consumer >
+    /// route+service > consumer > route > service > global.
+    pub fn handler_for(&self, consumer: Option<Uuid>) -> Option<&Arc<dyn Handler>> {
+        self.ranked_for(consumer).map(|r| &r.handler)
+    }
+
+    /// The id of the plugin instance that applies (for logs and metrics).
+    pub fn plugin_id_for(&self, consumer: Option<Uuid>) -> Option<Uuid> {
+        self.ranked_for(consumer).map(|r| r.plugin_id)
+    }
+
+    fn ranked_for(&self, consumer: Option<Uuid>) -> Option<&Ranked> {
+        let scoped = consumer.and_then(|c| self.by_consumer.get(&c));
+        match (scoped, &self.base) {
+            (Some(s), Some(b)) if b.rank > s.rank => Some(b),
+            (Some(s), _) => Some(s),
+            (None, b) => b.as_ref(),
+        }
+    }
+
+    /// Whether any instance of this plugin may need the request body.
+    pub fn may_need_body(&self) -> bool {
+        self.base
+            .iter()
+            .chain(self.by_consumer.values())
+            .any(|r| r.handler.needs_body())
+    }
 }
 
 /// The instances that run for one route, in access-phase order.
 #[derive(Debug, Clone, Default)]
 pub struct Chain {
     pub entries: Vec<ChainEntry>,
+    /// Some instance reads the request body in the access phase.
+    pub needs_body: bool,
 }
 
 /// A built instance with its entity, as compiled once per snapshot.
@@ -28,56 +69,75 @@ pub struct Compiled {
     pub handler: Arc<dyn Handler>,
 }
 
-/// How specific an instance's scope is for this request; None when it does not apply.
-/// Kong: route+service > route > service > global (consumer scopes are resolved once the
-/// consumer is known).
+/// How specific an instance's scope is for a route, on Kong's scale (7 = route+service+consumer
+/// ... 0 = global); None when it does not apply to the route.
 fn specificity(p: &Plugin, route: Option<Uuid>, service: Option<Uuid>) -> Option<u8> {
-    if p.consumer.is_some() {
-        return None;
-    }
     let on_route = p.route.map(|r| Some(r.id) == route);
     let on_service = p.service.map(|s| Some(s.id) == service);
-    match (on_route, on_service) {
-        (Some(false), _) | (_, Some(false)) => None,
-        (Some(true), Some(true)) => Some(3),
-        (Some(true), None) => Some(2),
-        (None, Some(true)) => Some(1),
-        (None, None) => Some(0),
-    }
+    let base = match (on_route, on_service) {
+        (Some(false), _) | (_, Some(false)) => return None,
+        (Some(true), Some(true)) => 4,
+        (Some(true), None) => 2,
+        (None, Some(true)) => 1,
+        (None, None) => 0,
+    };
+    Some(match (p.consumer.is_some(), base) {
+        (false, rank) => rank,
+        (true, 4) => 7,
+        (true, 2) => 6,
+        (true, 1) => 5,
+        (true, _) => 3,
+    })
 }
 
 impl Chain {
     /// The chain for a route (or for no route: global instances only).
     pub fn resolve(compiled: &[Compiled], route: Option<Uuid>, service: Option<Uuid>) -> Chain {
-        let mut best: BTreeMap<&str, (u8, &Compiled)> = BTreeMap::new();
+        let mut by_name: BTreeMap<&str, (ChainEntry, &Plugin)> = BTreeMap::new();
         for c in compiled.iter().filter(|c| c.plugin.enabled) {
             let Some(rank) = specificity(&c.plugin, route, service) else {
                 continue;
             };
-            let slot = best.entry(c.plugin.name.as_str()).or_insert((rank, c));
-            if rank > slot.0 {
-                *slot = (rank, c);
-            }
-        }
-        let mut entries: Vec<(ChainEntry, &Plugin)> = best
-            .into_values()
-            .map(|(_, c)| {
+            let (entry, _) = by_name.entry(c.plugin.name.as_str()).or_insert_with(|| {
                 let entry = ChainEntry {
                     name: c.plugin.name.clone(),
-                    plugin_id: c.plugin.id,
                     priority: registry::priority(&c.plugin.name).unwrap_or(0),
-                    handler: c.handler.clone(),
+                    base: None,
+                    by_consumer: HashMap::new(),
                 };
                 (entry, &c.plugin)
-            })
-            .collect();
+            });
+            let ranked = Ranked {
+                rank,
+                plugin_id: c.plugin.id,
+                handler: c.handler.clone(),
+            };
+            let slot = match c.plugin.consumer {
+                Some(consumer) => entry.by_consumer.get_mut(&consumer.id),
+                None => entry.base.as_mut(),
+            };
+            match slot {
+                Some(current) if current.rank >= rank => {}
+                Some(current) => *current = ranked,
+                None => match c.plugin.consumer {
+                    Some(consumer) => {
+                        entry.by_consumer.insert(consumer.id, ranked);
+                    }
+                    None => entry.base = Some(ranked),
+                },
+            }
+        }
+        let mut entries: Vec<(ChainEntry, &Plugin)> = by_name.into_values().collect();
         entries.sort_by(|a, b| {
             b.0.priority
                 .cmp(&a.0.priority)
                 .then(a.0.name.cmp(&b.0.name))
         });
+        let entries = apply_ordering(entries);
+        let needs_body = entries.iter().any(ChainEntry::may_need_body);
         Chain {
-            entries: apply_ordering(entries),
+            entries,
+            needs_body,
         }
     }
 

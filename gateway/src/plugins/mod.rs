@@ -79,6 +79,13 @@ impl RequestCtx {
     }
 }
 
+impl RequestCtx {
+    /// The authenticated consumer's id, which selects consumer-scoped plugin instances.
+    pub fn consumer_id(&self) -> Option<Uuid> {
+        self.consumer.as_ref().map(|c| c.id)
+    }
+}
+
 /// A response produced by the gateway itself (an auth failure, a termination, a 429).
 pub type ShortCircuit = Response<Bytes>;
 

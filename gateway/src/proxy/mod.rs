@@ -92,7 +92,10 @@ impl Proxy {
         // 2. Plugins: access phase, in chain order; any of them may answer instead.
         let chain = &snapshot.chains[found.route_index];
         for entry in &chain.entries {
-            if let Some(answer) = entry.handler.access(&mut ctx).await {
+            let Some(handler) = entry.handler_for(ctx.consumer_id()) else {
+                continue;
+            };
+            if let Some(answer) = handler.access(&mut ctx).await {
                 return short_circuit(answer, started);
             }
         }
@@ -159,10 +162,14 @@ impl Proxy {
             proxied_at.duration_since(started).as_millis(),
         );
         for entry in &chain.entries {
-            entry.handler.response_headers(&ctx, status, headers);
+            if let Some(handler) = entry.handler_for(ctx.consumer_id()) {
+                handler.response_headers(&ctx, status, headers);
+            }
         }
         for entry in &chain.entries {
-            entry.handler.log(&ctx, status);
+            if let Some(handler) = entry.handler_for(ctx.consumer_id()) {
+                handler.log(&ctx, status);
+            }
         }
         response
     }

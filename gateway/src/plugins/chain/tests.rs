@@ -96,14 +96,75 @@ fn most_specific_scope_wins_and_others_do_not_apply() {
     let chain = Chain::resolve(&all, route, service);
     assert_eq!(names(&chain), ["rate-limiting"]);
     assert_eq!(
-        chain.entries[0].plugin_id, all[2].plugin.id,
+        chain.entries[0].plugin_id_for(None).unwrap(),
+        all[2].plugin.id,
         "route scope beats service and global"
     );
     let chain = Chain::resolve(&all, None, service);
     assert_eq!(
-        chain.entries[0].plugin_id, all[1].plugin.id,
+        chain.entries[0].plugin_id_for(None).unwrap(),
+        all[1].plugin.id,
         "service scope beats global"
     );
     let chain = Chain::resolve(&all, None, None);
-    assert_eq!(chain.entries[0].plugin_id, all[0].plugin.id);
+    assert_eq!(
+        chain.entries[0].plugin_id_for(None).unwrap(),
+        all[0].plugin.id
+    );
+}
+
+const ALICE: &str = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+const BOB: &str = "1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e";
+
+#[test]
+fn consumer_scoped_instances_apply_once_the_consumer_is_known() {
+    let all = [
+        compiled(json!({"name": "rate-limiting", "config": {"minute": 10}})),
+        compiled(
+            json!({"name": "rate-limiting", "consumer": {"id": ALICE}, "config": {"minute": 1000}}),
+        ),
+        compiled(json!({"name": "request-termination", "consumer": {"id": BOB}})),
+        compiled(json!({"name": "key-auth", "route": {"id": ROUTE}, "service": {"id": SERVICE}})),
+        compiled(json!({"name": "key-auth", "consumer": {"id": BOB}})),
+    ];
+    let route = Uuid::parse_str(ROUTE).ok();
+    let service = Uuid::parse_str(SERVICE).ok();
+    let alice = Uuid::parse_str(ALICE).ok();
+    let bob = Uuid::parse_str(BOB).ok();
+    let chain = Chain::resolve(&all, route, service);
+    assert_eq!(
+        names(&chain),
+        ["key-auth", "rate-limiting", "request-termination"]
+    );
+    let rl = &chain.entries[1];
+    assert_eq!(
+        rl.plugin_id_for(None),
+        Some(all[0].plugin.id),
+        "global before a consumer is known"
+    );
+    assert_eq!(
+        rl.plugin_id_for(alice),
+        Some(all[1].plugin.id),
+        "consumer beats global"
+    );
+    assert_eq!(rl.plugin_id_for(bob), Some(all[0].plugin.id));
+    let termination = &chain.entries[2];
+    assert!(
+        termination.handler_for(None).is_none(),
+        "applies to bob only"
+    );
+    assert!(termination.handler_for(alice).is_none());
+    assert_eq!(termination.plugin_id_for(bob), Some(all[2].plugin.id));
+    let auth = &chain.entries[0];
+    assert_eq!(
+        auth.plugin_id_for(bob),
+        Some(all[3].plugin.id),
+        "route+service beats consumer alone"
+    );
+}
+
+#[test]
+fn the_chain_knows_when_a_body_is_needed() {
+    let all = [compiled(json!({"name": "request-termination"}))];
+    assert!(!Chain::resolve(&all, None, None).needs_body);
 }
