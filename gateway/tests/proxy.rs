@@ -249,6 +249,47 @@ async fn removes_hop_by_hop_headers() {
     assert_eq!(headers["via"][0], format!("1.0 fred, {VIA}"));
 }
 
+#[tokio::test]
+async fn tunnels_websocket_upgrades() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let up = Upstream::start("ws").await;
+    let gw = Gateway::start(&header_gateway_yaml(up.port())).await;
+    let mut stream = tokio::net::TcpStream::connect(gw.addr)
+        .await
+        .expect("connect");
+    let handshake = "GET /strip/chat HTTP/1.1\r\nHost: a.test\r\nConnection: Upgrade\r\n\
+                     Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\
+                     Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+    stream
+        .write_all(handshake.as_bytes())
+        .await
+        .expect("handshake");
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        let n = stream.read(&mut byte).await.expect("read head");
+        assert_eq!(
+            n,
+            1,
+            "closed during the handshake: {}",
+            String::from_utf8_lossy(&head)
+        );
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head).to_lowercase();
+    assert!(head.starts_with("http/1.1 101"), "{head}");
+    assert!(head.contains("upgrade: websocket"), "{head}");
+    for message in ["ping", "pong pong"] {
+        stream.write_all(message.as_bytes()).await.expect("write");
+        let mut echoed = vec![0u8; message.len()];
+        tokio::time::timeout(Duration::from_secs(2), stream.read_exact(&mut echoed))
+            .await
+            .expect("echo in time")
+            .expect("read echo");
+        assert_eq!(echoed, message.as_bytes());
+    }
+}
+
 // === response headers ===
 
 #[tokio::test]

@@ -7,6 +7,7 @@ pub mod body;
 mod errors;
 mod forward;
 mod path;
+mod upgrade;
 mod upstream;
 
 pub use body::ProxyBody;
@@ -21,6 +22,7 @@ use crate::snapshot::Snapshot;
 use body::full;
 use http::{HeaderValue, Request, Response};
 use hyper::body::Incoming;
+use hyper::upgrade::OnUpgrade;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -181,22 +183,20 @@ impl Proxy {
             .matched_path
             .filter(|_| route.strip_path)
             .and_then(|n| path.get(..n));
-        let mut headers = ctx.headers.clone();
-        forward::strip_hop_by_hop(&mut headers);
-        forward::add_forwarded(
-            &mut headers,
-            &forward::Downstream {
-                client_ip: s.client.ip(),
-                scheme: self.scheme,
-                host: &host,
-                port: s.local_port,
-                path: &raw_path,
-                stripped_prefix: stripped,
-            },
-        );
-        forward::append_via(&mut headers, &via(parts.version));
-        if let Ok(id) = HeaderValue::from_str(&s.request_id) {
-            headers.insert("x-kong-request-id", id);
+        let downstream = forward::Downstream {
+            client_ip: s.client.ip(),
+            scheme: self.scheme,
+            host: &host,
+            port: s.local_port,
+            path: &raw_path,
+            stripped_prefix: stripped,
+        };
+        let websocket = upgrade::requested(&ctx.headers)
+            .then(|| parts.extensions.remove::<OnUpgrade>())
+            .flatten();
+        let mut headers = upstream_headers(&ctx.headers, &downstream, parts.version, &s.request_id);
+        if websocket.is_some() {
+            upgrade::restore(&mut headers);
         }
         let target_path = path::escape(&target_path);
         let outgoing = upstream::Outgoing {
@@ -221,8 +221,19 @@ impl Proxy {
 
         // 6. Response headers: hop-by-hop out, Kong's own in, then the plugins' edits.
         let status = response.status();
+        if status == http::StatusCode::SWITCHING_PROTOCOLS {
+            let upstream_side = response.extensions_mut().remove::<OnUpgrade>();
+            let (Some(client_side), Some(upstream_side)) = (websocket, upstream_side) else {
+                tracing::warn!("upstream switched protocols without a websocket handshake");
+                return Err(Failure::BadGateway.into());
+            };
+            upgrade::splice(client_side, upstream_side);
+        }
         let headers = response.headers_mut();
         forward::strip_hop_by_hop(headers);
+        if status == http::StatusCode::SWITCHING_PROTOCOLS {
+            upgrade::restore(headers);
+        }
         forward::append_via(headers, VIA);
         if !headers.contains_key(http::header::SERVER) {
             headers.insert(http::header::SERVER, HeaderValue::from_static(SERVER));
@@ -280,6 +291,24 @@ impl Session {
             }
         }
     }
+}
+
+/// The client's headers as the upstream gets them: hop-by-hop ones out; Kong's forwarded
+/// headers, `Via` and the request id in.
+fn upstream_headers(
+    client: &http::HeaderMap,
+    downstream: &forward::Downstream<'_>,
+    version: http::Version,
+    request_id: &str,
+) -> http::HeaderMap {
+    let mut headers = client.clone();
+    forward::strip_hop_by_hop(&mut headers);
+    forward::add_forwarded(&mut headers, downstream);
+    forward::append_via(&mut headers, &via(version));
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        headers.insert("x-kong-request-id", id);
+    }
+    headers
 }
 
 /// This hop in the request's `Via`, with the client's HTTP version as Kong writes it.

@@ -1,7 +1,8 @@
 //! Echo upstreams: tiny hyper servers on loopback that answer with what they received
 //! (method, path, query, headers, body) as JSON. Request headers steer them:
 //! `x-echo-status` (answer with this status), `x-echo-delay-ms` (wait before answering),
-//! `x-echo-stream-bytes` + `x-echo-pause-ms` (stream that many bytes: 64 KiB, a pause, the rest).
+//! `x-echo-stream-bytes` + `x-echo-pause-ms` (stream that many bytes: 64 KiB, a pause, the rest);
+//! `Upgrade: websocket` switches protocols and echoes raw bytes.
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
@@ -67,7 +68,7 @@ impl Upstream {
                 });
                 tokio::spawn(async move {
                     let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                        .serve_connection(TokioIo::new(stream), service)
+                        .serve_connection_with_upgrades(TokioIo::new(stream), service)
                         .await;
                 });
             }
@@ -92,10 +93,17 @@ fn header_num(req: &http::request::Parts, name: &str) -> Option<u64> {
 }
 
 async fn echo(
-    req: Request<Incoming>,
+    mut req: Request<Incoming>,
     name: String,
     fixed: Option<u16>,
 ) -> Result<Response<Body>, Infallible> {
+    if req
+        .headers()
+        .get("upgrade")
+        .is_some_and(|v| v == "websocket")
+    {
+        return Ok(switch_to_echo(hyper::upgrade::on(&mut req)));
+    }
     let arrived = Instant::now();
     let (parts, mut body) = req.into_parts();
     if let Some(ms) = header_num(&parts, "x-echo-delay-ms") {
@@ -148,6 +156,28 @@ async fn echo(
         http::HeaderValue::from_static("application/json"),
     );
     Ok(response)
+}
+
+/// Answer 101 and, once switched, echo every byte back (no WebSocket framing: the gateway
+/// only splices bytes).
+fn switch_to_echo(upgrade: hyper::upgrade::OnUpgrade) -> Response<Body> {
+    tokio::spawn(async move {
+        let Ok(upgraded) = upgrade.await else { return };
+        let mut io = TokioIo::new(upgraded);
+        let mut buf = [0u8; 1024];
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok(n) = io.read(&mut buf).await {
+            if n == 0 || io.write_all(&buf[..n]).await.is_err() {
+                break;
+            }
+        }
+    });
+    let mut response = Response::new(Full::new(Bytes::new()).boxed());
+    *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    let headers = response.headers_mut();
+    headers.insert("upgrade", http::HeaderValue::from_static("websocket"));
+    headers.insert("connection", http::HeaderValue::from_static("Upgrade"));
+    response
 }
 
 /// `total` bytes of `x`: 64 KiB at once, then after `pause_ms` the rest in 1 MiB chunks.
