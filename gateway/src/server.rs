@@ -125,7 +125,10 @@ async fn bind(listen: &Listen) -> anyhow::Result<TcpListener> {
         .with_context(|| format!("cannot listen on {}", listen.addr))
 }
 
-async fn serve_proxy(
+/// Serve the proxy on `listener` until `stop` turns true; then stop accepting (new connections
+/// are refused at once) and wait for the requests in flight to finish. Embedders and tests call
+/// this directly with their own stop handle; [`run`] calls it per proxy listener.
+pub async fn serve_proxy(
     listener: TcpListener,
     proxy: Arc<Proxy>,
     max_header: usize,
@@ -135,7 +138,11 @@ async fn serve_proxy(
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
-        .max_buf_size(max_header.max(8192))
+        // Headers past `max_header` get Kong's 494 from the proxy; hyper's own limit (431,
+        // empty body) only stops a block so large it should not be buffered at all.
+        .max_buf_size(max_header.saturating_mul(4).max(64 * 1024))
+        // nginx limits the header block's size, not the number of fields.
+        .max_headers(1000)
         .timer(hyper_util::rt::TokioTimer::new())
         .header_read_timeout(Duration::from_secs(60));
     let local_port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
@@ -164,6 +171,8 @@ async fn serve_proxy(
             }
         });
     }
+    // Closing the socket now makes new clients fail fast instead of queueing in the backlog.
+    drop(listener);
     graceful.shutdown().await;
 }
 

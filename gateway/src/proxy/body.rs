@@ -2,7 +2,12 @@
 //! are capped at `client_max_body_size` while they stream.
 
 use bytes::Bytes;
+use http_body::Body as _;
 use http_body_util::{combinators::UnsyncBoxBody, BodyExt, Full, Limited};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub type ProxyBody = UnsyncBoxBody<Bytes, BoxError>;
@@ -40,4 +45,122 @@ pub fn is_too_large(error: &(dyn std::error::Error + 'static)) -> bool {
         current = e.source();
     }
     false
+}
+
+/// The upstream sent nothing for `read_timeout` in the middle of a response body.
+#[derive(Debug, thiserror::Error)]
+#[error("upstream sent nothing for {0:?} while streaming the response body")]
+pub struct ReadTimeout(pub std::time::Duration);
+
+/// A response body that fails when the upstream goes quiet for longer than `timeout` between
+/// two frames, as nginx's `proxy_read_timeout` does (the wait is per read, not for the whole).
+pub fn idle_timeout(body: ProxyBody, timeout: std::time::Duration) -> ProxyBody {
+    IdleTimeout {
+        inner: body,
+        timeout,
+        sleep: Box::pin(tokio::time::sleep(timeout)),
+    }
+    .boxed_unsync()
+}
+
+struct IdleTimeout {
+    inner: ProxyBody,
+    timeout: std::time::Duration,
+    sleep: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl http_body::Body for IdleTimeout {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, BoxError>>> {
+        let this = &mut *self;
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(frame) => {
+                let deadline = tokio::time::Instant::now() + this.timeout;
+                this.sleep.as_mut().reset(deadline);
+                Poll::Ready(frame)
+            }
+            Poll::Pending => match this.sleep.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Some(Err(Box::new(ReadTimeout(this.timeout))))),
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// Tells the proxy when the request body has been handed to the upstream connection in full,
+/// which is when waiting for the response (`read_timeout`) starts.
+#[derive(Debug, Default)]
+pub struct Sent {
+    done: std::sync::atomic::AtomicBool,
+    notify: tokio::sync::Notify,
+}
+
+impl Sent {
+    fn mark(&self) {
+        if !self.done.swap(true, std::sync::atomic::Ordering::AcqRel) {
+            self.notify.notify_waiters();
+        }
+    }
+
+    /// Resolves once the whole request body was taken by the upstream connection.
+    pub async fn wait(&self) {
+        loop {
+            let notified = self.notify.notified();
+            if self.done.load(std::sync::atomic::Ordering::Acquire) {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// Wraps a request body so that `sent` is marked when its last frame is taken.
+pub fn tracked(body: ProxyBody, sent: Arc<Sent>) -> ProxyBody {
+    if body.is_end_stream() {
+        sent.mark();
+    }
+    Tracked { inner: body, sent }.boxed_unsync()
+}
+
+struct Tracked {
+    inner: ProxyBody,
+    sent: Arc<Sent>,
+}
+
+impl http_body::Body for Tracked {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, BoxError>>> {
+        let this = &mut *self;
+        let polled = Pin::new(&mut this.inner).poll_frame(cx);
+        if matches!(polled, Poll::Ready(None)) || this.inner.is_end_stream() {
+            this.sent.mark();
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
 }

@@ -14,6 +14,8 @@ pub enum Failure {
     BadGateway,
     Timeout,
     PayloadTooLarge,
+    /// The request line and headers exceed `max_header_size`.
+    HeaderTooLarge,
     BadRequest,
 }
 
@@ -28,6 +30,10 @@ impl Failure {
             Failure::Timeout => StatusCode::GATEWAY_TIMEOUT,
             Failure::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Failure::BadRequest => StatusCode::BAD_REQUEST,
+            // nginx's own code, which Kong answers with; clients built for Kong expect it.
+            Failure::HeaderTooLarge => {
+                StatusCode::from_u16(494).unwrap_or(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)
+            }
         }
     }
 
@@ -41,6 +47,7 @@ impl Failure {
             Failure::Timeout => "The upstream server is timing out",
             Failure::PayloadTooLarge => "Payload too large",
             Failure::BadRequest => "Bad request",
+            Failure::HeaderTooLarge => "Request header or cookie too large",
         }
     }
 }

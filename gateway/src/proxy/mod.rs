@@ -1,35 +1,72 @@
-//! The proxy: every request reads top to bottom in [`Proxy::handle`]: route, plugins (access),
-//! pick a peer, forward, answer. Every failure leaves through [`errors::respond`].
+//! The proxy: every request reads top to bottom in [`Proxy::handle`]: limits, route, plugins
+//! (access), service, upstream request, send, response headers. Whatever ends a request early
+//! (no route, a plugin's own answer, an upstream failure) leaves through one door,
+//! [`Proxy::answer_instead`], so gateway-made answers all look alike.
 
 pub mod body;
 mod errors;
 mod forward;
+mod path;
+mod upgrade;
 mod upstream;
 
 pub use body::ProxyBody;
 pub use errors::Failure;
+pub use upstream::REPLAY_LIMIT;
 
 use crate::node::Node;
 use crate::plugins::{RequestCtx, ShortCircuit};
 use crate::router::{upstream_path, RequestInfo};
 use crate::settings::Settings;
+use crate::snapshot::Snapshot;
 use body::full;
 use http::{HeaderValue, Request, Response};
 use hyper::body::Incoming;
+use hyper::upgrade::OnUpgrade;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 use upstream::Upstreams;
 
-/// `Via` and `Server` values: what this gateway is.
+/// What this gateway calls itself in `Server`.
+pub const SERVER: &str = concat!("gateway/", env!("CARGO_PKG_VERSION"));
+/// This hop in `Via` (Kong 3.8+ writes `1.1 kong/<version>`).
 pub const VIA: &str = concat!("1.1 gateway/", env!("CARGO_PKG_VERSION"));
 
 pub struct Proxy {
     node: Arc<Node>,
     upstreams: Upstreams,
     max_body: u64,
+    max_header: usize,
     /// The scheme this listener serves (`http` until TLS listeners exist).
     scheme: &'static str,
+}
+
+/// Why a request ends without a proxied response.
+enum Exit {
+    Failure(Failure),
+    /// A plugin answered in the access phase.
+    Plugin(ShortCircuit),
+    /// A ready-made answer (an https redirect).
+    Response(Response<ProxyBody>),
+}
+
+impl From<Failure> for Exit {
+    fn from(failure: Failure) -> Exit {
+        Exit::Failure(failure)
+    }
+}
+
+/// What one request carries from phase to phase, and to the log phase however it ended.
+struct Session {
+    snapshot: Arc<Snapshot>,
+    started: Instant,
+    request_id: String,
+    client: SocketAddr,
+    local_port: u16,
+    /// Set once a route matched: its plugin chain and the plugins' view of the request.
+    route_index: Option<usize>,
+    ctx: Option<RequestCtx>,
 }
 
 impl Proxy {
@@ -38,25 +75,59 @@ impl Proxy {
             node,
             upstreams: Upstreams::new(),
             max_body: settings.client_max_body_size,
+            max_header: settings.max_header_size,
             scheme: "http",
         })
     }
 
-    /// Serve one request: the whole path through the gateway on one screen.
+    /// Serve one request: proxy it, or answer instead; then the log phase.
     pub async fn handle(
         &self,
         req: Request<Incoming>,
         client: SocketAddr,
         local_port: u16,
     ) -> Response<ProxyBody> {
-        let started = Instant::now();
-        let request_id = request_id();
-        let snapshot = self.node.snapshot();
-        let (mut parts, body) = req.into_parts();
-        let host = host_of(&parts).to_string();
-        let path = parts.uri.path().to_string();
+        let mut session = Session {
+            snapshot: self.node.snapshot(),
+            started: Instant::now(),
+            request_id: format!("{:032x}", rand::random::<u128>()),
+            client,
+            local_port,
+            route_index: None,
+            ctx: None,
+        };
+        let mut response = match self.proxy(&mut session, req).await {
+            Ok(response) => response,
+            Err(exit) => self.answer_instead(&session, exit),
+        };
+        if let Ok(id) = HeaderValue::from_str(&session.request_id) {
+            response.headers_mut().insert("x-kong-request-id", id);
+        }
+        session.log(response.status());
+        response
+    }
 
-        // 1. Route.
+    /// The request path, phase by phase. `Err` is anything that ends it early.
+    async fn proxy(
+        &self,
+        s: &mut Session,
+        req: Request<Incoming>,
+    ) -> Result<Response<ProxyBody>, Exit> {
+        let (mut parts, body) = req.into_parts();
+
+        // 1. Limits nginx applies before any phase: header block and declared body size.
+        if header_block_size(&parts) > self.max_header {
+            return Err(Failure::HeaderTooLarge.into());
+        }
+        if self.max_body > 0 && content_length(&parts.headers).is_some_and(|n| n > self.max_body) {
+            return Err(Failure::PayloadTooLarge.into());
+        }
+
+        // 2. Route, on the normalised path (the query string stays as sent).
+        let snapshot = s.snapshot.clone();
+        let host = host_of(&parts).to_string();
+        let raw_path = parts.uri.path().to_string();
+        let path = path::normalize(&raw_path).into_owned();
         let info = RequestInfo {
             method: parts.method.as_str(),
             host: &host,
@@ -65,48 +136,46 @@ impl Proxy {
             sni: None,
             headers: &parts.headers,
         };
-        let Some(found) = snapshot.router.find(&info) else {
-            return errors::respond(Failure::NoRoute, &request_id);
-        };
+        let found = snapshot.router.find(&info).ok_or(Failure::NoRoute)?;
+        let route = found.route;
+        let service = route.service.and_then(|r| snapshot.services.get(&r.id));
+        if service.is_some_and(|s| !s.enabled) {
+            // Kong leaves the routes of a disabled service out of the router.
+            return Err(Failure::NoRoute.into());
+        }
         if let Some(code) = found.https_required {
             let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-            return errors::https_required(code, &host, pq);
+            return Err(Exit::Response(errors::https_required(code, &host, pq)));
         }
-        let route = found.route;
-        let service = route.service.and_then(|s| snapshot.services.get(&s.id));
-        let mut ctx = RequestCtx {
+        s.route_index = Some(found.route_index);
+        let ctx = s.ctx.insert(RequestCtx {
             method: parts.method.clone(),
             path: path.clone(),
             query: parts.uri.query().map(str::to_string),
             headers: std::mem::take(&mut parts.headers),
-            client_ip: client.ip(),
+            client_ip: s.client.ip(),
             route_id: Some(route.id),
             service_id: service.map(|s| s.id),
             uri_captures: found.captures.named.clone(),
             consumer: None,
             body: None,
             credential_id: None,
-            started,
-        };
+            started: s.started,
+        });
 
-        // 2. Plugins: access phase, in chain order; any of them may answer instead.
+        // 3. Plugins, access phase, in chain order; any of them may answer instead.
         let chain = &snapshot.chains[found.route_index];
         for entry in &chain.entries {
             let Some(handler) = entry.handler_for(ctx.consumer_id()) else {
                 continue;
             };
-            if let Some(answer) = handler.access(&mut ctx).await {
-                return short_circuit(answer, started);
+            if let Some(answer) = handler.access(ctx).await {
+                return Err(Exit::Plugin(answer));
             }
         }
-        let Some(service) = service else {
-            return errors::respond(Failure::NoService, &request_id);
-        };
-        if self.max_body > 0 && content_length(&ctx.headers).is_some_and(|n| n > self.max_body) {
-            return errors::respond(Failure::PayloadTooLarge, &request_id);
-        }
+        let service = service.ok_or(Failure::NoService)?;
 
-        // 3. Forward to a peer of the service.
+        // 4. The upstream request: path joined with the service's, Kong's header edits.
         let target_path = upstream_path(
             service.path.as_deref(),
             &ctx.path,
@@ -117,77 +186,156 @@ impl Proxy {
         let stripped = found
             .matched_path
             .filter(|_| route.strip_path)
-            .map(|n| &path[..n.min(path.len())]);
-        let mut headers = std::mem::take(&mut ctx.headers);
-        forward::strip_hop_by_hop(&mut headers);
-        forward::add_forwarded(
-            &mut headers,
-            &forward::Downstream {
-                client_ip: client.ip(),
-                scheme: self.scheme,
-                host: &host,
-                port: local_port,
-                path: &path,
-                stripped_prefix: stripped,
-            },
-        );
+            .and_then(|n| path.get(..n));
+        let downstream = forward::Downstream {
+            client_ip: s.client.ip(),
+            scheme: self.scheme,
+            host: &host,
+            port: s.local_port,
+            path: &raw_path,
+            stripped_prefix: stripped,
+        };
+        let websocket = upgrade::requested(&ctx.headers)
+            .then(|| parts.extensions.remove::<OnUpgrade>())
+            .flatten();
+        let mut headers = upstream_headers(&ctx.headers, &downstream, parts.version, &s.request_id);
+        if websocket.is_some() {
+            upgrade::restore(&mut headers);
+        }
+        let target_path = path::escape(&target_path);
         let outgoing = upstream::Outgoing {
             method: ctx.method.clone(),
             path_and_query: match &ctx.query {
                 Some(q) => format!("{target_path}?{q}"),
-                None => target_path,
+                None => target_path.into_owned(),
             },
             headers,
             preserve_host: route.preserve_host,
             original_host: &host,
-            body: body::capped(body, self.max_body),
         };
-        let proxied_at = Instant::now();
-        let result = self.upstreams.send(&self.node, service, outgoing).await;
-        let upstream_ms = proxied_at.elapsed().as_millis();
-        let mut response = match result {
-            Ok(response) => response,
-            Err(failure) => return errors::respond(failure, &request_id),
-        };
+        let body = body::capped(body, self.max_body);
 
-        // 4. Answer: Kong's latency headers, then the plugins' response-header edits.
+        // 5. Send, through the balancer, with retries.
+        let proxied_at = Instant::now();
+        let mut response = self
+            .upstreams
+            .send(&self.node, service, outgoing, body)
+            .await?;
+        let upstream_ms = proxied_at.elapsed().as_millis();
+
+        // 6. Response headers: hop-by-hop out, Kong's own in, then the plugins' edits.
         let status = response.status();
+        if status == http::StatusCode::SWITCHING_PROTOCOLS {
+            let upstream_side = response.extensions_mut().remove::<OnUpgrade>();
+            let (Some(client_side), Some(upstream_side)) = (websocket, upstream_side) else {
+                tracing::warn!("upstream switched protocols without a websocket handshake");
+                return Err(Failure::BadGateway.into());
+            };
+            upgrade::splice(client_side, upstream_side);
+        }
         let headers = response.headers_mut();
         forward::strip_hop_by_hop(headers);
-        headers.insert("via", HeaderValue::from_static(VIA));
-        insert_number(headers, "x-kong-upstream-latency", upstream_ms);
-        insert_number(
+        if status == http::StatusCode::SWITCHING_PROTOCOLS {
+            upgrade::restore(headers);
+        }
+        forward::append_via(headers, VIA);
+        if !headers.contains_key(http::header::SERVER) {
+            headers.insert(http::header::SERVER, HeaderValue::from_static(SERVER));
+        }
+        insert_ms(headers, "x-kong-upstream-latency", upstream_ms);
+        insert_ms(
             headers,
             "x-kong-proxy-latency",
-            proxied_at.duration_since(started).as_millis(),
+            (proxied_at - s.started).as_millis(),
         );
         for entry in &chain.entries {
             if let Some(handler) = entry.handler_for(ctx.consumer_id()) {
-                handler.response_headers(&ctx, status, headers);
+                handler.response_headers(ctx, status, headers);
             }
         }
-        for entry in &chain.entries {
-            if let Some(handler) = entry.handler_for(ctx.consumer_id()) {
-                handler.log(&ctx, status);
+        Ok(response)
+    }
+
+    /// The one door for every request that does not end with an upstream's response: the
+    /// gateway's own answer, with `X-Kong-Response-Latency` and the plugins' header edits.
+    fn answer_instead(&self, s: &Session, exit: Exit) -> Response<ProxyBody> {
+        let mut response = match exit {
+            Exit::Failure(failure) => {
+                tracing::debug!(
+                    status = failure.status().as_u16(),
+                    message = failure.message(),
+                    "answering instead of proxying"
+                );
+                errors::respond(failure, &s.request_id)
+            }
+            Exit::Plugin(answer) => answer.map(full),
+            Exit::Response(response) => response,
+        };
+        let status = response.status();
+        let headers = response.headers_mut();
+        insert_ms(
+            headers,
+            "x-kong-response-latency",
+            s.started.elapsed().as_millis(),
+        );
+        headers.insert(http::header::SERVER, HeaderValue::from_static(SERVER));
+        if let (Some(index), Some(ctx)) = (s.route_index, &s.ctx) {
+            for entry in &s.snapshot.chains[index].entries {
+                if let Some(handler) = entry.handler_for(ctx.consumer_id()) {
+                    handler.response_headers(ctx, status, headers);
+                }
             }
         }
         response
     }
 }
 
-/// A plugin's own answer, with Kong's `X-Kong-Response-Latency`.
-fn short_circuit(answer: ShortCircuit, started: Instant) -> Response<ProxyBody> {
-    let (mut parts, bytes) = answer.into_parts();
-    insert_number(
-        &mut parts.headers,
-        "x-kong-response-latency",
-        started.elapsed().as_millis(),
-    );
-    Response::from_parts(parts, full(bytes))
+impl Session {
+    /// The log phase, for every request that matched a route, however it ended.
+    fn log(&self, status: http::StatusCode) {
+        if let (Some(index), Some(ctx)) = (self.route_index, &self.ctx) {
+            for entry in &self.snapshot.chains[index].entries {
+                if let Some(handler) = entry.handler_for(ctx.consumer_id()) {
+                    handler.log(ctx, status);
+                }
+            }
+        }
+    }
 }
 
-fn insert_number(headers: &mut http::HeaderMap, name: &'static str, value: u128) {
-    headers.insert(name, HeaderValue::from(value as u64));
+/// The client's headers as the upstream gets them: hop-by-hop ones out; Kong's forwarded
+/// headers, `Via` and the request id in.
+fn upstream_headers(
+    client: &http::HeaderMap,
+    downstream: &forward::Downstream<'_>,
+    version: http::Version,
+    request_id: &str,
+) -> http::HeaderMap {
+    let mut headers = client.clone();
+    forward::strip_hop_by_hop(&mut headers);
+    forward::add_forwarded(&mut headers, downstream);
+    forward::append_via(&mut headers, &via(version));
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        headers.insert("x-kong-request-id", id);
+    }
+    headers
+}
+
+/// This hop in the request's `Via`, with the client's HTTP version as Kong writes it.
+fn via(version: http::Version) -> String {
+    let version = match version {
+        http::Version::HTTP_10 => "1.0",
+        http::Version::HTTP_2 => "2",
+        _ => "1.1",
+    };
+    format!("{version} {SERVER}")
+}
+
+fn insert_ms(headers: &mut http::HeaderMap, name: &'static str, value: u128) {
+    headers.insert(
+        name,
+        HeaderValue::from(u64::try_from(value).unwrap_or(u64::MAX)),
+    );
 }
 
 fn host_of(parts: &http::request::Parts) -> &str {
@@ -208,7 +356,14 @@ fn content_length(headers: &http::HeaderMap) -> Option<u64> {
         .ok()
 }
 
-/// A request id for error bodies and logs: 32 hex characters.
-fn request_id() -> String {
-    format!("{:032x}", rand::random::<u128>())
+/// The request line and header block as they came on the wire (near enough: HTTP/2 has no
+/// such block, and HPACK sizes differ).
+fn header_block_size(parts: &http::request::Parts) -> usize {
+    let line = parts.method.as_str().len() + parts.uri.to_string().len() + 12;
+    let fields: usize = parts
+        .headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    line + fields
 }

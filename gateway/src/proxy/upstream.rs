@@ -1,32 +1,59 @@
 //! Sending a request to a service's upstream: pick a peer (through the upstream's balancer when
 //! the service host names one), connect through a pooled keep-alive client, retry another peer
-//! when the connection fails, and report every outcome for passive health checks.
+//! when that is safe, and report every outcome for passive health checks.
+//!
+//! Retries follow nginx's `proxy_next_upstream error timeout`, which Kong relies on: a failed
+//! connection is retried for any method; an error or timeout after the request went out only
+//! for idempotent methods. A body can only be sent twice if we still hold it, so bodies up to
+//! [`REPLAY_LIMIT`] are read before the first attempt; larger or chunked ones stream through
+//! once, unretried.
 
-use super::body::{is_too_large, BoxError, ProxyBody};
+use super::body::{self, is_too_large, BoxError, ProxyBody, Sent};
 use super::errors::Failure;
 use super::forward;
-use crate::balancer::{Outcome, Peer};
+use crate::balancer::{Balancer, Outcome, Peer};
 use crate::entities::Service;
 use crate::node::Node;
+use bytes::Bytes;
 use http::{HeaderMap, Method, Request, Response};
 use http_body::Body as _;
 use http_body_util::BodyExt;
+use hyper::body::Incoming;
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::TokioExecutor;
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 type HttpClient = Client<HttpConnector, ProxyBody>;
 
-/// The request as it leaves for the upstream (headers already edited).
+/// Request bodies up to this size (with a `Content-Length`) are held so a retry can resend them.
+pub const REPLAY_LIMIT: u64 = 64 * 1024;
+
+/// The request head as it leaves for the upstream (headers already edited, except `Host`).
 pub struct Outgoing<'a> {
     pub method: Method,
     pub path_and_query: String,
     pub headers: HeaderMap,
     pub preserve_host: bool,
     pub original_host: &'a str,
-    pub body: ProxyBody,
+}
+
+/// Where one attempt goes.
+struct Destination {
+    host: String,
+    port: u16,
+    /// The name the `Host` header carries (the upstream's `host_header`, else `host`).
+    host_name: String,
+    peer: Option<Peer>,
+}
+
+/// How one attempt failed, and whether another peer may be tried.
+struct AttemptError {
+    failure: Failure,
+    outcome: Option<Outcome>,
+    retry: bool,
+    detail: String,
 }
 
 /// Pooled clients, one per distinct connect timeout (hyper sets it per connector).
@@ -42,14 +69,11 @@ impl Upstreams {
     }
 
     fn client(&self, connect_timeout_ms: u32) -> HttpClient {
-        if let Some(c) = self
-            .clients
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&connect_timeout_ms)
-        {
+        let clients = self.clients.read().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = clients.get(&connect_timeout_ms) {
             return c.clone();
         }
+        drop(clients);
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(Duration::from_millis(connect_timeout_ms.into())));
         connector.set_nodelay(true);
@@ -62,114 +86,250 @@ impl Upstreams {
         clients.entry(connect_timeout_ms).or_insert(client).clone()
     }
 
-    /// Forward `out` to the service, retrying other peers on connection failures when the
-    /// request body can be sent again (it is empty).
+    /// Forward `out` to the service: the upstream's response, or why there is none.
     pub async fn send(
         &self,
         node: &Node,
         service: &Service,
         out: Outgoing<'_>,
+        body: ProxyBody,
     ) -> Result<Response<ProxyBody>, Failure> {
         if service.protocol != "http" {
-            tracing::warn!(service = %service.id, protocol = %service.protocol, "upstream protocol not supported yet");
+            tracing::error!(
+                service = %service.name.as_deref().unwrap_or(""), service_id = %service.id,
+                protocol = %service.protocol,
+                "cannot proxy: only the http protocol is supported for upstream connections yet; answering 502"
+            );
             return Err(Failure::BadGateway);
         }
         let balancer = node.balancers.get(&service.host);
-        let replayable = out.body.is_end_stream();
-        let attempts = 1 + if replayable {
+        let mut payload = Payload::read(body, &out.headers).await?;
+        let attempts = 1 + if payload.replayable() {
             u32::from(service.retries)
         } else {
             0
         };
         let client = self.client(service.connect_timeout);
         let read_timeout = Duration::from_millis(service.read_timeout.into());
-        let mut body = Some(out.body);
+        let idempotent = !matches!(out.method.as_str(), "POST" | "PATCH" | "LOCK");
         let mut tried: Vec<Peer> = Vec::new();
         let mut failure = Failure::BadGateway;
-        for _ in 0..attempts {
-            let (host, port, peer) = match &balancer {
-                Some(b) => match b.pick_excluding(None, &tried) {
-                    Some(p) => (p.host.clone(), p.port, Some(p)),
-                    None if tried.is_empty() => return Err(Failure::NoPeer),
-                    None => break,
-                },
-                None => (service.host.clone(), service.port, None),
-            };
-            let host_name = balancer
-                .as_ref()
-                .map(|b| b.host_header().unwrap_or(&service.host).to_string())
-                .unwrap_or_else(|| host.clone());
-            let mut headers = out.headers.clone();
-            forward::set_host(
-                &mut headers,
-                out.preserve_host,
-                out.original_host,
-                &host_name,
-                port,
-                "http",
-            );
-            let authority = if host.contains(':') {
-                format!("[{host}]:{port}")
-            } else {
-                format!("{host}:{port}")
-            };
-            let mut request = Request::new(body.take().unwrap_or_else(super::body::empty));
-            *request.method_mut() = out.method.clone();
-            *request.headers_mut() = headers;
-            *request.uri_mut() = match format!("http://{authority}{}", out.path_and_query).parse() {
-                Ok(uri) => uri,
-                Err(_) => return Err(Failure::BadRequest),
-            };
-            let report = |outcome| {
-                if let (Some(b), Some(p)) = (&balancer, &peer) {
-                    b.report(p, outcome);
+        for attempt in 0..attempts {
+            let Some(to) = destination(service, balancer.as_deref(), &tried) else {
+                // Kong's answer when the balancer has nothing to offer on the first try.
+                if attempt == 0 {
+                    return Err(Failure::NoPeer);
                 }
+                break;
             };
-            match tokio::time::timeout(read_timeout, client.request(request)).await {
-                Err(_) => {
-                    report(Outcome::Timeout);
-                    return Err(Failure::Timeout);
-                }
-                Ok(Ok(response)) => {
-                    report(Outcome::Status(response.status().as_u16()));
-                    return Ok(
-                        response.map(|b| b.map_err(|e| Box::new(e) as BoxError).boxed_unsync())
+            let request = build(&out, &to, payload.next())?;
+            let error = match attempt_once(&client, request, read_timeout, idempotent).await {
+                Ok(response) => {
+                    report(
+                        balancer.as_deref(),
+                        &to,
+                        Outcome::Status(response.status().as_u16()),
                     );
+                    return Ok(response.map(|b| {
+                        let b = b.map_err(|e| Box::new(e) as BoxError).boxed_unsync();
+                        body::idle_timeout(b, read_timeout)
+                    }));
                 }
-                Ok(Err(e)) if e.is_connect() => {
-                    report(Outcome::TcpFailure);
-                    failure = if is_dns_failure(&e) {
-                        Failure::NameResolution
-                    } else {
-                        Failure::BadGateway
-                    };
-                    tracing::warn!(service = %service.id, peer = %authority, error = %e, "upstream connection failed");
-                    tried.extend(peer);
-                    if balancer.is_none() && failure == Failure::NameResolution {
-                        break;
-                    }
-                }
-                Ok(Err(e)) => {
-                    if is_too_large(&e) {
-                        return Err(Failure::PayloadTooLarge);
-                    }
-                    report(Outcome::TcpFailure);
-                    tracing::warn!(service = %service.id, peer = %authority, error = %e, "upstream request failed");
-                    return Err(Failure::BadGateway);
-                }
+                Err(error) => error,
+            };
+            if let Some(outcome) = error.outcome {
+                report(balancer.as_deref(), &to, outcome);
             }
+            tracing::warn!(
+                service_id = %service.id, peer = %format_args!("{}:{}", to.host, to.port),
+                attempt = attempt + 1, of = attempts, error = %error.detail, "upstream attempt failed"
+            );
+            failure = error.failure;
+            if !error.retry {
+                break;
+            }
+            tried.extend(to.peer);
         }
         Err(failure)
     }
 }
 
-fn is_dns_failure(e: &(dyn std::error::Error + 'static)) -> bool {
-    let mut current = Some(e);
-    while let Some(err) = current {
-        if err.to_string().starts_with("dns error") {
-            return true;
+/// The request body, held in memory when it is small enough to be sent again.
+enum Payload {
+    Replayable(Bytes),
+    Once(Option<ProxyBody>),
+}
+
+impl Payload {
+    async fn read(body: ProxyBody, headers: &HeaderMap) -> Result<Payload, Failure> {
+        let declared = headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        let small = declared.is_some_and(|n| n <= REPLAY_LIMIT);
+        if !body.is_end_stream() && !small {
+            return Ok(Payload::Once(Some(body)));
         }
-        current = err.source();
+        match body.collect().await {
+            Ok(collected) => Ok(Payload::Replayable(collected.to_bytes())),
+            Err(e) if is_too_large(&*e) => Err(Failure::PayloadTooLarge),
+            Err(e) => {
+                tracing::debug!(error = %e, "client request body ended early");
+                Err(Failure::BadRequest)
+            }
+        }
     }
-    false
+
+    fn replayable(&self) -> bool {
+        matches!(self, Payload::Replayable(_))
+    }
+
+    fn next(&mut self) -> ProxyBody {
+        match self {
+            Payload::Replayable(bytes) => body::full(bytes.clone()),
+            Payload::Once(body) => body.take().unwrap_or_else(body::empty),
+        }
+    }
+}
+
+/// The next peer: from the balancer (avoiding those tried) or the service's own host.
+fn destination(
+    service: &Service,
+    balancer: Option<&Balancer>,
+    tried: &[Peer],
+) -> Option<Destination> {
+    let Some(balancer) = balancer else {
+        return Some(Destination {
+            host: service.host.clone(),
+            port: service.port,
+            host_name: service.host.clone(),
+            peer: None,
+        });
+    };
+    let peer = balancer.pick_excluding(None, tried)?;
+    Some(Destination {
+        host: peer.host.clone(),
+        port: peer.port,
+        host_name: balancer.host_header().unwrap_or(&peer.host).to_string(),
+        peer: Some(peer),
+    })
+}
+
+fn build(
+    out: &Outgoing<'_>,
+    to: &Destination,
+    body: ProxyBody,
+) -> Result<Request<ProxyBody>, Failure> {
+    let mut headers = out.headers.clone();
+    forward::set_host(
+        &mut headers,
+        out.preserve_host,
+        out.original_host,
+        &to.host_name,
+        to.port,
+        "http",
+    );
+    let uri = format!(
+        "http://{}{}",
+        authority(&to.host, to.port),
+        out.path_and_query
+    );
+    let mut request = Request::new(body);
+    *request.method_mut() = out.method.clone();
+    *request.headers_mut() = headers;
+    *request.uri_mut() = uri.parse().map_err(|e| {
+        tracing::warn!(uri, error = %e, "cannot build the upstream request URI");
+        Failure::BadRequest
+    })?;
+    Ok(request)
+}
+
+/// One try. The response-header wait (`read_timeout`) starts once the body is sent, so a slow
+/// upload is not mistaken for a slow upstream.
+async fn attempt_once(
+    client: &HttpClient,
+    request: Request<ProxyBody>,
+    read_timeout: Duration,
+    idempotent: bool,
+) -> Result<Response<Incoming>, AttemptError> {
+    let sent = Arc::new(Sent::default());
+    let request = request.map(|b| body::tracked(b, sent.clone()));
+    let response = client.request(request);
+    tokio::pin!(response);
+    let early = tokio::select! {
+        result = &mut response => Some(result),
+        () = sent.wait() => None,
+    };
+    let result = match early {
+        Some(result) => result,
+        None => match tokio::time::timeout(read_timeout, response).await {
+            Ok(result) => result,
+            Err(_) => {
+                return Err(AttemptError {
+                    failure: Failure::Timeout,
+                    outcome: Some(Outcome::Timeout),
+                    retry: idempotent,
+                    detail: format!("no response within {read_timeout:?}"),
+                })
+            }
+        },
+    };
+    result.map_err(|e| classify(&e, idempotent))
+}
+
+fn classify(e: &hyper_util::client::legacy::Error, idempotent: bool) -> AttemptError {
+    let detail = error_chain(e);
+    if is_too_large(e) {
+        return AttemptError {
+            failure: Failure::PayloadTooLarge,
+            outcome: None,
+            retry: false,
+            detail,
+        };
+    }
+    if e.is_connect() {
+        // A name that does not resolve will not resolve on the next try either.
+        let dns = detail.contains("dns error");
+        return AttemptError {
+            failure: if dns {
+                Failure::NameResolution
+            } else {
+                Failure::BadGateway
+            },
+            outcome: Some(Outcome::TcpFailure),
+            retry: !dns,
+            detail,
+        };
+    }
+    AttemptError {
+        failure: Failure::BadGateway,
+        outcome: Some(Outcome::TcpFailure),
+        retry: idempotent,
+        detail,
+    }
+}
+
+fn report(balancer: Option<&Balancer>, to: &Destination, outcome: Outcome) {
+    if let (Some(b), Some(p)) = (balancer, &to.peer) {
+        b.report(p, outcome);
+    }
+}
+
+fn authority(host: &str, port: u16) -> String {
+    if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+/// An error and its causes on one line (hyper's top-level messages say little on their own).
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
