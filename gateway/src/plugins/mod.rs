@@ -50,6 +50,9 @@ pub struct RequestCtx {
     /// The whole request body, read before the access phase when a plugin of the chain needs it
     /// ([`Handler::needs_body`]); what is here when the access phase ends is sent upstream.
     pub body: Option<Bytes>,
+    /// Set by a plugin to send this path upstream as is, instead of the route's stripped and
+    /// joined one (request-transformer's `replace.uri`).
+    pub upstream_path: Option<String>,
     pub started: Instant,
 }
 
@@ -74,6 +77,7 @@ impl RequestCtx {
             consumer: None,
             credential_id: None,
             body: None,
+            upstream_path: None,
             started: Instant::now(),
         }
     }

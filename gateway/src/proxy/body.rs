@@ -164,3 +164,16 @@ impl http_body::Body for Tracked {
         self.inner.size_hint()
     }
 }
+
+/// Read a whole request body for the plugins that need it, refusing more than `limit` bytes.
+pub async fn read_whole<B>(body: B, limit: u64) -> Result<Bytes, super::Failure>
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    match Limited::new(body, limit as usize).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if is_too_large(e.as_ref()) => Err(super::Failure::PayloadTooLarge),
+        Err(_) => Err(super::Failure::BadRequest),
+    }
+}

@@ -80,6 +80,15 @@ impl Proxy {
         })
     }
 
+    /// The most a plugin-read body may hold: `client_max_body_size`, or 8 MiB without one.
+    fn body_buffer_limit(&self) -> u64 {
+        if self.max_body > 0 {
+            self.max_body
+        } else {
+            8 * 1024 * 1024
+        }
+    }
+
     /// Serve one request: proxy it, or answer instead; then the log phase.
     pub async fn handle(
         &self,
@@ -159,12 +168,19 @@ impl Proxy {
             uri_captures: found.captures.named.clone(),
             consumer: None,
             body: None,
+            upstream_path: None,
             credential_id: None,
             started: s.started,
         });
 
-        // 3. Plugins, access phase, in chain order; any of them may answer instead.
+        // 3. Plugins, access phase, in chain order; any of them may answer instead. A chain
+        // that reads the body (key_in_body, body transforms, aws-lambda) gets it whole first.
         let chain = &snapshot.chains[found.route_index];
+        let mut body = Some(body);
+        if chain.needs_body {
+            let incoming = body.take().ok_or(Failure::BadRequest)?;
+            ctx.body = Some(body::read_whole(incoming, self.body_buffer_limit()).await?);
+        }
         for entry in &chain.entries {
             let Some(handler) = entry.handler_for(ctx.consumer_id()) else {
                 continue;
@@ -176,13 +192,17 @@ impl Proxy {
         let service = service.ok_or(Failure::NoService)?;
 
         // 4. The upstream request: path joined with the service's, Kong's header edits.
-        let target_path = upstream_path(
-            service.path.as_deref(),
-            &ctx.path,
-            found.matched_path,
-            route.strip_path,
-            &route.path_handling,
-        );
+        // A plugin may have replaced the upstream URI outright (request-transformer's replace.uri).
+        let target_path = match ctx.upstream_path.clone() {
+            Some(replaced) => replaced,
+            None => upstream_path(
+                service.path.as_deref(),
+                &ctx.path,
+                found.matched_path,
+                route.strip_path,
+                &route.path_handling,
+            ),
+        };
         let stripped = found
             .matched_path
             .filter(|_| route.strip_path)
@@ -203,7 +223,7 @@ impl Proxy {
             upgrade::restore(&mut headers);
         }
         let target_path = path::escape(&target_path);
-        let outgoing = upstream::Outgoing {
+        let mut outgoing = upstream::Outgoing {
             method: ctx.method.clone(),
             path_and_query: match &ctx.query {
                 Some(q) => format!("{target_path}?{q}"),
@@ -213,7 +233,15 @@ impl Proxy {
             preserve_host: route.preserve_host,
             original_host: &host,
         };
-        let body = body::capped(body, self.max_body);
+        let body = match (ctx.body.take(), body) {
+            // What the plugins left of a buffered body, with its length restated.
+            (Some(bytes), _) => {
+                outgoing_length(&mut outgoing.headers, bytes.len());
+                body::full(bytes)
+            }
+            (None, Some(incoming)) => body::capped(incoming, self.max_body),
+            (None, None) => body::empty(),
+        };
 
         // 5. Send, through the balancer, with retries.
         let proxied_at = Instant::now();
@@ -301,6 +329,12 @@ impl Session {
             }
         }
     }
+}
+
+/// A body the gateway read whole goes upstream with a Content-Length, never chunked.
+fn outgoing_length(headers: &mut http::HeaderMap, len: usize) {
+    headers.remove(http::header::TRANSFER_ENCODING);
+    headers.insert(http::header::CONTENT_LENGTH, HeaderValue::from(len));
 }
 
 /// The client's headers as the upstream gets them: hop-by-hop ones out; Kong's forwarded

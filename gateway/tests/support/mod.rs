@@ -2,7 +2,7 @@
 //! proxy started from a declarative YAML ([`Gateway`]), echo upstreams ([`Upstream`]) and a
 //! small HTTP client ([`send`], [`raw`]).
 
-#![allow(dead_code)] // Each test binary uses its own subset.
+#![allow(dead_code, unused_imports)] // Each test binary uses its own subset.
 
 pub mod client;
 pub mod echo;
