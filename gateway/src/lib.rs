@@ -18,6 +18,7 @@ pub mod config;
 pub mod declarative;
 pub mod entities;
 pub mod health;
+pub mod metrics;
 pub mod node;
 pub mod plugins;
 pub mod proxy;

@@ -5,6 +5,7 @@
 
 use crate::balancer::Balancers;
 use crate::config::Config;
+use crate::plugins::registry::Shared;
 use crate::snapshot::Snapshot;
 use crate::store::{Store, StoreError};
 use arc_swap::ArcSwap;
@@ -18,6 +19,8 @@ pub struct Node {
     pub store: Store,
     /// Upstream balancers and their health state; they outlive snapshots.
     pub balancers: Arc<Balancers>,
+    /// What plugins keep across snapshots (metrics, counters).
+    pub shared: Shared,
     snapshot: ArcSwap<Snapshot>,
     /// Serialises rebuilds so that an older load never replaces a newer one.
     rebuild: Mutex<i64>,
@@ -32,6 +35,7 @@ impl Node {
             id: Uuid::new_v4(),
             store,
             balancers: Balancers::new(),
+            shared: Shared::default(),
             snapshot: ArcSwap::from_pointee(Snapshot::empty()),
             rebuild: Mutex::new(0),
             cache_path,
@@ -73,7 +77,7 @@ impl Node {
     fn install(&self, config: Config, version: i64) {
         let started = std::time::Instant::now();
         self.balancers.sync(&config.upstreams, &config.targets);
-        let snapshot = Snapshot::compile(config, version);
+        let snapshot = Snapshot::compile(config, version, &self.shared);
         self.snapshot.store(Arc::new(snapshot));
         tracing::info!(
             version,
@@ -108,7 +112,8 @@ impl Node {
         match serde_json::from_slice::<Config>(&bytes) {
             Ok(config) => {
                 self.balancers.sync(&config.upstreams, &config.targets);
-                self.snapshot.store(Arc::new(Snapshot::compile(config, 0)));
+                self.snapshot
+                    .store(Arc::new(Snapshot::compile(config, 0, &self.shared)));
                 tracing::warn!(path = %path.display(), "serving the cached configuration: database unreachable");
                 true
             }

@@ -11,6 +11,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -158,6 +159,9 @@ pub async fn serve_proxy(
             _ = stop.changed() => break,
         };
         let _ = stream.set_nodelay(true);
+        let metrics = proxy.metrics();
+        metrics.connections_accepted.fetch_add(1, Ordering::Relaxed);
+        metrics.connections_active.fetch_add(1, Ordering::Relaxed);
         let proxy = proxy.clone();
         let service = service_fn(move |req| {
             let proxy = proxy.clone();
@@ -169,6 +173,7 @@ pub async fn serve_proxy(
             if let Err(e) = conn.await {
                 tracing::debug!(error = %e, "connection ended with an error");
             }
+            metrics.connections_active.fetch_sub(1, Ordering::Relaxed);
         });
     }
     // Closing the socket now makes new clients fail fast instead of queueing in the backlog.

@@ -6,7 +6,7 @@ use crate::config::Config;
 use crate::entities::Service;
 use crate::plugins::chain::Compiled;
 use crate::plugins::consumers::Consumers;
-use crate::plugins::registry::BuildContext;
+use crate::plugins::registry::{BuildContext, Shared};
 use crate::plugins::{registry, Chain};
 use crate::router::Router;
 use std::collections::HashMap;
@@ -39,12 +39,13 @@ impl Snapshot {
         }
     }
 
-    pub fn compile(config: Config, version: i64) -> Snapshot {
+    pub fn compile(config: Config, version: i64, shared: &Shared) -> Snapshot {
         let router = Router::new(&config.routes);
         let services = config.services.iter().map(|s| (s.id, s.clone())).collect();
         let consumers = Arc::new(Consumers::build(&config));
         let cx = BuildContext {
             consumers: consumers.clone(),
+            shared: shared.clone(),
         };
         let compiled: Vec<Compiled> = config
             .plugins

@@ -13,6 +13,7 @@ pub fn app(node: Arc<Node>) -> Router {
     Router::new()
         .route("/status", get(status))
         .route("/status/ready", get(ready))
+        .route("/metrics", get(metrics))
         .with_state(node)
 }
 
@@ -35,4 +36,16 @@ async fn ready(State(node): State<Arc<Node>>) -> (StatusCode, Json<Value>) {
             Json(json!({ "message": "no configuration loaded yet" })),
         )
     }
+}
+
+/// Prometheus exposition (Kong serves it on the status listener).
+async fn metrics(State(node): State<Arc<Node>>) -> impl axum::response::IntoResponse {
+    let body = node.shared.metrics.render(&node).await;
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        body,
+    )
 }

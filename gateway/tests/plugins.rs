@@ -121,3 +121,81 @@ async fn consumer_scoped_plugins_apply_after_authentication() {
     assert_eq!(reply.status, 200, "other consumers are unaffected");
     assert_eq!(up.hits(), 1);
 }
+
+// === prometheus ===
+
+async fn scrape(gw: &Gateway) -> String {
+    let response = tower::ServiceExt::oneshot(
+        gateway::status::app(gw.node.clone()),
+        http::Request::get("/metrics")
+            .body(axum::body::Body::empty())
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    let bytes = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+#[tokio::test]
+async fn prometheus_records_kong_series_after_the_body_went_out() {
+    let up = Upstream::start("weather").await;
+    let port = up.port();
+    let gw = Gateway::start(&format!(
+        r#"
+_format_version: "3.0"
+services:
+  - name: weather
+    url: http://127.0.0.1:{port}
+    routes:
+      - name: forecast
+        paths: [/forecast]
+        plugins:
+          - name: key-auth
+consumers:
+  - username: alice
+    keyauth_credentials: [{{key: alice-key}}]
+plugins:
+  - name: prometheus
+    config: {{status_code_metrics: true, latency_metrics: true, bandwidth_metrics: true, per_consumer: true}}
+"#
+    ))
+    .await;
+    for _ in 0..3 {
+        assert_eq!(
+            send("GET", &gw.url("/forecast"), &[("apikey", "alice-key")], "")
+                .await
+                .status,
+            200
+        );
+    }
+    assert_eq!(send("GET", &gw.url("/forecast"), &[], "").await.status, 401);
+    assert_eq!(send("GET", &gw.url("/nowhere"), &[], "").await.status, 404);
+    let text = scrape(&gw).await;
+    let ok = "kong_http_requests_total{service=\"weather\",route=\"forecast\",code=\"200\",source=\"service\",consumer=\"alice\"} 3";
+    assert!(text.contains(ok), "{text}");
+    let denied = "kong_http_requests_total{service=\"weather\",route=\"forecast\",code=\"401\",source=\"kong\",consumer=\"\"} 1";
+    assert!(text.contains(denied), "{text}");
+    assert!(
+        text.contains("kong_upstream_latency_ms_count{service=\"weather\",route=\"forecast\"} 3"),
+        "{text}"
+    );
+    assert!(
+        text.contains("kong_kong_latency_ms_count{service=\"weather\",route=\"forecast\"} 4"),
+        "{text}"
+    );
+    let egress = text
+        .lines()
+        .find(|l| l.starts_with("kong_bandwidth_bytes{service=\"weather\",route=\"forecast\",direction=\"egress\",consumer=\"alice\"}"))
+        .unwrap_or_else(|| panic!("no egress series: {text}"));
+    let bytes: u64 = egress.rsplit(' ').next().unwrap().parse().unwrap();
+    assert!(bytes > 300, "three echo bodies went out: {bytes}");
+    assert!(text.contains("kong_datastore_reachable 1"));
+    assert!(
+        text.contains("kong_nginx_requests_total{node_id="),
+        "{text}"
+    );
+}

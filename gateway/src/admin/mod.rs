@@ -93,6 +93,15 @@ async fn route(
             get_only(method)?;
             Ok(ok(info::status(node, served).await))
         }
+        ["metrics"] => {
+            get_only(method)?;
+            let body = node.shared.metrics.render(node).await;
+            let content_type = "text/plain; version=0.0.4; charset=utf-8";
+            Ok(axum::response::IntoResponse::into_response((
+                [(axum::http::header::CONTENT_TYPE, content_type)],
+                body,
+            )))
+        }
         ["openapi.json"] => get_only(method).map(|()| ok(openapi::document())),
         ["endpoints"] => get_only(method).map(|()| ok(json!({ "data": openapi::endpoints() }))),
         ["plugins", "enabled"] => get_only(method).map(|()| ok(info::enabled_plugins())),

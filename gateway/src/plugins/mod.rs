@@ -8,6 +8,7 @@
 pub mod chain;
 pub mod consumers;
 mod key_auth;
+mod prometheus;
 pub mod registry;
 mod request_termination;
 
@@ -90,6 +91,23 @@ impl RequestCtx {
     }
 }
 
+/// What the log phase knows about a finished request: Kong's serialized log, in part.
+#[derive(Debug, Clone)]
+pub struct LogRecord<'a> {
+    pub status: StatusCode,
+    /// The answer came from the upstream (Kong's `source = "service"`), not the gateway.
+    pub from_upstream: bool,
+    pub service: Option<&'a crate::entities::Service>,
+    pub route: Option<&'a crate::entities::Route>,
+    /// Bytes received from the client (header block and body) and sent back to it.
+    pub request_bytes: u64,
+    pub response_bytes: u64,
+    /// Kong's latencies: the gateway's own time before proxying, the upstream's, the whole.
+    pub latency_kong_ms: u64,
+    pub latency_upstream_ms: Option<u64>,
+    pub latency_total_ms: u64,
+}
+
 /// A response produced by the gateway itself (an auth failure, a termination, a 429).
 pub type ShortCircuit = Response<Bytes>;
 
@@ -136,8 +154,8 @@ pub trait Handler: Send + Sync + std::fmt::Debug {
     /// Change the response status line and headers before they go to the client.
     fn response_headers(&self, _ctx: &RequestCtx, _status: StatusCode, _headers: &mut HeaderMap) {}
 
-    /// Once the response is complete.
-    fn log(&self, _ctx: &RequestCtx, _status: StatusCode) {}
+    /// Once the response has gone out in full (or the client went away).
+    fn log(&self, _ctx: &RequestCtx, _record: &LogRecord<'_>) {}
 
     /// Does the access phase need the request body (then the proxy reads it whole first)?
     fn needs_body(&self) -> bool {

@@ -2,8 +2,11 @@
 //! its entity's `config`.
 
 use super::consumers::Consumers;
-use super::{key_auth::KeyAuth, request_termination::RequestTermination, Handler};
+use super::{
+    key_auth::KeyAuth, prometheus::Prometheus, request_termination::RequestTermination, Handler,
+};
 use crate::entities::FieldErrors;
+use crate::metrics::Metrics;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -29,12 +32,19 @@ pub fn priority(name: &str) -> Option<i32> {
 }
 
 /// Plugins this build can run.
-pub const AVAILABLE: &[&str] = &["key-auth", "request-termination"];
+pub const AVAILABLE: &[&str] = &["key-auth", "prometheus", "request-termination"];
 
 /// What a plugin may need from the snapshot it is built for.
 #[derive(Debug, Clone, Default)]
 pub struct BuildContext {
     pub consumers: Arc<Consumers>,
+    pub shared: Shared,
+}
+
+/// What lives as long as the node, across snapshots: plugins keep their state here.
+#[derive(Debug, Clone, Default)]
+pub struct Shared {
+    pub metrics: Arc<Metrics>,
 }
 
 /// Build a handler for a plugin instance; unknown plugins and bad configs are field errors.
@@ -47,6 +57,10 @@ pub fn build(
         "key-auth" => Ok(Arc::new(KeyAuth::from_config(
             config,
             cx.consumers.clone(),
+        )?)),
+        "prometheus" => Ok(Arc::new(Prometheus::from_config(
+            config,
+            cx.shared.metrics.clone(),
         )?)),
         "request-termination" => Ok(Arc::new(RequestTermination::from_config(config)?)),
         other => {

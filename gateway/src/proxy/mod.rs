@@ -4,6 +4,7 @@
 //! [`Proxy::answer_instead`], so gateway-made answers all look alike.
 
 pub mod body;
+mod completion;
 mod errors;
 mod forward;
 mod path;
@@ -15,7 +16,7 @@ pub use errors::Failure;
 pub use upstream::REPLAY_LIMIT;
 
 use crate::node::Node;
-use crate::plugins::{RequestCtx, ShortCircuit};
+use crate::plugins::{LogRecord, RequestCtx, ShortCircuit};
 use crate::router::{upstream_path, RequestInfo};
 use crate::settings::Settings;
 use crate::snapshot::Snapshot;
@@ -67,6 +68,17 @@ struct Session {
     /// Set once a route matched: its plugin chain and the plugins' view of the request.
     route_index: Option<usize>,
     ctx: Option<RequestCtx>,
+    /// Filled as the request goes: for the log phase.
+    timings: Timings,
+}
+
+/// What the log phase needs that only the request path learns.
+#[derive(Debug, Default, Clone, Copy)]
+struct Timings {
+    from_upstream: bool,
+    request_bytes: u64,
+    kong_ms: u64,
+    upstream_ms: Option<u64>,
 }
 
 impl Proxy {
@@ -78,6 +90,11 @@ impl Proxy {
             max_header: settings.max_header_size,
             scheme: "http",
         })
+    }
+
+    /// The node's metrics (connection counters are kept by the listener).
+    pub fn metrics(&self) -> Arc<crate::metrics::Metrics> {
+        self.node.shared.metrics.clone()
     }
 
     /// The most a plugin-read body may hold: `client_max_body_size`, or 8 MiB without one.
@@ -96,6 +113,10 @@ impl Proxy {
         client: SocketAddr,
         local_port: u16,
     ) -> Response<ProxyBody> {
+        let metrics = &self.node.shared.metrics;
+        metrics
+            .requests_total
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut session = Session {
             snapshot: self.node.snapshot(),
             started: Instant::now(),
@@ -104,6 +125,7 @@ impl Proxy {
             local_port,
             route_index: None,
             ctx: None,
+            timings: Timings::default(),
         };
         let mut response = match self.proxy(&mut session, req).await {
             Ok(response) => response,
@@ -112,8 +134,10 @@ impl Proxy {
         if let Ok(id) = HeaderValue::from_str(&session.request_id) {
             response.headers_mut().insert("x-kong-request-id", id);
         }
-        session.log(response.status());
+        // The log phase runs once the body has gone out in full (or the client left).
+        let status = response.status();
         response
+            .map(|body| completion::observe(body, Box::new(move |sent| session.log(status, sent))))
     }
 
     /// The request path, phase by phase. `Err` is anything that ends it early.
@@ -125,9 +149,12 @@ impl Proxy {
         let (mut parts, body) = req.into_parts();
 
         // 1. Limits nginx applies before any phase: header block and declared body size.
-        if header_block_size(&parts) > self.max_header {
+        let header_bytes = header_block_size(&parts);
+        if header_bytes > self.max_header {
             return Err(Failure::HeaderTooLarge.into());
         }
+        // Kong counts the request line and headers plus the body; chunked bodies count as 0.
+        s.timings.request_bytes = header_bytes as u64 + content_length(&parts.headers).unwrap_or(0);
         if self.max_body > 0 && content_length(&parts.headers).is_some_and(|n| n > self.max_body) {
             return Err(Failure::PayloadTooLarge.into());
         }
@@ -250,6 +277,9 @@ impl Proxy {
             .send(&self.node, service, outgoing, body)
             .await?;
         let upstream_ms = proxied_at.elapsed().as_millis();
+        s.timings.from_upstream = true;
+        s.timings.kong_ms = (proxied_at - s.started).as_millis() as u64;
+        s.timings.upstream_ms = Some(upstream_ms as u64);
 
         // 6. Response headers: hop-by-hop out, Kong's own in, then the plugins' edits.
         let status = response.status();
@@ -320,12 +350,34 @@ impl Proxy {
 
 impl Session {
     /// The log phase, for every request that matched a route, however it ended.
-    fn log(&self, status: http::StatusCode) {
-        if let (Some(index), Some(ctx)) = (self.route_index, &self.ctx) {
-            for entry in &self.snapshot.chains[index].entries {
-                if let Some(handler) = entry.handler_for(ctx.consumer_id()) {
-                    handler.log(ctx, status);
-                }
+    fn log(self, status: http::StatusCode, sent: u64) {
+        let (Some(index), Some(ctx)) = (self.route_index, &self.ctx) else {
+            return;
+        };
+        let snapshot = &self.snapshot;
+        let route = snapshot.config.routes.get(index);
+        let service = route
+            .and_then(|r| r.service)
+            .and_then(|r| snapshot.services.get(&r.id));
+        let t = self.timings;
+        let record = LogRecord {
+            status,
+            from_upstream: t.from_upstream,
+            service,
+            route,
+            request_bytes: t.request_bytes,
+            response_bytes: sent,
+            latency_kong_ms: if t.from_upstream {
+                t.kong_ms
+            } else {
+                self.started.elapsed().as_millis() as u64
+            },
+            latency_upstream_ms: t.upstream_ms,
+            latency_total_ms: self.started.elapsed().as_millis() as u64,
+        };
+        for entry in &snapshot.chains[index].entries {
+            if let Some(handler) = entry.handler_for(ctx.consumer_id()) {
+                handler.log(ctx, &record);
             }
         }
     }
