@@ -5,6 +5,7 @@
 
 pub mod body;
 mod completion;
+mod compression;
 mod errors;
 mod forward;
 mod path;
@@ -39,6 +40,7 @@ pub struct Proxy {
     upstreams: Upstreams,
     max_body: u64,
     max_header: usize,
+    gzip: crate::settings::Gzip,
     /// The scheme this listener serves (`http` until TLS listeners exist).
     scheme: &'static str,
 }
@@ -70,6 +72,8 @@ struct Session {
     ctx: Option<RequestCtx>,
     /// Filled as the request goes: for the log phase.
     timings: Timings,
+    /// What the client accepts, for response compression.
+    asked: compression::Asked,
 }
 
 /// What the log phase needs that only the request path learns.
@@ -88,6 +92,7 @@ impl Proxy {
             upstreams: Upstreams::new(),
             max_body: settings.client_max_body_size,
             max_header: settings.max_header_size,
+            gzip: settings.gzip.clone(),
             scheme: "http",
         })
     }
@@ -126,6 +131,7 @@ impl Proxy {
             route_index: None,
             ctx: None,
             timings: Timings::default(),
+            asked: compression::Asked::default(),
         };
         let mut response = match self.proxy(&mut session, req).await {
             Ok(response) => response,
@@ -134,8 +140,13 @@ impl Proxy {
         if let Ok(id) = HeaderValue::from_str(&session.request_id) {
             response.headers_mut().insert("x-kong-request-id", id);
         }
-        // The log phase runs once the body has gone out in full (or the client left).
         let status = response.status();
+        if compression::wanted(&self.gzip, session.asked, status, response.headers()) {
+            let (mut parts, body) = response.into_parts();
+            let body = compression::apply(&self.gzip, &mut parts.headers, body);
+            response = Response::from_parts(parts, body);
+        }
+        // The log phase runs once the body has gone out in full (or the client left).
         response
             .map(|body| completion::observe(body, Box::new(move |sent| session.log(status, sent))))
     }
@@ -147,6 +158,7 @@ impl Proxy {
         req: Request<Incoming>,
     ) -> Result<Response<ProxyBody>, Exit> {
         let (mut parts, body) = req.into_parts();
+        s.asked = compression::Asked::of(&parts.method, &parts.headers);
 
         // 1. Limits nginx applies before any phase: header block and declared body size.
         let header_bytes = header_block_size(&parts);
