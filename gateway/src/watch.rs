@@ -10,11 +10,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::{sleep, Instant};
 
-/// After a notification, wait this long for another before reloading: a burst of writes then
-/// costs one reload, and a lone write only this much extra latency.
-const QUIET: Duration = Duration::from_millis(20);
-/// But never hold a reload back longer than this while writes keep coming.
-const MAX_DELAY: Duration = Duration::from_millis(250);
+/// At least this long between the end of one reload and the start of the next that a
+/// notification causes: a lone change is applied at once, a burst of changes (a `config sync`,
+/// a portal creating keys in a loop) costs one reload per gap instead of one per write.
+const MIN_GAP: Duration = Duration::from_millis(250);
 /// First wait before connecting the listener again; doubles up to the poll interval.
 const RETRY_MIN: Duration = Duration::from_millis(250);
 
@@ -36,6 +35,7 @@ async fn watch(node: Arc<Node>, store: PgStore, poll: Duration) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut listener: Option<PgListener> = None;
     let mut retry = RETRY_MIN;
+    let mut reloaded: Option<Instant> = None;
     loop {
         if listener.is_none() {
             match store.listen().await {
@@ -64,7 +64,8 @@ async fn watch(node: Arc<Node>, store: PgStore, poll: Duration) {
         match wake {
             Wake::Notified => {
                 if let Some(l) = listener.as_mut() {
-                    if !settle(l).await {
+                    let until = reloaded.map_or_else(Instant::now, |r| r + MIN_GAP);
+                    if !drain_until(l, until).await {
                         listener = None;
                     }
                 }
@@ -84,20 +85,16 @@ async fn watch(node: Arc<Node>, store: PgStore, poll: Duration) {
             Wake::Poll => {}
         }
         reload(&node).await;
+        reloaded = Some(Instant::now());
     }
 }
 
-/// Swallow the rest of a burst of notifications: return once none came for [`QUIET`], or
-/// [`MAX_DELAY`] after the first. False when the connection was lost meanwhile.
-async fn settle(listener: &mut PgListener) -> bool {
-    let deadline = Instant::now() + MAX_DELAY;
+/// Swallow the notifications that arrive until `until`, and those already waiting: the reload
+/// that follows covers them all. False when the connection was lost meanwhile.
+async fn drain_until(listener: &mut PgListener, until: Instant) -> bool {
     loop {
-        let now = Instant::now();
-        if now >= deadline {
-            return true;
-        }
-        let wait = QUIET.min(deadline - now);
-        match tokio::time::timeout(wait, listener.try_recv()).await {
+        // A deadline already past still takes what is buffered: the receive is polled first.
+        match tokio::time::timeout_at(until, listener.try_recv()).await {
             Err(_) => return true,
             Ok(Ok(Some(_))) => {}
             Ok(_) => return false,

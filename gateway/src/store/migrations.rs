@@ -5,8 +5,13 @@
 use sqlx::{Connection, Executor, PgConnection, Row};
 
 /// Embedded migrations, in order. Never edit one that has shipped: add the next.
-const MIGRATIONS: &[(&str, &str)] =
-    &[("0001_core", include_str!("../../migrations/0001_core.sql"))];
+const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_core", include_str!("../../migrations/0001_core.sql")),
+    (
+        "0002_one_version_per_transaction",
+        include_str!("../../migrations/0002_one_version_per_transaction.sql"),
+    ),
+];
 
 /// Arbitrary but fixed: the advisory lock all gateway nodes agree on.
 const LOCK_KEY: i64 = 0x0067_6174_6577_6179;
