@@ -82,7 +82,7 @@ async fn polling_covers_for_a_listener_that_cannot_reconnect() {
         pg.psql("postgres", &sql).expect("ALTER DATABASE");
     };
     allow(false);
-    assert_eq!(cluster_terminate(&pg, &database), 2);
+    assert_eq!(cluster_terminate(pg, &database), 2);
 
     create(&api, "/services", json!({ "name": "polled", "host": "h" })).await;
     let seen = wait_for(poll * 3, || serves(&b, "polled")).await;

@@ -11,6 +11,9 @@ use sqlx::Row;
 use std::time::Duration;
 use uuid::Uuid;
 
+#[cfg(test)]
+mod tests;
+
 /// The channel nodes LISTEN on.
 pub const CHANNEL: &str = "gateway_config";
 

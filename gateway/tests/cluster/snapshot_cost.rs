@@ -10,8 +10,11 @@ use uuid::Uuid;
 
 const N: usize = 10_000;
 
+/// Ids and canonical JSON of the rows of one table.
+type Rows = (Vec<Uuid>, Vec<Value>);
+
 /// Canonical rows for `N` consumers and their keys.
-fn rows() -> ((Vec<Uuid>, Vec<Value>), (Vec<Uuid>, Vec<Value>)) {
+fn rows() -> (Rows, Rows) {
     let mut consumers = (Vec::with_capacity(N), Vec::with_capacity(N));
     let mut keys = (Vec::with_capacity(N), Vec::with_capacity(N));
     for i in 0..N {
