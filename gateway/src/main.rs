@@ -48,7 +48,8 @@ enum Migrations {
     Up,
     /// Nothing waits for `finish` yet; accepted for Kong's deployment scripts.
     Finish,
-    /// Show executed and pending migrations.
+    /// Show executed and pending migrations; exit 3 when the database needs bootstrapping,
+    /// 5 when migrations are pending (Kong's codes).
     Status,
     /// Same as `status` (Kong's name).
     List,
@@ -113,7 +114,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             gateway::server::run(settings).await?;
         }
         Command::Health { url } => return health(url, &settings).await,
-        Command::Migrations { action } => migrate(action, &settings).await?,
+        Command::Migrations { action } => return migrate(action, &settings).await,
         Command::Config {
             action: ConfigAction::Parse { file },
         } => {
@@ -135,16 +136,30 @@ fn database_url(settings: &Settings) -> anyhow::Result<String> {
     }
 }
 
-async fn migrate(action: Migrations, settings: &Settings) -> anyhow::Result<()> {
+/// Kong's exit codes for `migrations list`: 3 when the database needs bootstrapping, 5 when
+/// migrations are pending, so deployment scripts can branch on them.
+const NEEDS_BOOTSTRAP: u8 = 3;
+const PENDING: u8 = 5;
+
+async fn migrate(action: Migrations, settings: &Settings) -> anyhow::Result<ExitCode> {
     let url = database_url(settings)?;
     match action {
         Migrations::Bootstrap | Migrations::Up => {
-            let applied = migrations::up(&url).await?;
-            if applied.is_empty() {
-                println!("Database is up to date");
+            let bootstrap = matches!(action, Migrations::Bootstrap);
+            if bootstrap {
+                println!("Bootstrapping database...");
             }
-            for name in applied {
-                println!("migrated: {name}");
+            let applied = migrations::up(&url).await?;
+            match (applied.len(), bootstrap) {
+                (0, true) => println!("Database already bootstrapped"),
+                (0, false) => println!("Database is already up-to-date"),
+                (n, _) => {
+                    for name in &applied {
+                        println!("migrated: {name}");
+                    }
+                    println!("{n} migration{} executed", if n == 1 { "" } else { "s" });
+                    println!("Database is up-to-date");
+                }
             }
         }
         Migrations::Finish => println!("No pending migrations to finish"),
@@ -152,12 +167,24 @@ async fn migrate(action: Migrations, settings: &Settings) -> anyhow::Result<()> 
             let status = migrations::status(&url).await?;
             if !status.bootstrapped() {
                 println!("Database needs bootstrapping; run 'gateway migrations bootstrap'");
+                return Ok(ExitCode::from(NEEDS_BOOTSTRAP));
             }
-            println!("executed: {}", status.executed.join(", "));
-            println!("pending: {}", status.pending.join(", "));
+            println!("Executed migrations:");
+            for name in &status.executed {
+                println!("  {name}");
+            }
+            if !status.pending.is_empty() {
+                println!("Pending migrations:");
+                for name in &status.pending {
+                    println!("  {name}");
+                }
+                println!("Run 'gateway migrations up' to apply them");
+                return Ok(ExitCode::from(PENDING));
+            }
+            println!("Database is up-to-date");
         }
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn sync(file: &std::path::Path, dry_run: bool, settings: &Settings) -> anyhow::Result<()> {

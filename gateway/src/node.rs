@@ -9,7 +9,9 @@ use crate::plugins::registry::Shared;
 use crate::snapshot::Snapshot;
 use crate::store::{Store, StoreError};
 use arc_swap::ArcSwap;
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::sync::Mutex;
 use uuid::Uuid;
@@ -24,6 +26,8 @@ pub struct Node {
     snapshot: ArcSwap<Snapshot>,
     /// Serialises rebuilds so that an older load never replaces a newer one.
     rebuild: Mutex<i64>,
+    /// How many snapshots were compiled and installed (the cost that coalescing saves).
+    reloads: AtomicU64,
     /// Where the last good configuration is kept, to serve it after a restart while the database
     /// is unreachable.
     cache_path: Option<PathBuf>,
@@ -38,6 +42,7 @@ impl Node {
             shared: Shared::default(),
             snapshot: ArcSwap::from_pointee(Snapshot::empty()),
             rebuild: Mutex::new(0),
+            reloads: AtomicU64::new(0),
             cache_path,
         })
     }
@@ -55,7 +60,8 @@ impl Node {
         if version == *current {
             return Ok(());
         }
-        let config = self.store.load().await?;
+        // The version read with the configuration, which may be newer than the one above.
+        let (config, version) = self.store.load_versioned().await?;
         self.install(config, version);
         *current = version;
         Ok(())
@@ -74,8 +80,14 @@ impl Node {
         Ok(())
     }
 
+    /// How many configuration snapshots this node has compiled and installed so far.
+    pub fn reloads(&self) -> u64 {
+        self.reloads.load(Ordering::Relaxed)
+    }
+
     fn install(&self, config: Config, version: i64) {
         let started = std::time::Instant::now();
+        self.reloads.fetch_add(1, Ordering::Relaxed);
         self.balancers.sync(&config.upstreams, &config.targets);
         let snapshot = Snapshot::compile(config, version, &self.shared);
         self.snapshot.store(Arc::new(snapshot));
@@ -94,7 +106,7 @@ impl Node {
         let tmp = path.with_extension("tmp");
         let result = serde_json::to_vec(&*snapshot.config)
             .map_err(std::io::Error::other)
-            .and_then(|bytes| std::fs::write(&tmp, bytes))
+            .and_then(|bytes| write_private(&tmp, &bytes))
             .and_then(|()| std::fs::rename(&tmp, path));
         if let Err(e) = result {
             tracing::warn!(path = %path.display(), error = %e, "could not save the configuration cache");
@@ -123,4 +135,14 @@ impl Node {
             }
         }
     }
+}
+
+/// Write a file only its owner can read: the cache holds API keys.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(bytes)
 }

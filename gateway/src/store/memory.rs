@@ -23,6 +23,12 @@ impl MemoryStore {
         self.read().0.clone()
     }
 
+    /// The configuration and its version, read together.
+    pub fn snapshot(&self) -> (Config, i64) {
+        let guard = self.read();
+        (guard.0.clone(), guard.1)
+    }
+
     pub fn version(&self) -> i64 {
         self.read().1
     }

@@ -2,14 +2,21 @@
 //! once: every run holds a PostgreSQL advisory lock, and each migration applies in its own
 //! transaction together with its bookkeeping row.
 
-use sqlx::{Connection, PgConnection, Row};
+use sqlx::{Connection, Executor, PgConnection, Row};
 
 /// Embedded migrations, in order. Never edit one that has shipped: add the next.
-const MIGRATIONS: &[(&str, &str)] =
-    &[("0001_core", include_str!("../../migrations/0001_core.sql"))];
+const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_core", include_str!("../../migrations/0001_core.sql")),
+    (
+        "0002_one_version_per_transaction",
+        include_str!("../../migrations/0002_one_version_per_transaction.sql"),
+    ),
+];
 
 /// Arbitrary but fixed: the advisory lock all gateway nodes agree on.
 const LOCK_KEY: i64 = 0x0067_6174_6577_6179;
+/// How long to wait for another node's migrations (Kong's `--lock-timeout` default).
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 #[derive(Debug, thiserror::Error)]
 pub enum MigrationError {
@@ -20,6 +27,8 @@ pub enum MigrationError {
         name: &'static str,
         source: sqlx::Error,
     },
+    #[error("another node has been running migrations for over {0} s; try again later")]
+    Locked(u64),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 }
@@ -42,10 +51,7 @@ pub async fn up(url: &str) -> Result<Vec<&'static str>, MigrationError> {
     let mut conn = PgConnection::connect(url)
         .await
         .map_err(MigrationError::Connect)?;
-    sqlx::query("SELECT pg_advisory_lock($1)")
-        .bind(LOCK_KEY)
-        .execute(&mut conn)
-        .await?;
+    lock(&mut conn).await?;
     let result = apply_pending(&mut conn).await;
     // Unlock even after a failure; closing the connection would release it too.
     let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
@@ -55,8 +61,30 @@ pub async fn up(url: &str) -> Result<Vec<&'static str>, MigrationError> {
     result
 }
 
+/// Take the migration lock, waiting at most [`LOCK_WAIT`] for the node that holds it.
+async fn lock(conn: &mut PgConnection) -> Result<(), MigrationError> {
+    let wait = format!("SET lock_timeout = '{}s'", LOCK_WAIT.as_secs());
+    sqlx::query(&wait).execute(&mut *conn).await?;
+    let locked = sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(LOCK_KEY)
+        .execute(&mut *conn)
+        .await;
+    // Migrations themselves may wait on locks as long as they need.
+    sqlx::query("SET lock_timeout = 0")
+        .execute(&mut *conn)
+        .await?;
+    match locked {
+        Ok(_) => Ok(()),
+        // 55P03: lock_not_available.
+        Err(e) if e.as_database_error().and_then(|d| d.code()).as_deref() == Some("55P03") => {
+            Err(MigrationError::Locked(LOCK_WAIT.as_secs()))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 async fn apply_pending(conn: &mut PgConnection) -> Result<Vec<&'static str>, MigrationError> {
-    sqlx::raw_sql(
+    sqlx::query(
         "CREATE TABLE IF NOT EXISTS gateway_migrations (
              name text PRIMARY KEY,
              executed_at timestamptz NOT NULL DEFAULT now())",
@@ -70,8 +98,11 @@ async fn apply_pending(conn: &mut PgConnection) -> Result<Vec<&'static str>, Mig
             continue;
         }
         let mut tx = conn.begin().await?;
-        sqlx::raw_sql(sql)
-            .execute(&mut *tx)
+        // Through `Executor` rather than `RawSql::execute`, whose future is not `Send` for
+        // every lifetime, which would keep callers from spawning `up`.
+        let script: &mut PgConnection = &mut tx;
+        script
+            .execute(sqlx::raw_sql(sql))
             .await
             .map_err(|source| MigrationError::Failed { name, source })?;
         sqlx::query("INSERT INTO gateway_migrations (name) VALUES ($1)")

@@ -118,9 +118,14 @@ impl Store {
 
     /// Everything, for compiling a snapshot.
     pub async fn load(&self) -> Result<Config, StoreError> {
+        Ok(self.load_versioned().await?.0)
+    }
+
+    /// Everything, and the [`Store::version`] it is, read consistently.
+    pub async fn load_versioned(&self) -> Result<(Config, i64), StoreError> {
         match self {
             Store::Postgres(s) => s.load().await,
-            Store::Memory(s) => Ok(s.config()),
+            Store::Memory(s) => Ok(s.snapshot()),
         }
     }
 

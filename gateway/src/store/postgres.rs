@@ -6,10 +6,13 @@ use super::{ListQuery, Page, StoreError};
 use crate::config::Config;
 use crate::entities::Kind;
 use serde_json::Value;
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 use sqlx::Row;
 use std::time::Duration;
 use uuid::Uuid;
+
+#[cfg(test)]
+mod tests;
 
 /// The channel nodes LISTEN on.
 pub const CHANNEL: &str = "gateway_config";
@@ -70,6 +73,8 @@ impl PgStore {
     }
 
     pub async fn get(&self, kind: Kind, key: &str) -> Result<Option<Value>, StoreError> {
+        // Every endpoint key is a generated column with a unique index (see the migrations), so
+        // a lookup by name or key is an index scan, not a scan of every row's JSON.
         let row = match (Uuid::parse_str(key), kind.endpoint_key()) {
             (Ok(id), _) => {
                 let sql = format!("SELECT data FROM {} WHERE id = $1", kind.table());
@@ -77,7 +82,7 @@ impl PgStore {
             }
             (Err(_), Some(field)) => {
                 let sql = format!(
-                    "SELECT data FROM {} WHERE data->>'{field}' = $1 ORDER BY seq LIMIT 1",
+                    "SELECT data FROM {} WHERE {field} = $1 ORDER BY seq LIMIT 1",
                     kind.table()
                 );
                 sqlx::query(&sql).bind(key).fetch_optional(&self.pool).await
@@ -124,20 +129,27 @@ impl PgStore {
             .bind(id)
             .execute(&self.pool)
             .await
-            .map_err(|e| conflict(kind, &Value::Null, e))?;
+            .map_err(|e| refused(kind, e))?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
         Ok(())
     }
 
-    /// Every entity, read in one consistent transaction.
-    pub async fn load(&self) -> Result<Config, StoreError> {
+    /// Every entity, and the version they make up, read in one consistent transaction.
+    pub async fn load(&self) -> Result<(Config, i64), StoreError> {
         let mut tx = self.pool.begin().await.map_err(unavailable)?;
         sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             .execute(&mut *tx)
             .await
             .map_err(unavailable)?;
+        // Read first: every later statement sees the same snapshot, so the version labels
+        // exactly this configuration even while writers carry on.
+        let version: i64 = sqlx::query("SELECT version FROM config_version WHERE id = 1")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(unavailable)?
+            .get(0);
         let mut config = Config::default();
         for kind in Kind::ALL {
             let sql = format!("SELECT data FROM {} ORDER BY seq", kind.table());
@@ -151,7 +163,23 @@ impl PgStore {
             })?;
         }
         tx.commit().await.map_err(unavailable)?;
-        Ok(config)
+        Ok((config, version))
+    }
+
+    /// A listener on [`CHANNEL`] over its own connection, outside the pool: it is held for as
+    /// long as the node runs, and must neither starve requests of a connection nor be handed one
+    /// that a request is using.
+    pub async fn listen(&self) -> Result<PgListener, StoreError> {
+        let options = (*self.pool.connect_options()).clone();
+        let own = PgPoolOptions::new()
+            .max_connections(1)
+            .max_lifetime(None)
+            .idle_timeout(None)
+            .acquire_timeout(Duration::from_secs(3))
+            .connect_lazy_with(options);
+        let mut listener = PgListener::connect_with(&own).await.map_err(unavailable)?;
+        listener.listen(CHANNEL).await.map_err(unavailable)?;
+        Ok(listener)
     }
 
     pub async fn version(&self) -> Result<i64, StoreError> {
@@ -175,43 +203,16 @@ fn unavailable(e: sqlx::Error) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
 
-/// Turn PostgreSQL's constraint violations into Kong's errors.
+/// Turn PostgreSQL's constraint violations on a write of `value` into Kong's errors.
 fn conflict(kind: Kind, value: &Value, e: sqlx::Error) -> StoreError {
     let Some(db) = e.as_database_error() else {
         return unavailable(e);
     };
-    let constraint = db.constraint().unwrap_or_default().to_string();
-    let field = constraint
-        .strip_prefix(kind.table())
-        .unwrap_or(&constraint)
-        .trim_start_matches('_')
-        .trim_end_matches("_fkey")
-        .trim_end_matches("_key")
-        .to_string();
+    let field = constraint_field(kind.table(), db.constraint().unwrap_or_default());
     match db.code().as_deref() {
-        Some("23505") if field == "scope" => StoreError::Unique {
-            field: "name".into(),
-            value: format!(
-                "{} (already configured on this scope)",
-                value["name"].as_str().unwrap_or("")
-            ),
-        },
-        Some("23505") => StoreError::Unique {
-            value: value[field.as_str()]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-            field,
-        },
-        Some("23503") if value.is_null() => {
-            // A delete blocked by children: only services are protected that way (by routes).
-            StoreError::Referenced {
-                parent: kind.table(),
-                child: "routes",
-            }
-        }
+        Some("23505") => unique(&field, value),
         Some("23503") => {
-            let target = kind
+            let table = kind
                 .foreign_keys()
                 .iter()
                 .find(|(f, _)| *f == field)
@@ -221,12 +222,61 @@ fn conflict(kind: Kind, value: &Value, e: sqlx::Error) -> StoreError {
                 .as_str()
                 .and_then(|s| Uuid::parse_str(s).ok())
                 .unwrap_or_default();
-            StoreError::ForeignKey {
-                field,
-                table: target,
-                id,
-            }
+            StoreError::ForeignKey { field, table, id }
         }
         _ => unavailable(e),
+    }
+}
+
+/// A delete blocked by children that do not cascade (a service still used by routes).
+fn refused(kind: Kind, e: sqlx::Error) -> StoreError {
+    let Some(db) = e.as_database_error() else {
+        return unavailable(e);
+    };
+    if db.code().as_deref() != Some("23503") {
+        return unavailable(e);
+    }
+    // The violation is reported on the child's table.
+    let child = db
+        .table()
+        .and_then(Kind::from_table)
+        .map_or("routes", Kind::table);
+    StoreError::Referenced {
+        parent: kind.table(),
+        child,
+    }
+}
+
+/// The entity field a constraint guards, from the names the migrations give them:
+/// `{table}_{field}_key` (unique), `{table}_{field}_fkey` (foreign key), `{table}_pkey`.
+pub(crate) fn constraint_field(table: &str, constraint: &str) -> String {
+    let rest = constraint
+        .strip_prefix(table)
+        .and_then(|r| r.strip_prefix('_'))
+        .unwrap_or(constraint);
+    if rest == "pkey" {
+        return "id".to_string();
+    }
+    let field = rest
+        .strip_suffix("_fkey")
+        .or_else(|| rest.strip_suffix("_key"))
+        .unwrap_or(rest);
+    field.to_string()
+}
+
+fn unique(field: &str, value: &Value) -> StoreError {
+    if field == "scope" {
+        // `plugins_scope_key`: one instance of a plugin per (name, route, service, consumer).
+        return StoreError::Unique {
+            field: "name".into(),
+            value: format!(
+                "{} (already configured on this scope)",
+                value["name"].as_str().unwrap_or("")
+            ),
+        };
+    }
+    StoreError::Unique {
+        field: field.to_string(),
+        value: value[field].as_str().unwrap_or_default().to_string(),
     }
 }
