@@ -2,6 +2,10 @@
 //! its entity's `config`.
 
 use super::consumers::Consumers;
+use super::correlation_id::CorrelationId;
+use super::cors::Cors;
+use super::ip_restriction::IpRestriction;
+use super::request_size_limiting::RequestSizeLimiting;
 use super::{key_auth::KeyAuth, request_termination::RequestTermination, Handler};
 use crate::entities::FieldErrors;
 use serde_json::Value;
@@ -29,7 +33,14 @@ pub fn priority(name: &str) -> Option<i32> {
 }
 
 /// Plugins this build can run.
-pub const AVAILABLE: &[&str] = &["key-auth", "request-termination"];
+pub const AVAILABLE: &[&str] = &[
+    "correlation-id",
+    "cors",
+    "ip-restriction",
+    "key-auth",
+    "request-size-limiting",
+    "request-termination",
+];
 
 /// What a plugin may need from the snapshot it is built for.
 #[derive(Debug, Clone, Default)]
@@ -49,6 +60,10 @@ pub fn build(
             cx.consumers.clone(),
         )?)),
         "request-termination" => Ok(Arc::new(RequestTermination::from_config(config)?)),
+        "cors" => Ok(Arc::new(Cors::from_config(config)?)),
+        "ip-restriction" => Ok(Arc::new(IpRestriction::from_config(config)?)),
+        "request-size-limiting" => Ok(Arc::new(RequestSizeLimiting::from_config(config)?)),
+        "correlation-id" => Ok(Arc::new(CorrelationId::from_config(config)?)),
         other => {
             let mut errors = FieldErrors::default();
             errors.add(
