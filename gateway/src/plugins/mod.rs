@@ -7,9 +7,13 @@
 
 pub mod chain;
 pub mod consumers;
+mod correlation_id;
+mod cors;
+mod ip_restriction;
 mod key_auth;
 mod prometheus;
 pub mod registry;
+mod request_size_limiting;
 mod request_termination;
 
 pub use chain::{Chain, ChainEntry};

@@ -2,9 +2,14 @@
 //! its entity's `config`.
 
 use super::consumers::Consumers;
-use super::{
-    key_auth::KeyAuth, prometheus::Prometheus, request_termination::RequestTermination, Handler,
-};
+use super::correlation_id::CorrelationId;
+use super::cors::Cors;
+use super::ip_restriction::IpRestriction;
+use super::key_auth::KeyAuth;
+use super::prometheus::Prometheus;
+use super::request_size_limiting::RequestSizeLimiting;
+use super::request_termination::RequestTermination;
+use super::Handler;
 use crate::entities::FieldErrors;
 use crate::metrics::Metrics;
 use serde_json::Value;
@@ -32,7 +37,15 @@ pub fn priority(name: &str) -> Option<i32> {
 }
 
 /// Plugins this build can run.
-pub const AVAILABLE: &[&str] = &["key-auth", "prometheus", "request-termination"];
+pub const AVAILABLE: &[&str] = &[
+    "correlation-id",
+    "cors",
+    "ip-restriction",
+    "key-auth",
+    "prometheus",
+    "request-size-limiting",
+    "request-termination",
+];
 
 /// What a plugin may need from the snapshot it is built for.
 #[derive(Debug, Clone, Default)]
@@ -63,6 +76,10 @@ pub fn build(
             cx.shared.metrics.clone(),
         )?)),
         "request-termination" => Ok(Arc::new(RequestTermination::from_config(config)?)),
+        "cors" => Ok(Arc::new(Cors::from_config(config)?)),
+        "ip-restriction" => Ok(Arc::new(IpRestriction::from_config(config)?)),
+        "request-size-limiting" => Ok(Arc::new(RequestSizeLimiting::from_config(config)?)),
+        "correlation-id" => Ok(Arc::new(CorrelationId::from_config(config)?)),
         other => {
             let mut errors = FieldErrors::default();
             errors.add(

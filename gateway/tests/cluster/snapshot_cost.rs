@@ -64,7 +64,7 @@ async fn ten_thousand_consumers_with_keys_load_into_one_snapshot() {
     let (config, _) = fresh.store.load_versioned().await.expect("load");
     println!("reading them took {:?}", started.elapsed());
     let started = Instant::now();
-    let snapshot = gateway::snapshot::Snapshot::compile(config, 0);
+    let snapshot = gateway::snapshot::Snapshot::compile(config, 0, &Default::default());
     println!("compiling them took {:?}", started.elapsed());
     drop(snapshot);
     let started = Instant::now();
