@@ -88,18 +88,19 @@ impl Config {
 }
 
 impl Config {
-    /// Append already-canonical entities (rows from our own database) without re-validating them.
-    pub fn extend_raw(
+    /// Append already-canonical entities (rows of our own database, as JSON text) without
+    /// re-validating them; decoding text straight into the types skips an intermediate tree.
+    pub fn extend_raw<S: AsRef<str>>(
         &mut self,
         kind: Kind,
-        values: impl Iterator<Item = Value>,
+        values: impl Iterator<Item = S>,
     ) -> Result<(), serde_json::Error> {
-        fn extend<E: Entity>(
+        fn extend<E: Entity, S: AsRef<str>>(
             list: &mut Vec<E>,
-            values: impl Iterator<Item = Value>,
+            values: impl Iterator<Item = S>,
         ) -> Result<(), serde_json::Error> {
             for v in values {
-                list.push(serde_json::from_value(v)?);
+                list.push(serde_json::from_str(v.as_ref())?);
             }
             Ok(())
         }

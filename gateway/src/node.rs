@@ -31,6 +31,8 @@ pub struct Node {
     /// Where the last good configuration is kept, to serve it after a restart while the database
     /// is unreachable.
     cache_path: Option<PathBuf>,
+    /// The version last written to the cache file.
+    cache_written: Arc<std::sync::Mutex<i64>>,
 }
 
 impl Node {
@@ -44,6 +46,7 @@ impl Node {
             rebuild: Mutex::new(0),
             reloads: AtomicU64::new(0),
             cache_path,
+            cache_written: Arc::default(),
         })
     }
 
@@ -101,16 +104,30 @@ impl Node {
 
     /// Keep the last configuration on disk (written to a temporary file, then renamed).
     fn save_cache(&self) {
-        let Some(path) = &self.cache_path else { return };
+        let Some(path) = self.cache_path.clone() else {
+            return;
+        };
         let snapshot = self.snapshot();
-        let tmp = path.with_extension("tmp");
-        let result = serde_json::to_vec(&*snapshot.config)
-            .map_err(std::io::Error::other)
-            .and_then(|bytes| write_private(&tmp, &bytes))
-            .and_then(|()| std::fs::rename(&tmp, path));
-        if let Err(e) = result {
-            tracing::warn!(path = %path.display(), error = %e, "could not save the configuration cache");
-        }
+        let written = self.cache_written.clone();
+        // Megabytes of JSON for large configurations: off the request threads. The lock and
+        // the version check keep an older snapshot from overwriting a newer one.
+        tokio::task::spawn_blocking(move || {
+            let mut last = written.lock().unwrap_or_else(|p| p.into_inner());
+            if snapshot.version != 0 && snapshot.version <= *last {
+                return;
+            }
+            let tmp = path.with_extension("tmp");
+            let result = serde_json::to_vec(&*snapshot.config)
+                .map_err(std::io::Error::other)
+                .and_then(|bytes| write_private(&tmp, &bytes))
+                .and_then(|()| std::fs::rename(&tmp, &path));
+            match result {
+                Ok(()) => *last = snapshot.version,
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "could not save the configuration cache")
+                }
+            }
+        });
     }
 
     /// Serve the cached configuration (used at start when the database cannot be reached).

@@ -318,3 +318,45 @@ async fn every_write_bumps_the_version_and_loads_carry_it() {
     tx.commit().await.expect("commit");
     assert_eq!(store.version().await.expect("version"), start + 4);
 }
+
+/// `config sync` applies its whole diff in one transaction: a conflict half way leaves the
+/// database exactly as it was.
+#[tokio::test]
+async fn a_sync_that_fails_half_way_changes_nothing() {
+    let store = store().await;
+    let bob = insert(
+        &store,
+        Kind::Consumer,
+        json!({"username": "bob", "custom_id": "c1"}),
+    )
+    .await;
+    insert(
+        &store,
+        Kind::KeyAuth,
+        json!({"consumer": {"id": id(&bob)}, "key": "bob-key"}),
+    )
+    .await;
+    let before = store.load().await.expect("load");
+    // The service and carol are created before bob is deleted, and carol takes bob's custom_id.
+    let file = r#"
+_format_version: "3.0"
+services:
+  - name: weather
+    url: http://backend:8080
+consumers:
+  - username: carol
+    custom_id: c1
+"#;
+    let desired = gateway::declarative::parse_str(file, "sync.yaml").expect("valid file");
+    let changes = gateway::declarative::diff(&before, &desired);
+    assert!(changes.len() >= 4, "{changes:?}");
+    let err = gateway::declarative::apply(&store, &changes)
+        .await
+        .expect_err("custom_id is taken");
+    assert!(
+        matches!(err, StoreError::Unique { ref field, .. } if field == "custom_id"),
+        "{err:?}"
+    );
+    let after = store.load().await.expect("load");
+    assert_eq!(after, before, "nothing of the failed sync remains");
+}

@@ -4,7 +4,7 @@
 use super::ids;
 use crate::config::Config;
 use crate::entities::{now_seconds, Kind};
-use crate::store::{Store, StoreError};
+use crate::store::{BatchOp, Store, StoreError};
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
@@ -256,26 +256,25 @@ fn secret(kind: Kind, path: &str) -> bool {
 /// removed is not an error.
 pub async fn apply(store: &Store, changes: &[Change]) -> Result<(), StoreError> {
     let now = now_seconds();
-    for change in changes {
-        match change {
+    let ops = changes
+        .iter()
+        .map(|change| match change {
             Change::Create { kind, value, .. } => {
                 let mut value = value.clone();
                 stamp(&mut value, "created_at", now, true);
                 stamp(&mut value, "updated_at", now, false);
-                store.upsert(*kind, value).await?;
+                BatchOp::Upsert(*kind, value)
             }
             Change::Update { kind, after, .. } => {
                 let mut value = after.clone();
                 stamp(&mut value, "updated_at", now, false);
-                store.upsert(*kind, value).await?;
+                BatchOp::Upsert(*kind, value)
             }
-            Change::Delete { kind, id, .. } => match store.delete(*kind, *id).await {
-                Ok(()) | Err(StoreError::NotFound) => {}
-                Err(err) => return Err(err),
-            },
-        }
-    }
-    Ok(())
+            Change::Delete { kind, id, .. } => BatchOp::Delete(*kind, *id),
+        })
+        .collect();
+    // One transaction: a sync that fails half way leaves the database as it was.
+    store.apply_batch(ops).await
 }
 
 /// Set a timestamp field the entity has: always, or (`only_unset`) when the file gave none.

@@ -65,6 +65,13 @@ pub enum StoreError {
     Unavailable(String),
 }
 
+/// One write of a batch ([`Store::apply_batch`]).
+#[derive(Debug, Clone)]
+pub enum BatchOp {
+    Upsert(Kind, Value),
+    Delete(Kind, Uuid),
+}
+
 /// The configured store.
 #[derive(Clone)]
 pub enum Store {
@@ -104,6 +111,14 @@ impl Store {
     pub async fn upsert(&self, kind: Kind, value: Value) -> Result<Value, StoreError> {
         match self {
             Store::Postgres(s) => s.upsert(kind, value).await,
+            Store::Memory(_) => Err(StoreError::ReadOnly),
+        }
+    }
+
+    /// Several writes in one transaction: all land or none does.
+    pub async fn apply_batch(&self, ops: Vec<BatchOp>) -> Result<(), StoreError> {
+        match self {
+            Store::Postgres(s) => s.apply_batch(ops).await,
             Store::Memory(_) => Err(StoreError::ReadOnly),
         }
     }

@@ -2,7 +2,7 @@
 //! PostgreSQL enforces uniqueness, foreign keys and cascades. Every write bumps a version and
 //! notifies the `gateway_config` channel (a trigger does it), which other nodes listen to.
 
-use super::{ListQuery, Page, StoreError};
+use super::{BatchOp, ListQuery, Page, StoreError};
 use crate::config::Config;
 use crate::entities::Kind;
 use serde_json::Value;
@@ -136,6 +136,42 @@ impl PgStore {
         Ok(())
     }
 
+    /// Several writes as one transaction: all of them land, or none (`config sync`).
+    pub async fn apply_batch(&self, ops: Vec<BatchOp>) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        for op in ops {
+            match op {
+                BatchOp::Upsert(kind, value) => {
+                    let sql = format!(
+                        "INSERT INTO {} (id, data) VALUES ($1, $2) \
+                         ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data",
+                        kind.table()
+                    );
+                    let id = value["id"]
+                        .as_str()
+                        .and_then(|s| Uuid::parse_str(s).ok())
+                        .ok_or(StoreError::NotFound)?;
+                    sqlx::query(&sql)
+                        .bind(id)
+                        .bind(&value)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| conflict(kind, &value, e))?;
+                }
+                BatchOp::Delete(kind, id) => {
+                    // Already gone (a cascade took it) is fine.
+                    let sql = format!("DELETE FROM {} WHERE id = $1", kind.table());
+                    sqlx::query(&sql)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| refused(kind, e))?;
+                }
+            }
+        }
+        tx.commit().await.map_err(unavailable)
+    }
+
     /// Every entity, and the version they make up, read in one consistent transaction.
     pub async fn load(&self) -> Result<(Config, i64), StoreError> {
         let mut tx = self.pool.begin().await.map_err(unavailable)?;
@@ -152,12 +188,12 @@ impl PgStore {
             .get(0);
         let mut config = Config::default();
         for kind in Kind::ALL {
-            let sql = format!("SELECT data FROM {} ORDER BY seq", kind.table());
+            let sql = format!("SELECT data::text FROM {} ORDER BY seq", kind.table());
             let rows = sqlx::query(&sql)
                 .fetch_all(&mut *tx)
                 .await
                 .map_err(unavailable)?;
-            let values = rows.into_iter().map(|r| r.get::<Value, _>(0));
+            let values = rows.iter().map(|r| r.get::<&str, _>(0));
             config.extend_raw(kind, values).map_err(|e| {
                 StoreError::Unavailable(format!("corrupt {} row: {e}", kind.table()))
             })?;

@@ -78,9 +78,11 @@ async fn ten_thousand_consumers_with_keys_load_into_one_snapshot() {
         (last.key.as_str(), last.consumer.map(|c| c.id)),
         ("key-9999", Some(snapshot.config.consumers[N - 1].id))
     );
-    let cache = std::fs::metadata(cluster.cache("fresh"))
-        .expect("a cache")
-        .len();
+    // The cache is written off the request threads, shortly after the refresh.
+    let path = cluster.cache("fresh");
+    let written = super::support::wait_for(Duration::from_secs(10), || path.exists()).await;
+    assert!(written.is_some(), "the cache file appears");
+    let cache = std::fs::metadata(&path).expect("a cache").len();
     println!("its cache file holds {} KiB", cache / 1024);
 
     // The watching node learns of the import with one reload, not one per row.
