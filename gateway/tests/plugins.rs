@@ -155,12 +155,18 @@ services:
         paths: [/forecast]
         plugins:
           - name: key-auth
+  - name: pooled
+    host: weather-pool
+    routes: [{{name: pooled, paths: [/pooled]}}]
 consumers:
   - username: alice
     keyauth_credentials: [{{key: alice-key}}]
+upstreams:
+  - name: weather-pool
+    targets: [{{target: "127.0.0.1:{port}"}}]
 plugins:
   - name: prometheus
-    config: {{status_code_metrics: true, latency_metrics: true, bandwidth_metrics: true, per_consumer: true}}
+    config: {{status_code_metrics: true, latency_metrics: true, bandwidth_metrics: true, per_consumer: true, upstream_health_metrics: true}}
 "#
     ))
     .await;
