@@ -40,8 +40,14 @@ impl Snapshot {
     }
 
     pub fn compile(config: Config, version: i64, shared: &Shared) -> Snapshot {
-        let router = Router::new(&config.routes);
-        let services = config.services.iter().map(|s| (s.id, s.clone())).collect();
+        let services: HashMap<Uuid, Service> =
+            config.services.iter().map(|s| (s.id, s.clone())).collect();
+        let service_enabled = |r: &crate::entities::Route| {
+            r.service
+                .and_then(|s| services.get(&s.id))
+                .is_none_or(|s| s.enabled)
+        };
+        let router = Router::with_filter(&config.routes, service_enabled);
         let consumers = Arc::new(Consumers::build(&config));
         let cx = BuildContext {
             consumers: consumers.clone(),

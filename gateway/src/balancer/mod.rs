@@ -6,10 +6,12 @@
 //! attempt's [`Outcome`] back for passive checks; [`active`] runs the probes.
 
 mod active;
+mod hash;
 mod health;
 mod ring;
 mod upstream;
 
+pub use hash::HashSource;
 pub use upstream::Balancer;
 
 use crate::entities::{Target, Upstream};

@@ -43,6 +43,7 @@ pub struct Balancer {
     pub(crate) checks: Healthchecks,
     passive: Thresholds,
     host_header: Option<String>,
+    hash: super::hash::HashSpec,
     next: AtomicU64,
 }
 
@@ -96,8 +97,17 @@ impl Balancer {
             passive: Thresholds::passive(&upstream.healthchecks),
             checks: upstream.healthchecks.clone(),
             host_header: upstream.host_header.clone(),
+            hash: super::hash::HashSpec::of(upstream),
             next: AtomicU64::new(0),
         }
+    }
+
+    /// The consistent-hashing key of a request (None for other algorithms: nothing to compute).
+    pub fn hash_key(&self, src: &super::HashSource<'_>) -> Option<String> {
+        if self.algorithm != Algorithm::ConsistentHashing {
+            return None;
+        }
+        self.hash.key(src)
     }
 
     /// Next healthy peer, or `None` when no target is healthy or the healthy weight is under the

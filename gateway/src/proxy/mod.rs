@@ -187,10 +187,6 @@ impl Proxy {
         let found = snapshot.router.find(&info).ok_or(Failure::NoRoute)?;
         let route = found.route;
         let service = route.service.and_then(|r| snapshot.services.get(&r.id));
-        if service.is_some_and(|s| !s.enabled) {
-            // Kong leaves the routes of a disabled service out of the router.
-            return Err(Failure::NoRoute.into());
-        }
         if let Some(code) = found.https_required {
             let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str());
             return Err(Exit::Response(errors::https_required(code, &host, pq)));
@@ -262,6 +258,16 @@ impl Proxy {
             upgrade::restore(&mut headers);
         }
         let target_path = path::escape(&target_path);
+        let hash_key = self.node.balancers.get(&service.host).and_then(|b| {
+            b.hash_key(&crate::balancer::HashSource {
+                consumer: ctx.consumer_id(),
+                client_ip: s.client.ip(),
+                headers: &ctx.headers,
+                path: &ctx.path,
+                query: ctx.query.as_deref(),
+                captures: &ctx.uri_captures,
+            })
+        });
         let mut outgoing = upstream::Outgoing {
             method: ctx.method.clone(),
             path_and_query: match &ctx.query {
@@ -271,6 +277,7 @@ impl Proxy {
             headers,
             preserve_host: route.preserve_host,
             original_host: &host,
+            hash_key,
         };
         let body = match (ctx.body.take(), body) {
             // What the plugins left of a buffered body, with its length restated.

@@ -37,6 +37,8 @@ pub struct Outgoing<'a> {
     pub headers: HeaderMap,
     pub preserve_host: bool,
     pub original_host: &'a str,
+    /// The consistent-hashing key (the upstream's `hash_on`), when it balances that way.
+    pub hash_key: Option<String>,
 }
 
 /// Where one attempt goes.
@@ -115,7 +117,12 @@ impl Upstreams {
         let mut tried: Vec<Peer> = Vec::new();
         let mut failure = Failure::BadGateway;
         for attempt in 0..attempts {
-            let Some(to) = destination(service, balancer.as_deref(), &tried) else {
+            let Some(to) = destination(
+                service,
+                balancer.as_deref(),
+                out.hash_key.as_deref(),
+                &tried,
+            ) else {
                 // Kong's answer when the balancer has nothing to offer on the first try.
                 if attempt == 0 {
                     return Err(Failure::NoPeer);
@@ -195,6 +202,7 @@ impl Payload {
 fn destination(
     service: &Service,
     balancer: Option<&Balancer>,
+    hash_key: Option<&str>,
     tried: &[Peer],
 ) -> Option<Destination> {
     let Some(balancer) = balancer else {
@@ -205,7 +213,7 @@ fn destination(
             peer: None,
         });
     };
-    let peer = balancer.pick_excluding(None, tried)?;
+    let peer = balancer.pick_excluding(hash_key, tried)?;
     Some(Destination {
         host: peer.host.clone(),
         port: peer.port,

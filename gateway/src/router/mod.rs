@@ -93,8 +93,14 @@ pub struct Router {
 impl Router {
     /// Compile all routes; a route that fails to compile is skipped with a warning.
     pub fn new(routes: &[Route]) -> Router {
+        Router::with_filter(routes, |_| true)
+    }
+
+    /// As [`Router::new`], leaving out the routes `keep` refuses (those of a disabled service,
+    /// as Kong does); indices still refer to `routes`.
+    pub fn with_filter(routes: &[Route], keep: impl Fn(&Route) -> bool) -> Router {
         let mut candidates = Vec::new();
-        for (index, route) in routes.iter().enumerate() {
+        for (index, route) in routes.iter().enumerate().filter(|(_, r)| keep(r)) {
             if !route
                 .protocols
                 .iter()
