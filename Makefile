@@ -41,3 +41,22 @@ demo:
 ## stop: stop what `make demo` started
 stop:
 	bash scripts/demo stop
+
+.PHONY: localstack-start localstack-stop localstack-status localstack-check
+
+## localstack-start: install (first time) and start LocalStack on 127.0.0.1:4566 without Docker;
+## with LOCALSTACK_ENDPOINT set, only checks that endpoint (see localstack/README.md)
+localstack-start:
+	bash localstack/start
+
+## localstack-stop: stop the LocalStack that localstack-start began
+localstack-stop:
+	bash localstack/stop
+
+## localstack-status: is LocalStack healthy, and which needed services are usable (non-zero if not)
+localstack-status:
+	bash localstack/status
+
+## localstack-check: smoke test of the endpoint: create, read back and delete a whole stack's resources
+localstack-check:
+	bash localstack/check
