@@ -2,7 +2,7 @@
 //! its entity's `config`.
 
 use super::consumers::Consumers;
-use super::{key_auth::KeyAuth, request_termination::RequestTermination, Handler};
+use super::{aws_lambda::AwsLambda, key_auth::KeyAuth, request_termination::RequestTermination, Handler};
 use crate::entities::FieldErrors;
 use serde_json::Value;
 use std::sync::Arc;
@@ -29,7 +29,7 @@ pub fn priority(name: &str) -> Option<i32> {
 }
 
 /// Plugins this build can run.
-pub const AVAILABLE: &[&str] = &["key-auth", "request-termination"];
+pub const AVAILABLE: &[&str] = &["aws-lambda", "key-auth", "request-termination"];
 
 /// What a plugin may need from the snapshot it is built for.
 #[derive(Debug, Clone, Default)]
@@ -44,6 +44,7 @@ pub fn build(
     cx: &BuildContext,
 ) -> Result<Arc<dyn Handler>, FieldErrors> {
     match name {
+        "aws-lambda" => Ok(Arc::new(AwsLambda::from_config(config)?)),
         "key-auth" => Ok(Arc::new(KeyAuth::from_config(
             config,
             cx.consumers.clone(),
