@@ -2,7 +2,9 @@
 //! its entity's `config`.
 
 use super::consumers::Consumers;
-use super::{aws_lambda::AwsLambda, key_auth::KeyAuth, request_termination::RequestTermination, Handler};
+use super::{
+    aws_lambda::AwsLambda, key_auth::KeyAuth, request_termination::RequestTermination, Handler,
+};
 use crate::entities::FieldErrors;
 use serde_json::Value;
 use std::sync::Arc;

@@ -128,19 +128,21 @@ fn legacy_empty_arrays(payload: Bytes) -> Bytes {
 }
 
 fn replace_empty_arrays(value: &mut Value) -> bool {
-    match value {
+    let children: Vec<&mut Value> = match value {
         Value::Array(items) if items.is_empty() => {
             *value = json!({});
-            true
+            return true;
         }
-        Value::Array(items) => items
-            .iter_mut()
-            .fold(false, |changed, v| replace_empty_arrays(v) || changed),
-        Value::Object(fields) => fields
-            .values_mut()
-            .fold(false, |changed, v| replace_empty_arrays(v) || changed),
-        _ => false,
+        Value::Array(items) => items.iter_mut().collect(),
+        Value::Object(fields) => fields.values_mut().collect(),
+        _ => return false,
+    };
+    // Every child is visited: one replacement must not stop the others.
+    let mut changed = false;
+    for child in children {
+        changed |= replace_empty_arrays(child);
     }
+    changed
 }
 
 /// Lambda's error documents carry `Message` (or `message`).

@@ -57,14 +57,14 @@ impl HttpClient {
         let uri = request.uri().to_string();
         let request = request.map(Full::new);
         let work = async {
-            let response = self
-                .inner
-                .request(request)
-                .await
-                .map_err(|source| ExchangeError::Send {
-                    uri: uri.clone(),
-                    source,
-                })?;
+            let response =
+                self.inner
+                    .request(request)
+                    .await
+                    .map_err(|source| ExchangeError::Send {
+                        uri: uri.clone(),
+                        source,
+                    })?;
             let (parts, body) = response.into_parts();
             let body = Limited::new(body, MAX_RESPONSE_BYTES)
                 .collect()
@@ -82,4 +82,3 @@ impl HttpClient {
         }
     }
 }
-

@@ -152,11 +152,15 @@ impl Config {
 
     fn validate(&self) -> Result<(), FieldErrors> {
         let mut errors = FieldErrors::default();
-        if self.function_name.as_deref().map_or(true, str::is_empty) {
+        if self.function_name.as_deref().is_none_or(str::is_empty) {
             errors.add("config.function_name", "required field missing");
         }
         if self.aws_key.is_some() != self.aws_secret.is_some() {
-            let missing = if self.aws_key.is_some() { "aws_secret" } else { "aws_key" };
+            let missing = if self.aws_key.is_some() {
+                "aws_secret"
+            } else {
+                "aws_key"
+            };
             errors.add(
                 &format!("config.{missing}"),
                 "all or none of these fields must be set: 'config.aws_key', 'config.aws_secret'",
@@ -164,21 +168,33 @@ impl Config {
         }
         for (field, ms) in [("timeout", self.timeout), ("keepalive", self.keepalive)] {
             if !ms.is_finite() || ms < 0.0 {
-                errors.add(&format!("config.{field}"), "value must be a positive number");
+                errors.add(
+                    &format!("config.{field}"),
+                    "value must be a positive number",
+                );
             }
         }
         if let Some(status) = self.unhandled_status {
             if !(100..=999).contains(&status) {
-                errors.add("config.unhandled_status", "value should be between 100 and 999");
+                errors.add(
+                    "config.unhandled_status",
+                    "value should be between 100 and 999",
+                );
             }
         }
         if let Some(url) = &self.proxy_url {
-            if url.split_once("://").is_some_and(|(scheme, _)| scheme != "http") {
+            if url
+                .split_once("://")
+                .is_some_and(|(scheme, _)| scheme != "http")
+            {
                 errors.add("config.proxy_url", "proxy_url scheme must be http");
             }
         }
         if let Some(url) = &self.aws_sts_endpoint_url {
-            if url.parse::<http::Uri>().map_or(true, |u| u.host().is_none()) {
+            if url
+                .parse::<http::Uri>()
+                .map_or(true, |u| u.host().is_none())
+            {
                 errors.add("config.aws_sts_endpoint_url", "missing host in url");
             }
         }

@@ -61,7 +61,10 @@ impl fmt::Debug for Credentials {
         f.debug_struct("Credentials")
             .field("access_key_id", &self.access_key_id)
             .field("secret_access_key", &"<redacted>")
-            .field("session_token", &self.session_token.as_ref().map(|_| "<redacted>"))
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| "<redacted>"),
+            )
             .field("expires_at", &self.expires_at)
             .finish()
     }
@@ -69,7 +72,7 @@ impl fmt::Debug for Credentials {
 
 impl Credentials {
     fn fresh(&self, now: SystemTime) -> bool {
-        self.expires_at.map_or(true, |at| now + REFRESH_MARGIN < at)
+        self.expires_at.is_none_or(|at| now + REFRESH_MARGIN < at)
     }
 }
 
@@ -178,7 +181,7 @@ impl CredentialChain {
                 {
                     return Err(CredentialsError::NotFound);
                 }
-                self.from_imds(env.as_ref(), *imds).await
+                self.instance_role(env.as_ref(), *imds).await
             }
         }
     }
@@ -203,7 +206,7 @@ impl CredentialChain {
     }
 
     /// EC2 instance metadata: (v2: a session token first), the role name, then its credentials.
-    async fn from_imds(
+    async fn instance_role(
         &self,
         env: &dyn Env,
         version: ImdsVersion,

@@ -79,7 +79,9 @@ impl AwsLambda {
         let endpoint = Endpoint::new(&config, env_region);
         let credentials = match (&config.aws_key, &config.aws_secret) {
             (Some(key), Some(secret)) => CredentialChain::fixed(key, secret, http.clone()),
-            _ => CredentialChain::default_chain(env, config.aws_imds_protocol_version, http.clone()),
+            _ => {
+                CredentialChain::default_chain(env, config.aws_imds_protocol_version, http.clone())
+            }
         };
         let credentials = match &config.aws_assume_role_arn {
             Some(role) => credentials.assuming(sts::RoleToAssume::new(

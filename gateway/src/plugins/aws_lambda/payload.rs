@@ -110,7 +110,10 @@ impl Observed {
             multi_headers.insert(name.to_string(), Value::Array(values));
         }
         let host = header(ctx, "host").unwrap_or_default();
-        let host = host.rsplit_once(':').map_or(host.as_str(), |(h, _)| h).to_string();
+        let host = host
+            .rsplit_once(':')
+            .map_or(host.as_str(), |(h, _)| h)
+            .to_string();
         let raw = body(ctx, config);
         let base64 = !raw.is_empty() && config.base64_encode_body;
         let body = match base64 {
@@ -194,7 +197,12 @@ impl Observed {
             .headers
             .get_all(http::header::COOKIE)
             .iter()
-            .flat_map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned().split(';').map(|c| c.trim().to_string()).collect::<Vec<_>>())
+            .flat_map(|v| {
+                String::from_utf8_lossy(v.as_bytes())
+                    .split(';')
+                    .map(|c| c.trim().to_string())
+                    .collect::<Vec<_>>()
+            })
             .filter(|c| !c.is_empty())
             .collect();
         let query: Map<String, Value> = query_args(ctx.query.as_deref())
@@ -271,7 +279,10 @@ fn body_args(ctx: &RequestCtx, raw: &[u8]) -> BodyArgs {
 fn body<'a>(ctx: &'a RequestCtx, config: &Config) -> &'a [u8] {
     let raw = ctx.body.as_deref().unwrap_or_default();
     if config.skip_large_bodies && raw.len() > LARGE_BODY {
-        tracing::warn!(bytes = raw.len(), "aws-lambda: request body too large, not forwarded");
+        tracing::warn!(
+            bytes = raw.len(),
+            "aws-lambda: request body too large, not forwarded"
+        );
         return &[];
     }
     raw
@@ -279,7 +290,14 @@ fn body<'a>(ctx: &'a RequestCtx, config: &Config) -> &'a [u8] {
 
 fn media_type(ctx: &RequestCtx) -> Option<String> {
     let value = header(ctx, "content-type")?;
-    Some(value.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+    Some(
+        value
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase(),
+    )
 }
 
 fn is_raw(ctx: &RequestCtx) -> bool {
@@ -302,7 +320,11 @@ pub fn query_args(query: Option<&str>) -> Map<String, Value> {
         let Some((name, value)) = url::form_urlencoded::parse(pair.as_bytes()).next() else {
             continue;
         };
-        let value = if pair.contains('=') { json!(value) } else { json!(true) };
+        let value = if pair.contains('=') {
+            json!(value)
+        } else {
+            json!(true)
+        };
         add(&mut args, name.into_owned(), value);
     }
     args

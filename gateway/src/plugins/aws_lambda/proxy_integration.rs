@@ -47,7 +47,9 @@ pub fn parse(payload: &[u8]) -> Result<ProxyAnswer, String> {
         .collect();
     if let Some(Value::Object(multi)) = answer.get("multiValueHeaders") {
         for (name, value) in multi {
-            let Some(values) = values(value) else { continue };
+            let Some(values) = values(value) else {
+                continue;
+            };
             merged.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
             merged.push((name.clone(), values));
         }

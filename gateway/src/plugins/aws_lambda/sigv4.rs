@@ -90,7 +90,11 @@ impl Scope {
 
 impl std::fmt::Display for Scope {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}/{}/aws4_request", self.date, self.region, self.service)
+        write!(
+            f,
+            "{}/{}/{}/aws4_request",
+            self.date, self.region, self.service
+        )
     }
 }
 
@@ -104,7 +108,11 @@ pub fn canonical_request(
     signed_names: &[&str],
     payload_hash: &str,
 ) -> String {
-    let mut out = format!("{method}\n{}\n{}\n", canonical_uri(path), canonical_query(query));
+    let mut out = format!(
+        "{method}\n{}\n{}\n",
+        canonical_uri(path),
+        canonical_query(query)
+    );
     for name in signed_names {
         let values: Vec<String> = headers
             .get_all(*name)

@@ -113,9 +113,7 @@ fn signs_the_session_token_and_every_header_but_content_length() {
     signer.sign(&mut request, UNIX_EPOCH + Duration::from_secs(SUITE_TIME));
     let auth = request.headers()["authorization"].to_str().expect("ascii");
     assert!(
-        auth.contains(
-            "SignedHeaders=host;x-amz-date;x-amz-invocation-type;x-amz-security-token,"
-        ),
+        auth.contains("SignedHeaders=host;x-amz-date;x-amz-invocation-type;x-amz-security-token,"),
         "{auth}"
     );
     assert_eq!(request.headers()["x-amz-security-token"], "TOKEN");
