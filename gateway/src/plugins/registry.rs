@@ -1,6 +1,7 @@
 //! Which plugins exist, their default priorities (Kong's), and how an instance is built from
 //! its entity's `config`.
 
+use super::aws_lambda::AwsLambda;
 use super::consumers::Consumers;
 use super::correlation_id::CorrelationId;
 use super::cors::Cors;
@@ -38,6 +39,7 @@ pub fn priority(name: &str) -> Option<i32> {
 
 /// Plugins this build can run.
 pub const AVAILABLE: &[&str] = &[
+    "aws-lambda",
     "correlation-id",
     "cors",
     "ip-restriction",
@@ -67,6 +69,7 @@ pub fn build(
     cx: &BuildContext,
 ) -> Result<Arc<dyn Handler>, FieldErrors> {
     match name {
+        "aws-lambda" => Ok(Arc::new(AwsLambda::from_config(config)?)),
         "key-auth" => Ok(Arc::new(KeyAuth::from_config(
             config,
             cx.consumers.clone(),
