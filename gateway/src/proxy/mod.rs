@@ -9,6 +9,7 @@ mod compression;
 mod errors;
 mod forward;
 mod path;
+mod tls;
 mod upgrade;
 mod upstream;
 

@@ -25,7 +25,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-type HttpClient = Client<HttpConnector, ProxyBody>;
+type HttpClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, ProxyBody>;
 
 /// Request bodies up to this size (with a `Content-Length`) are held so a retry can resend them.
 pub const REPLAY_LIMIT: u64 = 64 * 1024;
@@ -58,9 +58,10 @@ struct AttemptError {
     detail: String,
 }
 
-/// Pooled clients, one per distinct connect timeout (hyper sets it per connector).
+/// Pooled clients, one per distinct connect timeout (hyper sets it per connector) and
+/// certificate policy.
 pub struct Upstreams {
-    clients: RwLock<HashMap<u32, HttpClient>>,
+    clients: RwLock<HashMap<(u32, bool), HttpClient>>,
 }
 
 impl Upstreams {
@@ -70,22 +71,27 @@ impl Upstreams {
         }
     }
 
-    fn client(&self, connect_timeout_ms: u32) -> HttpClient {
+    fn client(&self, connect_timeout_ms: u32, verify: bool) -> Result<HttpClient, Failure> {
+        let key = (connect_timeout_ms, verify);
         let clients = self.clients.read().unwrap_or_else(|p| p.into_inner());
-        if let Some(c) = clients.get(&connect_timeout_ms) {
-            return c.clone();
+        if let Some(c) = clients.get(&key) {
+            return Ok(c.clone());
         }
         drop(clients);
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(Duration::from_millis(connect_timeout_ms.into())));
-        connector.set_nodelay(true);
-        connector.enforce_http(true);
+        let mut http = HttpConnector::new();
+        http.set_connect_timeout(Some(Duration::from_millis(connect_timeout_ms.into())));
+        http.set_nodelay(true);
+        http.enforce_http(false);
+        let connector = super::tls::connector(verify, http).map_err(|e| {
+            tracing::error!(error = %e, "cannot set up TLS to upstreams");
+            Failure::BadGateway
+        })?;
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(60))
             .pool_max_idle_per_host(256)
             .build(connector);
         let mut clients = self.clients.write().unwrap_or_else(|p| p.into_inner());
-        clients.entry(connect_timeout_ms).or_insert(client).clone()
+        Ok(clients.entry(key).or_insert(client).clone())
     }
 
     /// Forward `out` to the service: the upstream's response, or why there is none.
@@ -96,11 +102,11 @@ impl Upstreams {
         out: Outgoing<'_>,
         body: ProxyBody,
     ) -> Result<Response<ProxyBody>, Failure> {
-        if service.protocol != "http" {
+        if !matches!(service.protocol.as_str(), "http" | "https") {
             tracing::error!(
                 service = %service.name.as_deref().unwrap_or(""), service_id = %service.id,
                 protocol = %service.protocol,
-                "cannot proxy: only the http protocol is supported for upstream connections yet; answering 502"
+                "cannot proxy: only http and https upstreams are supported yet; answering 502"
             );
             return Err(Failure::BadGateway);
         }
@@ -111,7 +117,7 @@ impl Upstreams {
         } else {
             0
         };
-        let client = self.client(service.connect_timeout);
+        let client = self.client(service.connect_timeout, service.tls_verify.unwrap_or(true))?;
         let read_timeout = Duration::from_millis(service.read_timeout.into());
         let idempotent = !matches!(out.method.as_str(), "POST" | "PATCH" | "LOCK");
         let mut tried: Vec<Peer> = Vec::new();
@@ -129,7 +135,7 @@ impl Upstreams {
                 }
                 break;
             };
-            let request = build(&out, &to, payload.next())?;
+            let request = build(&out, &to, &service.protocol, payload.next())?;
             let error = match attempt_once(&client, request, read_timeout, idempotent).await {
                 Ok(response) => {
                     report(
@@ -225,6 +231,7 @@ fn destination(
 fn build(
     out: &Outgoing<'_>,
     to: &Destination,
+    scheme: &str,
     body: ProxyBody,
 ) -> Result<Request<ProxyBody>, Failure> {
     let mut headers = out.headers.clone();
@@ -234,10 +241,10 @@ fn build(
         out.original_host,
         &to.host_name,
         to.port,
-        "http",
+        scheme,
     );
     let uri = format!(
-        "http://{}{}",
+        "{scheme}://{}{}",
         authority(&to.host, to.port),
         out.path_and_query
     );
