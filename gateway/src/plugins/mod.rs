@@ -7,9 +7,13 @@
 
 pub mod chain;
 pub mod consumers;
+mod header_edit;
 mod key_auth;
 pub mod registry;
 mod request_termination;
+mod request_transformer;
+mod response_transformer;
+pub mod template;
 
 pub use chain::{Chain, ChainEntry};
 
@@ -124,6 +128,15 @@ pub trait Handler: Send + Sync + std::fmt::Debug {
 
     /// Change the response status line and headers before they go to the client.
     fn response_headers(&self, _ctx: &RequestCtx, _status: StatusCode, _headers: &mut HeaderMap) {}
+
+    /// After `response_headers`: must the proxy buffer this response's whole body and call
+    /// [`Handler::response_body`]? Only asked of handlers whose `phases()` list `ResponseBody`.
+    fn buffers_response(&self, _headers: &HeaderMap) -> bool {
+        false
+    }
+
+    /// Rewrite a buffered response body (the proxy then sends it with its new length).
+    fn response_body(&self, _ctx: &RequestCtx, _headers: &HeaderMap, _body: &mut Bytes) {}
 
     /// Once the response is complete.
     fn log(&self, _ctx: &RequestCtx, _status: StatusCode) {}

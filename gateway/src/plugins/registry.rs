@@ -2,6 +2,8 @@
 //! its entity's `config`.
 
 use super::consumers::Consumers;
+use super::request_transformer::RequestTransformer;
+use super::response_transformer::ResponseTransformer;
 use super::{key_auth::KeyAuth, request_termination::RequestTermination, Handler};
 use crate::entities::FieldErrors;
 use serde_json::Value;
@@ -29,7 +31,12 @@ pub fn priority(name: &str) -> Option<i32> {
 }
 
 /// Plugins this build can run.
-pub const AVAILABLE: &[&str] = &["key-auth", "request-termination"];
+pub const AVAILABLE: &[&str] = &[
+    "key-auth",
+    "request-termination",
+    "request-transformer",
+    "response-transformer",
+];
 
 /// What a plugin may need from the snapshot it is built for.
 #[derive(Debug, Clone, Default)]
@@ -49,6 +56,8 @@ pub fn build(
             cx.consumers.clone(),
         )?)),
         "request-termination" => Ok(Arc::new(RequestTermination::from_config(config)?)),
+        "request-transformer" => Ok(Arc::new(RequestTransformer::from_config(config)?)),
+        "response-transformer" => Ok(Arc::new(ResponseTransformer::from_config(config)?)),
         other => {
             let mut errors = FieldErrors::default();
             errors.add(
