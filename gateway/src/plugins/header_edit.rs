@@ -158,7 +158,11 @@ pub fn bad_header(name: &str) -> String {
 }
 
 /// A `name:value` entry, or Kong's `invalid value` error at `field`.
-pub fn pair<'e>(entry: &'e str, field: &str, errors: &mut FieldErrors) -> Option<(&'e str, &'e str)> {
+pub fn pair<'e>(
+    entry: &'e str,
+    field: &str,
+    errors: &mut FieldErrors,
+) -> Option<(&'e str, &'e str)> {
     let found = split_pair(entry);
     if found.is_none() {
         errors.add(field, format!("invalid value: {entry}"));
@@ -175,8 +179,16 @@ pub fn parse_config<T: DeserializeOwned>(config: &Value) -> Result<T, FieldError
         let message = e.inner().to_string();
         let mut errors = FieldErrors::default();
         let message = message.split(" at line").next().unwrap_or(&message);
-        let field = if path == "." { "config".to_string() } else { format!("config.{path}") };
-        let message = if message.starts_with("unknown field `") { "unknown field" } else { message };
+        let field = if path == "." {
+            "config".to_string()
+        } else {
+            format!("config.{path}")
+        };
+        let message = if message.starts_with("unknown field `") {
+            "unknown field"
+        } else {
+            message
+        };
         errors.add(&field, message);
         errors
     })

@@ -91,7 +91,12 @@ impl RequestTransformer {
         for (op, lists) in lists {
             b.headers(op, &lists.headers, &mut headers);
             b.params(&format!("{op}.body"), op, &lists.body, &mut body);
-            b.params(&format!("{op}.querystring"), op, &lists.querystring, &mut query);
+            b.params(
+                &format!("{op}.querystring"),
+                op,
+                &lists.querystring,
+                &mut query,
+            );
             if let Some(u) = &lists.uri {
                 match op {
                     "replace" => uri = b.template(u, "config.replace.uri"),
@@ -149,7 +154,10 @@ fn set_path(ctx: &mut RequestCtx, path: &str) {
     if path.starts_with('/') {
         ctx.path = params::escape_path(path);
     } else {
-        tracing::warn!(path, "request-transformer: replace.uri did not render a path");
+        tracing::warn!(
+            path,
+            "request-transformer: replace.uri did not render a path"
+        );
     }
 }
 
@@ -193,7 +201,11 @@ fn body_kind(ctx: &RequestCtx) -> Option<BodyKind> {
 
 /// JSON and urlencoded bodies; others (multipart included) are left alone. An empty body only
 /// gains what `add` and `append` bring.
-fn transform_body<'v>(ctx: &mut RequestCtx, edit: &'v Edit<String, Slot>, value: impl Fn(&'v Slot) -> &'v str) {
+fn transform_body<'v>(
+    ctx: &mut RequestCtx,
+    edit: &'v Edit<String, Slot>,
+    value: impl Fn(&'v Slot) -> &'v str,
+) {
     let Some(kind) = body_kind(ctx) else { return };
     let body = ctx.body.clone().unwrap_or_default();
     if body.is_empty() && edit.add.is_empty() && edit.append.is_empty() {
@@ -207,8 +219,12 @@ fn transform_body<'v>(ctx: &mut RequestCtx, edit: &'v Edit<String, Slot>, value:
                 serde_json::from_slice::<Value>(&body)
             };
             // Kong leaves a body that is not a JSON object as it came.
-            let Ok(Value::Object(mut object)) = parsed else { return };
-            edit.apply_json(&mut object, |slot| Some(Value::String(value(slot).to_string())));
+            let Ok(Value::Object(mut object)) = parsed else {
+                return;
+            };
+            edit.apply_json(&mut object, |slot| {
+                Some(Value::String(value(slot).to_string()))
+            });
             Value::Object(object).to_string()
         }
         BodyKind::Form => {
@@ -217,7 +233,10 @@ fn transform_body<'v>(ctx: &mut RequestCtx, edit: &'v Edit<String, Slot>, value:
             form.encode(false)
         }
     };
-    ctx.headers.insert(http::header::CONTENT_LENGTH, HeaderValue::from(rewritten.len()));
+    ctx.headers.insert(
+        http::header::CONTENT_LENGTH,
+        HeaderValue::from(rewritten.len()),
+    );
     ctx.body = Some(Bytes::from(rewritten));
 }
 
@@ -270,7 +289,8 @@ impl Builder {
             .then(|| Method::from_bytes(method.as_bytes()).ok())
             .flatten();
         if parsed.is_none() || method.is_empty() {
-            self.errors.add("config.http_method", format!("invalid value: {method}"));
+            self.errors
+                .add("config.http_method", format!("invalid value: {method}"));
         }
         parsed
     }

@@ -81,7 +81,10 @@ impl ResponseTransformer {
 
 /// Kong's test: one of the listed media types is exactly `application/json`.
 fn is_json(headers: &HeaderMap) -> bool {
-    let Some(value) = headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+    let Some(value) = headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
         return false;
     };
     value.split(',').any(|media| {

@@ -288,7 +288,12 @@ impl<'a> Parser<'a> {
 
     /// A Lua short string with its common escapes; None when no string starts here.
     fn string(&mut self) -> Result<Option<String>, TemplateError> {
-        let Some(quote) = self.rest().chars().next().filter(|c| *c == '\'' || *c == '"') else {
+        let Some(quote) = self
+            .rest()
+            .chars()
+            .next()
+            .filter(|c| *c == '\'' || *c == '"')
+        else {
             return Ok(None);
         };
         let mut out = String::new();

@@ -31,32 +31,51 @@ fn value(v: &str) -> HeaderValue {
 
 #[test]
 fn header_edits_follow_kongs_rules() {
-    type Case = (&'static str, HeaderEdit<HeaderValue>, Vec<(&'static str, &'static str)>);
+    type Case = (
+        &'static str,
+        HeaderEdit<HeaderValue>,
+        Vec<(&'static str, &'static str)>,
+    );
     let start = [("a", "1"), ("b", "2"), ("b", "3")];
     let cases: Vec<Case> = vec![
         (
             "remove drops every value",
-            Edit { remove: vec![name("b"), name("zz")], ..Default::default() },
+            Edit {
+                remove: vec![name("b"), name("zz")],
+                ..Default::default()
+            },
             vec![("a", "1")],
         ),
         (
             "rename moves every value and replaces the target",
-            Edit { rename: vec![(name("b"), name("a")), (name("nope"), name("c"))], ..Default::default() },
+            Edit {
+                rename: vec![(name("b"), name("a")), (name("nope"), name("c"))],
+                ..Default::default()
+            },
             vec![("a", "2"), ("a", "3")],
         ),
         (
             "replace only what is present",
-            Edit { replace: vec![(name("b"), value("x")), (name("c"), value("y"))], ..Default::default() },
+            Edit {
+                replace: vec![(name("b"), value("x")), (name("c"), value("y"))],
+                ..Default::default()
+            },
             vec![("a", "1"), ("b", "x")],
         ),
         (
             "add only what is absent",
-            Edit { add: vec![(name("a"), value("x")), (name("c"), value("y"))], ..Default::default() },
+            Edit {
+                add: vec![(name("a"), value("x")), (name("c"), value("y"))],
+                ..Default::default()
+            },
             vec![("a", "1"), ("b", "2"), ("b", "3"), ("c", "y")],
         ),
         (
             "append always adds a value",
-            Edit { append: vec![(name("a"), value("x")), (name("c"), value("y"))], ..Default::default() },
+            Edit {
+                append: vec![(name("a"), value("x")), (name("c"), value("y"))],
+                ..Default::default()
+            },
             vec![("a", "1"), ("a", "x"), ("b", "2"), ("b", "3"), ("c", "y")],
         ),
         (
@@ -74,15 +93,20 @@ fn header_edits_follow_kongs_rules() {
     for (what, edit, expected) in cases {
         let mut map = headers(&start);
         edit.apply(&mut map, |v| Some(v.clone()));
-        let expected: Vec<(String, String)> =
-            expected.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let expected: Vec<(String, String)> = expected
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         assert_eq!(pairs(&map), expected, "{what}");
     }
 }
 
 #[test]
 fn a_value_that_cannot_be_a_header_is_skipped() {
-    let edit: HeaderEdit<&str> = Edit { add: vec![(name("x"), "bad\nvalue")], ..Default::default() };
+    let edit: HeaderEdit<&str> = Edit {
+        add: vec![(name("x"), "bad\nvalue")],
+        ..Default::default()
+    };
     let mut map = HeaderMap::new();
     edit.apply(&mut map, |v| HeaderValue::from_str(v).ok());
     assert!(map.is_empty());
@@ -151,9 +175,21 @@ fn json_edits_use_lua_truthiness() {
     let edit: Edit<String, Value> = Edit {
         remove: vec!["gone".into()],
         rename: vec![("old".into(), "new".into()), ("absent".into(), "x".into())],
-        replace: vec![("s".into(), json!("R")), ("f".into(), json!("R")), ("none".into(), json!("R"))],
-        add: vec![("f".into(), json!("A")), ("s".into(), json!("A")), ("n".into(), json!("A"))],
-        append: vec![("s".into(), json!(1)), ("list".into(), json!(3)), ("num".into(), json!(4))],
+        replace: vec![
+            ("s".into(), json!("R")),
+            ("f".into(), json!("R")),
+            ("none".into(), json!("R")),
+        ],
+        add: vec![
+            ("f".into(), json!("A")),
+            ("s".into(), json!("A")),
+            ("n".into(), json!("A")),
+        ],
+        append: vec![
+            ("s".into(), json!(1)),
+            ("list".into(), json!(3)),
+            ("num".into(), json!(4)),
+        ],
     };
     let Value::Object(mut object) = json!({
         "gone": 1, "old": "o", "s": "v", "f": false, "list": [1, 2], "num": 9, "nul": null

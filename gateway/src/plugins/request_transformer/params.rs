@@ -49,6 +49,17 @@ impl Params {
         }
     }
 
+    /// The parameter keeps its place under its new name, replacing any `new` already there.
+    pub fn rename(&mut self, old: &str, new: &str) {
+        if old == new || !self.contains(old) {
+            return;
+        }
+        self.take(new);
+        if let Some(i) = self.position(old) {
+            self.0[i].0 = new.to_string();
+        }
+    }
+
     /// Kong's `append_value`: strings gain one more; a flag or nothing becomes the one value.
     pub fn append(&mut self, name: &str, value: String) {
         match self.position(name) {
@@ -74,9 +85,7 @@ impl Params {
             self.take(name);
         }
         for (old, new) in &edit.rename {
-            if let Some(values) = self.take(old) {
-                self.set(new, values);
-            }
+            self.rename(old, new);
         }
         for (name, v) in &edit.replace {
             if self.contains(name) {
@@ -135,8 +144,24 @@ pub fn escape_path(path: &str) -> String {
         let keep = byte.is_ascii_alphanumeric()
             || matches!(
                 byte,
-                b'/' | b'%' | b'-' | b'.' | b'_' | b'~' | b'!' | b'$' | b'&' | b'\'' | b'(' | b')'
-                    | b'*' | b'+' | b',' | b';' | b'=' | b':' | b'@'
+                b'/' | b'%'
+                    | b'-'
+                    | b'.'
+                    | b'_'
+                    | b'~'
+                    | b'!'
+                    | b'$'
+                    | b'&'
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b';'
+                    | b'='
+                    | b':'
+                    | b'@'
             );
         if keep {
             out.push(byte as char);

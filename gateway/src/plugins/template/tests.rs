@@ -11,10 +11,7 @@ fn render(source: &str) -> String {
         ("x-twice", "second"),
         ("x-empty", ""),
     ] {
-        headers.append(
-            HeaderName::from_static(k),
-            HeaderValue::from_static(v),
-        );
+        headers.append(HeaderName::from_static(k), HeaderValue::from_static(v));
     }
     let captures: BTreeMap<String, String> = [("apikey", "k-123"), ("1", "first-group")]
         .into_iter()
@@ -51,7 +48,10 @@ fn every_documented_form_renders() {
         ("$(query_params.city)", "Berlin"),
         ("$(query_params.plus)", "a b"),
         ("$(query_params.flag)", ""),
-        ("key=$(uri_captures.apikey);city=$(query_params.city)", "key=k-123;city=Berlin"),
+        (
+            "key=$(uri_captures.apikey);city=$(query_params.city)",
+            "key=k-123;city=Berlin",
+        ),
         ("/v2/$( uri_captures [ 'apikey' ] )/x", "/v2/k-123/x"),
     ];
     for (source, expected) in cases {
