@@ -10,12 +10,16 @@ pub mod chain;
 pub mod consumers;
 mod correlation_id;
 mod cors;
+mod header_edit;
 mod ip_restriction;
 mod key_auth;
 mod prometheus;
 pub mod registry;
 mod request_size_limiting;
 mod request_termination;
+mod request_transformer;
+mod response_transformer;
+pub mod template;
 
 pub use chain::{Chain, ChainEntry};
 
@@ -158,6 +162,15 @@ pub trait Handler: Send + Sync + std::fmt::Debug {
 
     /// Change the response status line and headers before they go to the client.
     fn response_headers(&self, _ctx: &RequestCtx, _status: StatusCode, _headers: &mut HeaderMap) {}
+
+    /// After `response_headers`: must the proxy buffer this response's whole body and call
+    /// [`Handler::response_body`]? Only asked of handlers whose `phases()` list `ResponseBody`.
+    fn buffers_response(&self, _headers: &HeaderMap) -> bool {
+        false
+    }
+
+    /// Rewrite a buffered response body (the proxy then sends it with its new length).
+    fn response_body(&self, _ctx: &RequestCtx, _headers: &HeaderMap, _body: &mut Bytes) {}
 
     /// Once the response has gone out in full (or the client went away).
     fn log(&self, _ctx: &RequestCtx, _record: &LogRecord<'_>) {}

@@ -10,6 +10,8 @@ use super::key_auth::KeyAuth;
 use super::prometheus::Prometheus;
 use super::request_size_limiting::RequestSizeLimiting;
 use super::request_termination::RequestTermination;
+use super::request_transformer::RequestTransformer;
+use super::response_transformer::ResponseTransformer;
 use super::Handler;
 use crate::entities::FieldErrors;
 use crate::metrics::Metrics;
@@ -47,6 +49,8 @@ pub const AVAILABLE: &[&str] = &[
     "prometheus",
     "request-size-limiting",
     "request-termination",
+    "request-transformer",
+    "response-transformer",
 ];
 
 /// What a plugin may need from the snapshot it is built for.
@@ -83,6 +87,8 @@ pub fn build(
         "ip-restriction" => Ok(Arc::new(IpRestriction::from_config(config)?)),
         "request-size-limiting" => Ok(Arc::new(RequestSizeLimiting::from_config(config)?)),
         "correlation-id" => Ok(Arc::new(CorrelationId::from_config(config)?)),
+        "request-transformer" => Ok(Arc::new(RequestTransformer::from_config(config)?)),
+        "response-transformer" => Ok(Arc::new(ResponseTransformer::from_config(config)?)),
         other => {
             let mut errors = FieldErrors::default();
             errors.add(

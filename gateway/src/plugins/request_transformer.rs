@@ -1,0 +1,374 @@
+//! request-transformer: rewrite the upstream request's path, method, headers, body and query
+//! string as Kong 3.x does, with `$(...)` templates compiled once per snapshot.
+//!
+//! Order (Kong's `access.lua`): uri, method, headers, body, querystring; within each: remove,
+//! rename, replace (only if present), add (only if absent), append. Every template is rendered
+//! against the request as it reached this plugin, before any edit.
+//!
+//! What the proxy honours after the access phase: `ctx.method`; `ctx.upstream_path` (the whole
+//! upstream path, as Kong's `set_path`: no strip_path, no service path); `ctx.query`;
+//! `ctx.headers`; `ctx.body` when `Some`, sent with its `Content-Length`.
+
+mod params;
+
+use super::header_edit::{
+    bad_header, header_name, list, name_of, pair, parse_config, Edit, HeaderEdit,
+};
+use super::template::{Env, Template};
+use super::{Handler, Phase, RequestCtx, ShortCircuit};
+use crate::entities::FieldErrors;
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use http::{HeaderValue, Method};
+use params::Params;
+use serde::Deserialize;
+use serde_json::Value;
+use std::borrow::Cow;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Lists {
+    #[serde(default, deserialize_with = "list")]
+    headers: Vec<String>,
+    #[serde(default, deserialize_with = "list")]
+    querystring: Vec<String>,
+    #[serde(default, deserialize_with = "list")]
+    body: Vec<String>,
+    /// Only under `replace`.
+    #[serde(default)]
+    uri: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Config {
+    #[serde(default)]
+    http_method: Option<String>,
+    #[serde(default)]
+    remove: Option<Lists>,
+    #[serde(default)]
+    rename: Option<Lists>,
+    #[serde(default)]
+    replace: Option<Lists>,
+    #[serde(default)]
+    add: Option<Lists>,
+    #[serde(default)]
+    append: Option<Lists>,
+}
+
+/// Where a value's template sits in [`RequestTransformer::templates`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Slot(usize);
+
+#[derive(Debug)]
+pub struct RequestTransformer {
+    templates: Vec<Template>,
+    uri: Option<Slot>,
+    method: Option<Method>,
+    headers: HeaderEdit<Slot>,
+    body: Edit<String, Slot>,
+    query: Edit<String, Slot>,
+}
+
+impl RequestTransformer {
+    pub fn from_config(config: &Value) -> Result<RequestTransformer, FieldErrors> {
+        let config: Config = parse_config(config)?;
+        let mut b = Builder::default();
+        let method = config.http_method.as_deref().and_then(|m| b.method(m));
+        let empty = Lists::default();
+        let lists = [
+            ("remove", config.remove.as_ref().unwrap_or(&empty)),
+            ("rename", config.rename.as_ref().unwrap_or(&empty)),
+            ("replace", config.replace.as_ref().unwrap_or(&empty)),
+            ("add", config.add.as_ref().unwrap_or(&empty)),
+            ("append", config.append.as_ref().unwrap_or(&empty)),
+        ];
+        let mut headers = HeaderEdit::default();
+        let mut body = Edit::default();
+        let mut query = Edit::default();
+        let mut uri = None;
+        for (op, lists) in lists {
+            b.headers(op, &lists.headers, &mut headers);
+            b.params(&format!("{op}.body"), op, &lists.body, &mut body);
+            b.params(
+                &format!("{op}.querystring"),
+                op,
+                &lists.querystring,
+                &mut query,
+            );
+            if let Some(u) = &lists.uri {
+                match op {
+                    "replace" => uri = b.template(u, "config.replace.uri"),
+                    _ => b.errors.add(&format!("config.{op}.uri"), "unknown field"),
+                }
+            }
+        }
+        b.errors.into_result()?;
+        Ok(RequestTransformer {
+            templates: b.templates,
+            uri,
+            method,
+            headers,
+            body,
+            query,
+        })
+    }
+
+    /// Every template's value for this request, rendered before anything changes.
+    fn render(&self, ctx: &RequestCtx) -> Vec<Cow<'_, str>> {
+        let env = Env {
+            headers: &ctx.headers,
+            query: ctx.query.as_deref(),
+            uri_captures: &ctx.uri_captures,
+        };
+        self.templates.iter().map(|t| t.render(&env)).collect()
+    }
+
+    fn transform(&self, ctx: &mut RequestCtx) {
+        let values = self.render(ctx);
+        let value = |slot: &Slot| values[slot.0].as_ref();
+        if let Some(slot) = self.uri {
+            set_path(ctx, value(&slot));
+        }
+        if let Some(method) = &self.method {
+            set_method(ctx, method);
+        }
+        self.headers.apply(&mut ctx.headers, |slot| {
+            HeaderValue::from_str(value(slot)).ok()
+        });
+        if !self.body.is_empty() {
+            transform_body(ctx, &self.body, value);
+        }
+        if !self.query.is_empty() {
+            let mut query = Params::parse(ctx.query.as_deref().unwrap_or(""));
+            query.apply(&self.query, value);
+            ctx.query = (!query.is_empty()).then(|| query.encode(true));
+        }
+    }
+}
+
+/// Kong's `set_path`: the rendered path replaces the upstream path. One that is not a path
+/// (Kong fails the request there) leaves it unchanged.
+fn set_path(ctx: &mut RequestCtx, path: &str) {
+    if path.starts_with('/') {
+        ctx.upstream_path = Some(params::escape_path(path));
+    } else {
+        tracing::warn!(
+            path,
+            "request-transformer: replace.uri did not render a path"
+        );
+    }
+}
+
+/// A form body sent with GET, HEAD or TRACE moves into the query string too (Kong keeps the
+/// body as well).
+fn set_method(ctx: &mut RequestCtx, method: &Method) {
+    ctx.method = method.clone();
+    let bodiless = [Method::GET, Method::HEAD, Method::TRACE].contains(method);
+    if !bodiless || body_kind(ctx) != Some(BodyKind::Form) {
+        return;
+    }
+    let Some(body) = ctx.body.as_deref() else {
+        return;
+    };
+    let form = Params::parse(&String::from_utf8_lossy(body));
+    if form.is_empty() {
+        return;
+    }
+    let mut query = Params::parse(ctx.query.as_deref().unwrap_or(""));
+    query.merge(form);
+    ctx.query = Some(query.encode(true));
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BodyKind {
+    Json,
+    Form,
+}
+
+fn body_kind(ctx: &RequestCtx) -> Option<BodyKind> {
+    let content_type = ctx.headers.get(http::header::CONTENT_TYPE)?.to_str().ok()?;
+    let content_type = content_type.to_ascii_lowercase();
+    if content_type.contains("application/json") {
+        Some(BodyKind::Json)
+    } else if content_type.contains("application/x-www-form-urlencoded") {
+        Some(BodyKind::Form)
+    } else {
+        None
+    }
+}
+
+/// JSON and urlencoded bodies; others (multipart included) are left alone. An empty body only
+/// gains what `add` and `append` bring.
+fn transform_body<'v>(
+    ctx: &mut RequestCtx,
+    edit: &'v Edit<String, Slot>,
+    value: impl Fn(&'v Slot) -> &'v str,
+) {
+    let Some(kind) = body_kind(ctx) else { return };
+    let body = ctx.body.clone().unwrap_or_default();
+    if body.is_empty() && edit.add.is_empty() && edit.append.is_empty() {
+        return;
+    }
+    let rewritten = match kind {
+        BodyKind::Json => {
+            let parsed = if body.is_empty() {
+                Ok(Value::Object(Default::default()))
+            } else {
+                serde_json::from_slice::<Value>(&body)
+            };
+            // Kong leaves a body that is not a JSON object as it came.
+            let Ok(Value::Object(mut object)) = parsed else {
+                return;
+            };
+            edit.apply_json(&mut object, |slot| {
+                Some(Value::String(value(slot).to_string()))
+            });
+            Value::Object(object).to_string()
+        }
+        BodyKind::Form => {
+            let mut form = Params::parse(&String::from_utf8_lossy(&body));
+            form.apply(edit, value);
+            form.encode(false)
+        }
+    };
+    ctx.headers.insert(
+        http::header::CONTENT_LENGTH,
+        HeaderValue::from(rewritten.len()),
+    );
+    ctx.body = Some(Bytes::from(rewritten));
+}
+
+impl Handler for RequestTransformer {
+    fn access<'a>(&'a self, ctx: &'a mut RequestCtx) -> BoxFuture<'a, Option<ShortCircuit>> {
+        Box::pin(async move {
+            self.transform(ctx);
+            None
+        })
+    }
+
+    /// Body edits read the body; so does a switch to GET/HEAD/TRACE (a form body joins the query).
+    fn needs_body(&self) -> bool {
+        let bodiless = [Method::GET, Method::HEAD, Method::TRACE];
+        !self.body.is_empty() || self.method.as_ref().is_some_and(|m| bodiless.contains(m))
+    }
+
+    fn phases(&self) -> &'static [Phase] {
+        &[Phase::Access]
+    }
+}
+
+// === building ===
+
+/// Collects compiled templates and every config error at once.
+#[derive(Default)]
+struct Builder {
+    templates: Vec<Template>,
+    errors: FieldErrors,
+}
+
+impl Builder {
+    fn template(&mut self, source: &str, field: &str) -> Option<Slot> {
+        match Template::compile(source) {
+            Ok(t) => {
+                self.templates.push(t);
+                Some(Slot(self.templates.len() - 1))
+            }
+            Err(e) => {
+                self.errors.add(field, e.to_string());
+                None
+            }
+        }
+    }
+
+    fn method(&mut self, method: &str) -> Option<Method> {
+        let parsed = method
+            .bytes()
+            .all(|b| b.is_ascii_uppercase())
+            .then(|| Method::from_bytes(method.as_bytes()).ok())
+            .flatten();
+        if parsed.is_none() || method.is_empty() {
+            self.errors
+                .add("config.http_method", format!("invalid value: {method}"));
+        }
+        parsed
+    }
+
+    /// `remove` takes names; `rename` `old:new`; the others `name:value`. Kong's header edits
+    /// never touch `Host` except `replace` (which changes the upstream Host) and a rename to it.
+    fn headers(&mut self, op: &str, entries: &[String], edit: &mut HeaderEdit<Slot>) {
+        for (i, entry) in entries.iter().enumerate() {
+            let field = format!("config.{op}.headers.{}", i + 1);
+            if op == "remove" {
+                match header_name(name_of(entry)) {
+                    Some(name) if name != http::header::HOST => edit.remove.push(name),
+                    Some(_) => {}
+                    None => self.errors.add(&field, bad_header(name_of(entry))),
+                }
+                continue;
+            }
+            let Some((name, value)) = pair(entry, &field, &mut self.errors) else {
+                continue;
+            };
+            let Some(header) = header_name(name) else {
+                self.errors.add(&field, bad_header(name));
+                continue;
+            };
+            if op == "rename" {
+                match header_name(value) {
+                    Some(new) if header != http::header::HOST => edit.rename.push((header, new)),
+                    Some(_) => {}
+                    None => self.errors.add(&field, bad_header(value)),
+                }
+                continue;
+            }
+            // An empty value does nothing in Kong; `add`/`append` leave Host alone.
+            let is_host = header == http::header::HOST;
+            if value.is_empty() || (is_host && op != "replace") {
+                continue;
+            }
+            let Some(slot) = self.template(value, &field) else {
+                continue;
+            };
+            match op {
+                "replace" => edit.replace.push((header, slot)),
+                "add" => edit.add.push((header, slot)),
+                _ => edit.append.push((header, slot)),
+            }
+        }
+    }
+
+    fn params(&mut self, list: &str, op: &str, entries: &[String], edit: &mut Edit<String, Slot>) {
+        for (i, entry) in entries.iter().enumerate() {
+            let field = format!("config.{list}.{}", i + 1);
+            if op == "remove" {
+                edit.remove.push(name_of(entry).to_string());
+                continue;
+            }
+            let Some((name, value)) = pair(entry, &field, &mut self.errors) else {
+                continue;
+            };
+            if op == "rename" {
+                if !value.is_empty() {
+                    edit.rename.push((name.to_string(), value.to_string()));
+                }
+                continue;
+            }
+            if value.is_empty() {
+                continue;
+            }
+            let Some(slot) = self.template(value, &field) else {
+                continue;
+            };
+            let target = match op {
+                "replace" => &mut edit.replace,
+                "add" => &mut edit.add,
+                _ => &mut edit.append,
+            };
+            target.push((name.to_string(), slot));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
