@@ -68,11 +68,9 @@ async fn find_child(
     let field = kind.endpoint_key().unwrap_or("id");
     // `/targets/10.0.0.1` means port 8000, as a new target would be normalised.
     let normalised = match kind {
-        Kind::Target => {
-            parse::<Target>(json!({ "target": key, "upstream": { "id": parent.1 } }))
-                .map(|t| t.target)
-                .unwrap_or_else(|_| key.to_string())
-        }
+        Kind::Target => parse::<Target>(json!({ "target": key, "upstream": { "id": parent.1 } }))
+            .map(|t| t.target)
+            .unwrap_or_else(|_| key.to_string()),
         _ => key.to_string(),
     };
     let mut query = ListQuery {

@@ -6,8 +6,8 @@
 use super::form::coerce_scalars;
 use super::plugins;
 use crate::entities::{
-    parse, Acl, Consumer, Entity, FieldErrors, KeyAuthCredential, Kind, Plugin, Route, Service, Target,
-    Upstream,
+    parse, Acl, Consumer, Entity, FieldErrors, KeyAuthCredential, Kind, Plugin, Route, Service,
+    Target, Upstream,
 };
 use serde_json::{json, Map, Value};
 use std::sync::OnceLock;

@@ -311,15 +311,23 @@ fn acls_nest_under_consumers_or_name_them_at_the_top_level() {
     let flat = parse(
         "_format_version: \"3.0\"\nconsumers: [{username: portal}, {username: dev-1}]\nacls:\n  - consumer: portal\n    group: admin\n    tags: [ops]\n  - consumer: dev-1\n    group: admin\n",
     );
-    assert_eq!(sorted(flat), sorted(nested.clone()), "ids follow consumer and group");
+    assert_eq!(
+        sorted(flat),
+        sorted(nested.clone()),
+        "ids follow consumer and group"
+    );
     let exported = to_document(&nested);
     assert_eq!(exported["consumers"][0]["acls"][0]["group"], "admin");
-    assert!(exported["consumers"][0]["acls"][0].get("consumer").is_none());
+    assert!(exported["consumers"][0]["acls"][0]
+        .get("consumer")
+        .is_none());
     assert!(exported.get("acls").is_none());
     let again = parse(&serde_json::to_string(&exported).unwrap());
     assert_eq!(sorted(again), sorted(nested));
-    assert!(errors("_format_version: \"3.0\"\nacls: [{consumer: nobody, group: g}]\n")
-        .contains("acls[0].consumer: invalid reference 'nobody'"));
+    assert!(
+        errors("_format_version: \"3.0\"\nacls: [{consumer: nobody, group: g}]\n")
+            .contains("acls[0].consumer: invalid reference 'nobody'")
+    );
 }
 
 // === ids ===

@@ -63,7 +63,10 @@ impl Consumers {
         let mut groups: HashMap<Uuid, Vec<String>> = HashMap::new();
         for acl in &config.acls {
             if let Some(consumer) = acl.consumer {
-                groups.entry(consumer.id).or_default().push(acl.group.clone());
+                groups
+                    .entry(consumer.id)
+                    .or_default()
+                    .push(acl.group.clone());
             }
         }
         let mut by_id = HashMap::with_capacity(config.consumers.len());

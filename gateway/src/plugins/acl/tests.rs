@@ -45,7 +45,10 @@ fn acl(config: Value) -> Acl {
 fn answer(acl: &Acl, ctx: &mut RequestCtx) -> Option<(u16, String)> {
     acl.check(ctx).map(|r| {
         let body: Value = serde_json::from_slice(r.body()).unwrap();
-        (r.status().as_u16(), body["message"].as_str().unwrap().to_string())
+        (
+            r.status().as_u16(),
+            body["message"].as_str().unwrap().to_string(),
+        )
     })
 }
 
@@ -95,7 +98,10 @@ fn an_anonymous_consumer_is_judged_by_its_own_groups() {
     assert_eq!(answer(&acl, &mut c), None);
     let mut c = ctx(Some("loner"), &[]);
     c.credential_id = None;
-    assert_eq!(answer(&acl, &mut c), FORBIDDEN.map(|(s, m)| (s, m.to_string())));
+    assert_eq!(
+        answer(&acl, &mut c),
+        FORBIDDEN.map(|(s, m)| (s, m.to_string()))
+    );
 }
 
 #[test]
@@ -125,11 +131,18 @@ fn exactly_one_of_allow_and_deny_is_required() {
         (json!({}), "at least one of"),
         (json!({ "allow": [], "deny": [] }), "at least one of"),
         (json!({ "allow": ["a"], "deny": ["b"] }), "only one of"),
-        (json!({ "allow": ["a"], "whitelist": ["b"] }), "unknown field"),
+        (
+            json!({ "allow": ["a"], "whitelist": ["b"] }),
+            "unknown field",
+        ),
     ];
     for (config, expected) in cases {
         let errors = Acl::from_config(&config).expect_err("invalid config");
-        assert!(errors.message().contains(expected), "{config}: {}", errors.message());
+        assert!(
+            errors.message().contains(expected),
+            "{config}: {}",
+            errors.message()
+        );
     }
     let accepted = json!({
         "allow": ["a"],
