@@ -2,7 +2,7 @@
 //! declarative file holds, what a database loads into, and what a snapshot is compiled from.
 
 use crate::entities::{
-    Consumer, Entity, FieldErrors, KeyAuthCredential, Kind, Plugin, Route, Service, Target,
+    Acl, Consumer, Entity, FieldErrors, KeyAuthCredential, Kind, Plugin, Route, Service, Target,
     Upstream,
 };
 use serde::{Deserialize, Serialize};
@@ -19,6 +19,8 @@ pub struct Config {
     pub consumers: Vec<Consumer>,
     #[serde(default)]
     pub keyauth_credentials: Vec<KeyAuthCredential>,
+    #[serde(default)]
+    pub acls: Vec<Acl>,
     #[serde(default)]
     pub plugins: Vec<Plugin>,
     #[serde(default)]
@@ -41,6 +43,7 @@ impl Config {
             Kind::Route => all(&self.routes),
             Kind::Consumer => all(&self.consumers),
             Kind::KeyAuth => all(&self.keyauth_credentials),
+            Kind::Acl => all(&self.acls),
             Kind::Plugin => all(&self.plugins),
             Kind::Upstream => all(&self.upstreams),
             Kind::Target => all(&self.targets),
@@ -60,6 +63,7 @@ impl Config {
             Kind::Route => push(&mut self.routes, value),
             Kind::Consumer => push(&mut self.consumers, value),
             Kind::KeyAuth => push(&mut self.keyauth_credentials, value),
+            Kind::Acl => push(&mut self.acls, value),
             Kind::Plugin => push(&mut self.plugins, value),
             Kind::Upstream => push(&mut self.upstreams, value),
             Kind::Target => push(&mut self.targets, value),
@@ -80,6 +84,7 @@ impl Config {
             Kind::Route => self.routes.len(),
             Kind::Consumer => self.consumers.len(),
             Kind::KeyAuth => self.keyauth_credentials.len(),
+            Kind::Acl => self.acls.len(),
             Kind::Plugin => self.plugins.len(),
             Kind::Upstream => self.upstreams.len(),
             Kind::Target => self.targets.len(),
@@ -109,6 +114,7 @@ impl Config {
             Kind::Route => extend(&mut self.routes, values),
             Kind::Consumer => extend(&mut self.consumers, values),
             Kind::KeyAuth => extend(&mut self.keyauth_credentials, values),
+            Kind::Acl => extend(&mut self.acls, values),
             Kind::Plugin => extend(&mut self.plugins, values),
             Kind::Upstream => extend(&mut self.upstreams, values),
             Kind::Target => extend(&mut self.targets, values),

@@ -1,6 +1,7 @@
 //! The Admin API behind the proxy, the pattern Kong documents for exposing it safely: the Admin
-//! API listens on loopback only; a service points at it, and its route is guarded by key-auth,
-//! so a developer portal reaches it through the public listener with an admin consumer's key.
+//! API listens on loopback only; a service points at it, and its route is guarded by key-auth
+//! and by `acl` (only the `admin` group), so a developer portal reaches it through the public
+//! listener with an admin consumer's key, while the developers it signs up cannot.
 
 mod support;
 
@@ -61,12 +62,24 @@ async fn a_portal_drives_the_admin_api_through_a_key_auth_guarded_route() {
         .status,
         201
     );
+    // Without this, any developer's key would open the Admin API.
+    let acl = "name=acl&config.allow[]=admin";
+    let created = send("POST", &admin_url("/routes/admin-api/plugins"), &form, acl).await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
     assert_eq!(
         send("POST", &admin_url("/consumers"), &form, "username=portal")
             .await
             .status,
         201
     );
+    let group = send(
+        "POST",
+        &admin_url("/consumers/portal/acls"),
+        &form,
+        "group=admin",
+    )
+    .await;
+    assert_eq!(group.status, 201, "{:?}", group.body);
     let key = send(
         "POST",
         &admin_url("/consumers/portal/key-auth"),
@@ -139,4 +152,38 @@ async fn a_portal_drives_the_admin_api_through_a_key_auth_guarded_route() {
         .expect("a generated key")
         .to_string();
     assert_eq!(generated.len(), 32);
+
+    // The developer's key is valid, but the developer is not in the admin group.
+    let developer = [("apikey", generated.as_str())];
+    for path in [
+        "/admin-api/consumers",
+        "/admin-api/consumers/dev-1/key-auth",
+    ] {
+        let refused = send("GET", &public_url(path), &developer, "").await;
+        assert_eq!(refused.status, 403, "{path}");
+        assert_eq!(refused.json()["message"], "You cannot consume this service");
+    }
+    let escalate = send(
+        "POST",
+        &public_url("/admin-api/consumers/dev-1/acls"),
+        &[
+            ("apikey", generated.as_str()),
+            ("content-type", "application/x-www-form-urlencoded"),
+        ],
+        "group=admin",
+    )
+    .await;
+    assert_eq!(
+        escalate.status, 403,
+        "a developer cannot join the admin group"
+    );
+    let still = send(
+        "GET",
+        &public_url("/admin-api/consumers/dev-1/acls"),
+        &[("apikey", "portal-secret")],
+        "",
+    )
+    .await;
+    assert_eq!(still.status, 200, "the portal's key still works");
+    assert_eq!(still.json()["data"], serde_json::json!([]));
 }

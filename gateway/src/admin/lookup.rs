@@ -41,40 +41,51 @@ pub fn owned_by(value: &Value, parent: Parent) -> bool {
     }
 }
 
-/// An entity by id or endpoint key. Targets are named `host:port` only within their upstream.
+/// An entity by id or endpoint key. Targets are named `host:port`, and ACLs by their group,
+/// only within their parent (upstream, consumer): those keys are unique only there.
 pub async fn find(
     node: &Node,
     kind: Kind,
     key: &str,
     parent: Parent,
 ) -> Result<Option<Value>, ApiError> {
-    if kind == Kind::Target && Uuid::parse_str(key).is_err() {
+    if matches!(kind, Kind::Target | Kind::Acl) && Uuid::parse_str(key).is_err() {
         return match parent {
-            Some((_, upstream)) => find_target(node, upstream, key).await,
+            Some((field, id)) => find_child(node, kind, (field, id), key).await,
             None => Ok(None),
         };
     }
     node.store.get(kind, key).await.map_err(ApiError::read)
 }
 
-async fn find_target(node: &Node, upstream: Uuid, key: &str) -> Result<Option<Value>, ApiError> {
+/// The child of `parent` whose endpoint key is `key`.
+async fn find_child(
+    node: &Node,
+    kind: Kind,
+    parent: (&'static str, Uuid),
+    key: &str,
+) -> Result<Option<Value>, ApiError> {
+    let field = kind.endpoint_key().unwrap_or("id");
     // `/targets/10.0.0.1` means port 8000, as a new target would be normalised.
-    let normalised = parse::<Target>(json!({ "target": key, "upstream": { "id": upstream } }))
-        .map(|t| t.target)
-        .unwrap_or_else(|_| key.to_string());
+    let normalised = match kind {
+        Kind::Target => parse::<Target>(json!({ "target": key, "upstream": { "id": parent.1 } }))
+            .map(|t| t.target)
+            .unwrap_or_else(|_| key.to_string()),
+        _ => key.to_string(),
+    };
     let mut query = ListQuery {
-        parent: Some(("upstream", upstream)),
+        parent: Some(parent),
         size: 1000,
         ..ListQuery::default()
     };
     loop {
         let page = node
             .store
-            .list(Kind::Target, &query)
+            .list(kind, &query)
             .await
             .map_err(ApiError::read)?;
         let hit = page.data.into_iter().find(|t| {
-            let name = t["target"].as_str();
+            let name = t[field].as_str();
             name == Some(key) || name == Some(normalised.as_str())
         });
         if hit.is_some() || page.offset.is_none() {

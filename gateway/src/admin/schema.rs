@@ -6,8 +6,8 @@
 use super::form::coerce_scalars;
 use super::plugins;
 use crate::entities::{
-    parse, Consumer, Entity, FieldErrors, KeyAuthCredential, Kind, Plugin, Route, Service, Target,
-    Upstream,
+    parse, Acl, Consumer, Entity, FieldErrors, KeyAuthCredential, Kind, Plugin, Route, Service,
+    Target, Upstream,
 };
 use serde_json::{json, Map, Value};
 use std::sync::OnceLock;
@@ -48,6 +48,7 @@ fn minimal(kind: Kind) -> Value {
         Kind::Route => json!({ "paths": ["/"] }),
         Kind::Consumer => json!({ "username": "someone" }),
         Kind::KeyAuth => json!({ "consumer": { "id": nil } }),
+        Kind::Acl => json!({ "consumer": { "id": nil }, "group": "group" }),
         Kind::Plugin => json!({ "name": "key-auth" }),
         Kind::Upstream => json!({ "name": "upstream" }),
         Kind::Target => json!({ "target": "example.com", "upstream": { "id": nil } }),
@@ -61,6 +62,7 @@ fn describe_kind(kind: Kind) -> Vec<Field> {
         Kind::Route => describe::<Route>(input),
         Kind::Consumer => describe::<Consumer>(input),
         Kind::KeyAuth => describe::<KeyAuthCredential>(input),
+        Kind::Acl => describe::<Acl>(input),
         Kind::Plugin => describe::<Plugin>(input),
         Kind::Upstream => describe::<Upstream>(input),
         Kind::Target => describe::<Target>(input),
@@ -159,6 +161,7 @@ pub fn canonical(kind: Kind, value: Value) -> Result<Value, FieldErrors> {
         Kind::Route => check::<Route>(value),
         Kind::Consumer => check::<Consumer>(value),
         Kind::KeyAuth => check::<KeyAuthCredential>(value),
+        Kind::Acl => check::<Acl>(value),
         Kind::Plugin => plugins::check(value, check::<Plugin>),
         Kind::Upstream => check::<Upstream>(value),
         Kind::Target => check::<Target>(value),

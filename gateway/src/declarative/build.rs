@@ -163,11 +163,11 @@ impl State {
             .iter()
             .filter_map(|f| Some((*f, parsed.get(*f)?.as_str()?.to_string())))
             .collect();
-        if matches!(kind, Kind::Target | Kind::Plugin) {
-            let field = if kind == Kind::Target {
-                "target"
-            } else {
-                "name"
+        if matches!(kind, Kind::Target | Kind::Acl | Kind::Plugin) {
+            let field = match kind {
+                Kind::Target => "target",
+                Kind::Acl => "group",
+                _ => "name",
             };
             keys.extend(ids::natural_key(kind, parsed).map(|k| (field, k)));
         }
@@ -204,6 +204,7 @@ fn duplicate_message(
         (Kind::Target, "target") => {
             format!("the same target is already in this upstream at {there}")
         }
+        (Kind::Acl, "group") => format!("the consumer is already in this group at {there}"),
         (Kind::Plugin, "name") => format!(
             "this plugin is already configured for the same service, route and consumer at {there}"
         ),
@@ -222,7 +223,7 @@ fn reference_key(kind: Kind) -> &'static str {
 }
 
 fn has_field(kind: Kind, field: &str) -> bool {
-    !(kind == Kind::KeyAuth && field == "updated_at")
+    !(matches!(kind, Kind::KeyAuth | Kind::Acl) && field == "updated_at")
 }
 
 fn parse_id(value: &Value) -> Option<Uuid> {
@@ -244,6 +245,7 @@ fn validated(kind: Kind, value: Value) -> Result<Value, FieldErrors> {
         Kind::Route => canonical::<entities::Route>(value),
         Kind::Consumer => canonical::<entities::Consumer>(value),
         Kind::KeyAuth => canonical::<entities::KeyAuthCredential>(value),
+        Kind::Acl => canonical::<entities::Acl>(value),
         Kind::Plugin => canonical::<entities::Plugin>(value),
         Kind::Upstream => canonical::<entities::Upstream>(value),
         Kind::Target => canonical::<entities::Target>(value),
@@ -267,6 +269,7 @@ fn push(
         Kind::Route => to(&mut config.routes, value),
         Kind::Consumer => to(&mut config.consumers, value),
         Kind::KeyAuth => to(&mut config.keyauth_credentials, value),
+        Kind::Acl => to(&mut config.acls, value),
         Kind::Plugin => to(&mut config.plugins, value),
         Kind::Upstream => to(&mut config.upstreams, value),
         Kind::Target => to(&mut config.targets, value),

@@ -198,6 +198,7 @@ fn label(kind: Kind, value: &Value) -> String {
             .or_else(|| text("custom_id"))
             .unwrap_or_else(id),
         Kind::Target => text("target").unwrap_or_else(id),
+        Kind::Acl => text("group").unwrap_or_else(id),
         Kind::Plugin => match (text("instance_name"), text("name")) {
             (Some(instance), _) => instance,
             (None, Some(name)) => format!("{name} ({})", id()),

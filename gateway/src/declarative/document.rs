@@ -30,7 +30,6 @@ const UNSUPPORTED: &[&str] = &[
     "jwt_secrets",
     "oauth2_credentials",
     "mtls_auth_credentials",
-    "acls",
 ];
 
 /// One entity as written in the file.
@@ -51,9 +50,9 @@ pub fn nested_kinds(kind: Kind) -> &'static [Kind] {
     match kind {
         Kind::Service => &[Kind::Route, Kind::Plugin],
         Kind::Route => &[Kind::Plugin],
-        Kind::Consumer => &[Kind::KeyAuth, Kind::Plugin],
+        Kind::Consumer => &[Kind::KeyAuth, Kind::Acl, Kind::Plugin],
         Kind::Upstream => &[Kind::Target],
-        Kind::KeyAuth | Kind::Plugin | Kind::Target => &[],
+        Kind::KeyAuth | Kind::Acl | Kind::Plugin | Kind::Target => &[],
     }
 }
 

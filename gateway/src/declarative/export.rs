@@ -27,6 +27,10 @@ pub fn to_document(config: &Config) -> Value {
             }),
         ),
         (
+            "acls",
+            export.loose(Kind::Acl, Kind::Consumer, &c.acls, |a| a.consumer),
+        ),
+        (
             "upstreams",
             c.upstreams.iter().map(|u| export.upstream(u.id)).collect(),
         ),
@@ -79,7 +83,7 @@ impl Export<'_> {
                 .iter()
                 .find(|e| e.id == id)
                 .map(|e| named(Some(&e.name))),
-            Kind::KeyAuth | Kind::Plugin | Kind::Target => None,
+            Kind::KeyAuth | Kind::Acl | Kind::Plugin | Kind::Target => None,
         }
     }
 
@@ -203,8 +207,15 @@ impl Export<'_> {
             .filter(|k| k.consumer.is_some_and(|r| r.id == id))
             .map(|k| self.entity(Kind::KeyAuth, k, false))
             .collect();
+        let acls = c
+            .acls
+            .iter()
+            .filter(|a| a.consumer.is_some_and(|r| r.id == id))
+            .map(|a| self.entity(Kind::Acl, a, false))
+            .collect();
         let mut value = self.entity(Kind::Consumer, consumer, false);
         nest(&mut value, "keyauth_credentials", credentials);
+        nest(&mut value, "acls", acls);
         nest(
             &mut value,
             "plugins",

@@ -11,7 +11,7 @@ const NAMESPACE: Uuid = Uuid::from_u128(0x6f3c_2a41_9b7e_4d0c_8a55_1e2f_7c90_d4b
 
 /// What identifies an entity of `kind` apart from its id, when it has such a thing: the name
 /// of a service, route or upstream; a consumer's username (else custom_id); a credential's
-/// key; a target within its upstream; a plugin's instance name, else its name within its
+/// key; a target within its upstream; an ACL group within its consumer; a plugin's instance name, else its name within its
 /// scope (service, route, consumer), which Kong also keeps unique.
 pub fn natural_key(kind: Kind, value: &Value) -> Option<String> {
     let text = |field: &str| {
@@ -35,6 +35,7 @@ pub fn natural_key(kind: Kind, value: &Value) -> Option<String> {
             .or_else(|| text("custom_id").map(|c| format!("custom_id:{c}"))),
         Kind::KeyAuth => text("key").map(str::to_string),
         Kind::Target => text("target").map(|t| format!("{}/{t}", reference("upstream"))),
+        Kind::Acl => text("group").map(|g| format!("{}/{g}", reference("consumer"))),
         Kind::Plugin => text("instance_name")
             .map(|i| format!("instance:{i}"))
             .or_else(|| {

@@ -28,6 +28,7 @@ fn sorted(mut c: Config) -> Config {
     c.routes.sort_by_key(|e| e.id);
     c.consumers.sort_by_key(|e| e.id);
     c.keyauth_credentials.sort_by_key(|e| e.id);
+    c.acls.sort_by_key(|e| e.id);
     c.plugins.sort_by_key(|e| e.id);
     c.upstreams.sort_by_key(|e| e.id);
     c.targets.sort_by_key(|e| e.id);
@@ -40,8 +41,8 @@ fn sorted(mut c: Config) -> Config {
 fn example_file_nests_children_under_their_parents() {
     let c = example();
     let counts: Vec<usize> = Kind::ALL.iter().map(|k| c.count(*k)).collect();
-    // services, routes, consumers, keyauth, upstreams, targets, plugins
-    assert_eq!(counts, vec![1, 2, 1, 1, 1, 2, 2]);
+    // services, routes, consumers, keyauth, acls, upstreams, targets, plugins
+    assert_eq!(counts, vec![1, 2, 1, 1, 0, 1, 2, 2]);
     let weather = &c.services[0];
     assert_eq!(weather.host, "weather-backend.internal");
     assert_eq!(weather.path.as_deref(), Some("/v1"));
@@ -259,8 +260,8 @@ fn each_problem_names_file_line_column_and_path() {
             "test.yaml:3:5: routes[0]: must set one of 'methods', 'hosts', 'headers', 'paths'",
         ),
         (
-            "_format_version: \"3.0\"\nconsumers:\n  - username: a\n    acls: [{group: x}]\n",
-            "test.yaml:4:5: consumers[0].acls: Kong's 'acls' entities are not supported",
+            "_format_version: \"3.0\"\nconsumers:\n  - username: a\n    acls: [{group: x}, {group: x}]\n",
+            "test.yaml:4:25: consumers[0].acls[1].group: the consumer is already in this group at line 4 (consumers[0].acls[0])",
         ),
         (
             "_format_version: \"3.0\"\nupstreams:\n  - name: u\n    targets: [{target: a}, {target: 'a:8000'}]\n",
@@ -291,6 +292,42 @@ fn unreadable_file_names_the_file() {
     assert!(err
         .to_string()
         .starts_with("/nonexistent/kong.yaml: cannot read the file"));
+}
+
+#[test]
+fn acls_nest_under_consumers_or_name_them_at_the_top_level() {
+    let nested = parse(
+        "_format_version: \"3.0\"\nconsumers:\n  - username: portal\n    acls:\n      - group: admin\n        tags: [ops]\n  - username: dev-1\n    acls: [{group: admin}]\n",
+    );
+    assert_eq!(nested.acls.len(), 2);
+    let portal = nested.consumers[0].id;
+    assert_eq!(nested.acls[0].consumer.map(|r| r.id), Some(portal));
+    assert_eq!(nested.acls[0].group, "admin");
+    assert_eq!(nested.acls[0].tags, Some(vec!["ops".to_string()]));
+    assert_ne!(
+        nested.acls[0].id, nested.acls[1].id,
+        "the same group in two consumers is two memberships"
+    );
+    let flat = parse(
+        "_format_version: \"3.0\"\nconsumers: [{username: portal}, {username: dev-1}]\nacls:\n  - consumer: portal\n    group: admin\n    tags: [ops]\n  - consumer: dev-1\n    group: admin\n",
+    );
+    assert_eq!(
+        sorted(flat),
+        sorted(nested.clone()),
+        "ids follow consumer and group"
+    );
+    let exported = to_document(&nested);
+    assert_eq!(exported["consumers"][0]["acls"][0]["group"], "admin");
+    assert!(exported["consumers"][0]["acls"][0]
+        .get("consumer")
+        .is_none());
+    assert!(exported.get("acls").is_none());
+    let again = parse(&serde_json::to_string(&exported).unwrap());
+    assert_eq!(sorted(again), sorted(nested));
+    assert!(
+        errors("_format_version: \"3.0\"\nacls: [{consumer: nobody, group: g}]\n")
+            .contains("acls[0].consumer: invalid reference 'nobody'")
+    );
 }
 
 // === ids ===

@@ -1,10 +1,11 @@
-//! Kong's entity model: services, routes, consumers, key-auth credentials, plugins, upstreams and
-//! targets, with Kong's field names, defaults and validation rules.
+//! Kong's entity model: services, routes, consumers, key-auth credentials, ACL groups, plugins,
+//! upstreams and targets, with Kong's field names, defaults and validation rules.
 //!
 //! Each entity is plain data (`serde`), and `validate()` reports every problem at once as
 //! [`FieldErrors`], the shape Kong's Admin API answers with. [`Kind`] describes what the generic
 //! machinery (Admin API, stores, declarative files) needs to know about each entity type.
 
+mod acl;
 mod coerce;
 mod consumer;
 mod errors;
@@ -13,6 +14,7 @@ mod route;
 mod service;
 mod upstream;
 
+pub use acl::Acl;
 pub use consumer::{Consumer, KeyAuthCredential};
 pub use errors::FieldErrors;
 pub use plugin::Plugin;
@@ -36,6 +38,7 @@ pub enum Kind {
     Route,
     Consumer,
     KeyAuth,
+    Acl,
     Plugin,
     Upstream,
     Target,
@@ -43,11 +46,12 @@ pub enum Kind {
 
 impl Kind {
     /// All kinds, parents before children (the order to insert; reverse it to delete).
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 8] = [
         Kind::Service,
         Kind::Route,
         Kind::Consumer,
         Kind::KeyAuth,
+        Kind::Acl,
         Kind::Upstream,
         Kind::Target,
         Kind::Plugin,
@@ -60,6 +64,7 @@ impl Kind {
             Kind::Route => "routes",
             Kind::Consumer => "consumers",
             Kind::KeyAuth => "keyauth_credentials",
+            Kind::Acl => "acls",
             Kind::Plugin => "plugins",
             Kind::Upstream => "upstreams",
             Kind::Target => "targets",
@@ -81,6 +86,7 @@ impl Kind {
             Kind::Route => "route",
             Kind::Consumer => "consumer",
             Kind::KeyAuth => "keyauth_credential",
+            Kind::Acl => "acl",
             Kind::Plugin => "plugin",
             Kind::Upstream => "upstream",
             Kind::Target => "target",
@@ -93,6 +99,8 @@ impl Kind {
             Kind::Service | Kind::Route | Kind::Upstream => Some("name"),
             Kind::Consumer => Some("username"),
             Kind::KeyAuth => Some("key"),
+            // Only unique within its consumer: `/consumers/{c}/acls/{group}`.
+            Kind::Acl => Some("group"),
             Kind::Plugin => Some("instance_name"),
             Kind::Target => Some("target"),
         }
@@ -105,7 +113,8 @@ impl Kind {
             Kind::Consumer => &["username", "custom_id"],
             Kind::KeyAuth => &["key"],
             Kind::Plugin => &["instance_name"],
-            Kind::Target => &[],
+            // (consumer, group) and (upstream, target) are unique only together.
+            Kind::Acl | Kind::Target => &[],
         }
     }
 
@@ -113,7 +122,7 @@ impl Kind {
     pub fn foreign_keys(self) -> &'static [(&'static str, Kind)] {
         match self {
             Kind::Route => &[("service", Kind::Service)],
-            Kind::KeyAuth => &[("consumer", Kind::Consumer)],
+            Kind::KeyAuth | Kind::Acl => &[("consumer", Kind::Consumer)],
             Kind::Plugin => &[
                 ("service", Kind::Service),
                 ("route", Kind::Route),
@@ -204,6 +213,7 @@ entity!(Service, Kind::Service);
 entity!(Route, Kind::Route);
 entity!(Consumer, Kind::Consumer);
 entity!(KeyAuthCredential, Kind::KeyAuth);
+entity!(Acl, Kind::Acl);
 entity!(Plugin, Kind::Plugin);
 entity!(Upstream, Kind::Upstream);
 entity!(Target, Kind::Target);

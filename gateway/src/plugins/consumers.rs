@@ -1,5 +1,6 @@
 //! Who a key belongs to: an index of key-auth credentials and consumers, built once per snapshot
-//! so an API-key lookup costs one hash probe, however many keys there are.
+//! so an API-key lookup costs one hash probe, however many keys there are. Each consumer carries
+//! its ACL groups, so the `acl` plugin never looks them up per request.
 
 use crate::config::Config;
 use http::HeaderValue;
@@ -16,11 +17,16 @@ pub struct ConsumerInfo {
     pub id_header: HeaderValue,
     pub username_header: Option<HeaderValue>,
     pub custom_id_header: Option<HeaderValue>,
+    /// ACL groups, in the order they were added.
+    pub groups: Vec<String>,
+    /// `X-Consumer-Groups`: the groups joined by `, ` as Kong writes them; `None` without groups.
+    pub groups_header: Option<HeaderValue>,
 }
 
 impl ConsumerInfo {
-    fn new(c: &crate::entities::Consumer) -> ConsumerInfo {
+    fn new(c: &crate::entities::Consumer, groups: Vec<String>) -> ConsumerInfo {
         let header = |v: &Option<String>| v.as_deref().and_then(|s| HeaderValue::from_str(s).ok());
+        let joined = (!groups.is_empty()).then(|| groups.join(", "));
         ConsumerInfo {
             id: c.id,
             username: c.username.clone(),
@@ -29,6 +35,8 @@ impl ConsumerInfo {
                 .unwrap_or(HeaderValue::from_static("")),
             username_header: header(&c.username),
             custom_id_header: header(&c.custom_id),
+            groups_header: header(&joined),
+            groups,
         }
     }
 }
@@ -52,10 +60,20 @@ pub struct Consumers {
 
 impl Consumers {
     pub fn build(config: &Config) -> Consumers {
+        let mut groups: HashMap<Uuid, Vec<String>> = HashMap::new();
+        for acl in &config.acls {
+            if let Some(consumer) = acl.consumer {
+                groups
+                    .entry(consumer.id)
+                    .or_default()
+                    .push(acl.group.clone());
+            }
+        }
         let mut by_id = HashMap::with_capacity(config.consumers.len());
         let mut by_username = HashMap::new();
         for c in &config.consumers {
-            by_id.insert(c.id, Arc::new(ConsumerInfo::new(c)));
+            let own = groups.remove(&c.id).unwrap_or_default();
+            by_id.insert(c.id, Arc::new(ConsumerInfo::new(c, own)));
             if let Some(name) = &c.username {
                 by_username.insert(name.clone(), c.id);
             }

@@ -5,6 +5,7 @@
 //! A plugin is a [`Handler`] built from its entity's `config` by [`registry`]. Every phase has a
 //! no-op default, so a plugin implements only the phases it needs.
 
+mod acl;
 pub mod aws_lambda;
 pub mod chain;
 pub mod consumers;

@@ -1,6 +1,7 @@
 //! Which plugins exist, their default priorities (Kong's), and how an instance is built from
 //! its entity's `config`.
 
+use super::acl::Acl;
 use super::aws_lambda::AwsLambda;
 use super::consumers::Consumers;
 use super::correlation_id::CorrelationId;
@@ -26,6 +27,7 @@ pub fn priority(name: &str) -> Option<i32> {
         "key-auth" => 1250,
         "ip-restriction" => 990,
         "request-size-limiting" => 951,
+        "acl" => 950,
         "rate-limiting" => 910,
         "request-transformer" => 801,
         "response-transformer" => 800,
@@ -41,6 +43,7 @@ pub fn priority(name: &str) -> Option<i32> {
 
 /// Plugins this build can run.
 pub const AVAILABLE: &[&str] = &[
+    "acl",
     "aws-lambda",
     "correlation-id",
     "cors",
@@ -83,6 +86,7 @@ pub fn build(
             cx.shared.metrics.clone(),
         )?)),
         "request-termination" => Ok(Arc::new(RequestTermination::from_config(config)?)),
+        "acl" => Ok(Arc::new(Acl::from_config(config)?)),
         "cors" => Ok(Arc::new(Cors::from_config(config)?)),
         "ip-restriction" => Ok(Arc::new(IpRestriction::from_config(config)?)),
         "request-size-limiting" => Ok(Arc::new(RequestSizeLimiting::from_config(config)?)),

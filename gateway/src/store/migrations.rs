@@ -11,6 +11,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0002_one_version_per_transaction",
         include_str!("../../migrations/0002_one_version_per_transaction.sql"),
     ),
+    ("0003_acls", include_str!("../../migrations/0003_acls.sql")),
 ];
 
 /// Arbitrary but fixed: the advisory lock all gateway nodes agree on.

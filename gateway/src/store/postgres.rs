@@ -81,8 +81,9 @@ impl PgStore {
                 sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await
             }
             (Err(_), Some(field)) => {
+                // Quoted: `group` (ACLs) is an SQL keyword.
                 let sql = format!(
-                    "SELECT data FROM {} WHERE {field} = $1 ORDER BY seq LIMIT 1",
+                    "SELECT data FROM {} WHERE \"{field}\" = $1 ORDER BY seq LIMIT 1",
                     kind.table()
                 );
                 sqlx::query(&sql).bind(key).fetch_optional(&self.pool).await

@@ -15,6 +15,8 @@ fn constraint_names_map_to_entity_fields() {
             "consumer",
         ),
         ("targets", "targets_target_key", "target"),
+        ("acls", "acls_group_key", "group"),
+        ("acls", "acls_consumer_fkey", "consumer"),
         ("plugins", "plugins_instance_name_key", "instance_name"),
         ("plugins", "plugins_scope_key", "scope"),
         ("routes", "routes_service_fkey", "service"),
