@@ -8,6 +8,7 @@
 pub mod chain;
 pub mod consumers;
 mod key_auth;
+pub mod rate_limiting;
 pub mod registry;
 mod request_termination;
 
@@ -51,6 +52,9 @@ pub struct RequestCtx {
     /// ([`Handler::needs_body`]); what is here when the access phase ends is sent upstream.
     pub body: Option<Bytes>,
     pub started: Instant,
+    /// What a plugin keeps between its phases for this request (typed, one value per type),
+    /// e.g. the rate-limiting headers computed in `access` and set in `response_headers`.
+    pub extensions: http::Extensions,
 }
 
 impl RequestCtx {
@@ -75,6 +79,7 @@ impl RequestCtx {
             credential_id: None,
             body: None,
             started: Instant::now(),
+            extensions: http::Extensions::new(),
         }
     }
 }

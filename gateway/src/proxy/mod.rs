@@ -87,6 +87,7 @@ impl Proxy {
             body: None,
             credential_id: None,
             started,
+            extensions: http::Extensions::new(),
         };
 
         // 2. Plugins: access phase, in chain order; any of them may answer instead.
