@@ -7,7 +7,10 @@ use sqlx::{Connection, PgConnection, Row};
 /// Embedded migrations, in order. Never edit one that has shipped: add the next.
 const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_core", include_str!("../../migrations/0001_core.sql")),
-    ("0002_rate_limiting", include_str!("../../migrations/0002_rate_limiting.sql")),
+    (
+        "0002_rate_limiting",
+        include_str!("../../migrations/0002_rate_limiting.sql"),
+    ),
 ];
 
 /// Arbitrary but fixed: the advisory lock all gateway nodes agree on.

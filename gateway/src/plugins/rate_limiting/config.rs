@@ -202,7 +202,7 @@ fn limits(raw: &Raw, errors: &mut FieldErrors) -> Vec<(Window, u64)> {
         );
     }
     for (window, value) in &configured {
-        if !(*value > 0.0) {
+        if value.is_nan() || *value <= 0.0 {
             errors.add(
                 &format!("config.{}", window.name()),
                 "value must be greater than 0",

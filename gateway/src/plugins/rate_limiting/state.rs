@@ -61,6 +61,11 @@ impl RateLimitState {
         fresh
     }
 
+    /// Delete the `cluster` policy's rows of ended windows now (also done every minute).
+    pub async fn purge_expired_counters(&self, now_s: i64) -> Result<u64, PolicyError> {
+        Ok(self.cluster()?.purge_expired(now_s).await?)
+    }
+
     pub(super) fn cluster(&self) -> Result<&ClusterCounters, PolicyError> {
         self.cluster.get().ok_or(PolicyError::NoDatabase)
     }

@@ -54,13 +54,19 @@ pub async fn hit(
     }
     let sha = script_sha(client, deadline).await.map_err(fail)?;
     let mut reply = client
-        .call(eval_frame(b"EVALSHA", sha.as_bytes(), &keys, &args), deadline)
+        .call(
+            eval_frame(b"EVALSHA", sha.as_bytes(), &keys, &args),
+            deadline,
+        )
         .await
         .map_err(fail)?;
     if matches!(&reply, Reply::Error(e) if e.starts_with("NOSCRIPT")) {
         // The server restarted or flushed its scripts: EVAL sends the text and caches it again.
         reply = client
-            .call(eval_frame(b"EVAL", SCRIPT.as_bytes(), &keys, &args), deadline)
+            .call(
+                eval_frame(b"EVAL", SCRIPT.as_bytes(), &keys, &args),
+                deadline,
+            )
             .await
             .map_err(fail)?;
     }
@@ -86,12 +92,16 @@ async fn script_sha(client: &RedisClient, deadline: Instant) -> Result<&'static 
     }
     let frame = command(&[b"SCRIPT", b"LOAD", SCRIPT.as_bytes()]);
     match client.call(frame, deadline).await? {
-        Reply::Bulk(Some(sha)) => Ok(SCRIPT_SHA.get_or_init(|| String::from_utf8_lossy(&sha).into())),
+        Reply::Bulk(Some(sha)) => {
+            Ok(SCRIPT_SHA.get_or_init(|| String::from_utf8_lossy(&sha).into()))
+        }
         Reply::Error(message) => Err(RespError::Refused {
             command: "SCRIPT LOAD",
             message,
         }),
-        other => Err(RespError::Protocol(format!("SCRIPT LOAD answered {other:?}"))),
+        other => Err(RespError::Protocol(format!(
+            "SCRIPT LOAD answered {other:?}"
+        ))),
     }
 }
 
@@ -118,7 +128,11 @@ fn parse(reply: Reply, windows: usize) -> Result<Hit, RespError> {
     for item in items {
         match item {
             Reply::Int(n) => numbers.push(n),
-            other => return Err(RespError::Protocol(format!("expected integers, got {other:?}"))),
+            other => {
+                return Err(RespError::Protocol(format!(
+                    "expected integers, got {other:?}"
+                )))
+            }
         }
     }
     let admitted = numbers.pop() == Some(1);

@@ -84,7 +84,11 @@ pub fn read_reply<R: AsyncBufRead + Unpin + Send>(r: &mut R) -> BoxFuture<'_, io
             .ok_or_else(|| bad("line without CRLF"))?;
         let (&kind, rest) = line.split_first().ok_or_else(|| bad("empty line"))?;
         let text = || String::from_utf8_lossy(rest).into_owned();
-        let number = || text().parse::<i64>().map_err(|_| bad("bad length or integer"));
+        let number = || {
+            text()
+                .parse::<i64>()
+                .map_err(|_| bad("bad length or integer"))
+        };
         Ok(match kind {
             b'+' => Reply::Status(text()),
             b'-' => Reply::Error(text()),
@@ -240,7 +244,8 @@ impl RedisClient {
             return Err(RespError::Backoff);
         }
         // Set before trying, so an attempt cut short by a caller's timeout also counts.
-        self.next_attempt_ms.store(now + RETRY_MS, Ordering::Release);
+        self.next_attempt_ms
+            .store(now + RETRY_MS, Ordering::Release);
         let link = Arc::new(self.connect().await?);
         self.link.store(Some(link.clone()));
         Ok(link)
@@ -271,7 +276,13 @@ impl RedisClient {
         }
         if t.database != 0 {
             let db = t.database.to_string();
-            handshake(&mut reader, &mut writer, "SELECT", &[b"SELECT", db.as_bytes()]).await?;
+            handshake(
+                &mut reader,
+                &mut writer,
+                "SELECT",
+                &[b"SELECT", db.as_bytes()],
+            )
+            .await?;
         }
         let (jobs, queue) = mpsc::unbounded_channel();
         let pipe = Arc::new(Pipe::default());
