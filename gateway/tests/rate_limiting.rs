@@ -150,7 +150,9 @@ async fn redis_counters_carry_headers_and_expire_with_their_window() {
         Ok(Reply::Int(ms)) => ms,
         other => panic!("PTTL answered {other:?}"),
     };
-    assert!(ttl > 0 && ttl <= Window::Minute.ttl_ms(now_ms), "{ttl} ms");
+    // Redis starts the TTL on its own clock when the script runs, a few ms after ours: allow that.
+    let left = Window::Minute.ttl_ms(now_ms);
+    assert!(ttl > 0 && ttl <= left + 100, "{ttl} ms, {left} ms left");
 }
 
 #[tokio::test]
