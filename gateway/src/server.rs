@@ -36,6 +36,8 @@ pub async fn open_node(settings: &Settings) -> anyhow::Result<Arc<Node>> {
         Database::Postgres(pg) => {
             let store = PgStore::connect_lazy(&pg.url())?;
             let node = Node::new(Store::Postgres(store.clone()), cache);
+            // rate-limiting's `cluster` policy counts in this database.
+            node.shared.rate_limiting.use_postgres(store.pool().clone());
             if let Err(e) = node.refresh().await {
                 tracing::error!(error = %e, "cannot load the configuration from PostgreSQL");
                 if !node.load_cache() {

@@ -52,12 +52,13 @@ impl Snapshot {
         let cx = BuildContext {
             consumers: consumers.clone(),
             shared: shared.clone(),
+            ..BuildContext::default()
         };
         let compiled: Vec<Compiled> = config
             .plugins
             .iter()
             .filter(|p| p.enabled)
-            .filter_map(|p| match registry::build(&p.name, &p.config, &cx) {
+            .filter_map(|p| match registry::build(&p.name, &p.config, &cx.for_plugin(p)) {
                 Ok(handler) => Some(Compiled { plugin: p.clone(), handler }),
                 Err(e) => {
                     tracing::warn!(plugin = %p.id, name = %p.name, error = %e, "plugin instance skipped");

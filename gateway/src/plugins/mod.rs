@@ -15,6 +15,7 @@ mod header_edit;
 mod ip_restriction;
 mod key_auth;
 mod prometheus;
+pub mod rate_limiting;
 pub mod registry;
 mod request_size_limiting;
 mod request_termination;
@@ -65,6 +66,9 @@ pub struct RequestCtx {
     /// joined one (request-transformer's `replace.uri`).
     pub upstream_path: Option<String>,
     pub started: Instant,
+    /// What a plugin keeps between its phases for this request (typed, one value per type),
+    /// e.g. the rate-limiting headers computed in `access` and set in `response_headers`.
+    pub extensions: http::Extensions,
 }
 
 impl RequestCtx {
@@ -90,6 +94,7 @@ impl RequestCtx {
             body: None,
             upstream_path: None,
             started: Instant::now(),
+            extensions: http::Extensions::new(),
         }
     }
 }

@@ -9,15 +9,17 @@ use super::cors::Cors;
 use super::ip_restriction::IpRestriction;
 use super::key_auth::KeyAuth;
 use super::prometheus::Prometheus;
+use super::rate_limiting::{RateLimitState, RateLimiting};
 use super::request_size_limiting::RequestSizeLimiting;
 use super::request_termination::RequestTermination;
 use super::request_transformer::RequestTransformer;
 use super::response_transformer::ResponseTransformer;
 use super::Handler;
-use crate::entities::FieldErrors;
+use crate::entities::{FieldErrors, Plugin};
 use crate::metrics::Metrics;
 use serde_json::Value;
 use std::sync::Arc;
+use uuid::Uuid;
 
 /// Kong's default priorities: higher runs first.
 pub fn priority(name: &str) -> Option<i32> {
@@ -50,6 +52,7 @@ pub const AVAILABLE: &[&str] = &[
     "ip-restriction",
     "key-auth",
     "prometheus",
+    "rate-limiting",
     "request-size-limiting",
     "request-termination",
     "request-transformer",
@@ -61,12 +64,48 @@ pub const AVAILABLE: &[&str] = &[
 pub struct BuildContext {
     pub consumers: Arc<Consumers>,
     pub shared: Shared,
+    /// The instance being built (set by [`BuildContext::for_plugin`]).
+    pub instance: Instance,
 }
 
-/// What lives as long as the node, across snapshots: plugins keep their state here.
-#[derive(Debug, Clone, Default)]
+/// What lives as long as the node, across snapshots: plugins keep their state here (metrics,
+/// rate-limiting counters and connections).
+#[derive(Debug, Clone)]
 pub struct Shared {
     pub metrics: Arc<Metrics>,
+    pub rate_limiting: Arc<RateLimitState>,
+}
+
+impl Default for Shared {
+    fn default() -> Shared {
+        Shared {
+            metrics: Arc::default(),
+            rate_limiting: RateLimitState::new(),
+        }
+    }
+}
+
+impl BuildContext {
+    /// The same context, for building this plugin instance.
+    pub fn for_plugin(&self, plugin: &Plugin) -> BuildContext {
+        BuildContext {
+            instance: Instance {
+                id: plugin.id,
+                route: plugin.route.as_ref().map(|r| r.id),
+                service: plugin.service.as_ref().map(|s| s.id),
+            },
+            ..self.clone()
+        }
+    }
+}
+
+/// A plugin instance's identity and where it is attached (rate-limiting keys its counters by
+/// the route and service, as Kong does).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Instance {
+    pub id: Uuid,
+    pub route: Option<Uuid>,
+    pub service: Option<Uuid>,
 }
 
 /// Build a handler for a plugin instance; unknown plugins and bad configs are field errors.
@@ -85,6 +124,7 @@ pub fn build(
             config,
             cx.shared.metrics.clone(),
         )?)),
+        "rate-limiting" => Ok(Arc::new(RateLimiting::from_config(config, cx)?)),
         "request-termination" => Ok(Arc::new(RequestTermination::from_config(config)?)),
         "acl" => Ok(Arc::new(Acl::from_config(config)?)),
         "cors" => Ok(Arc::new(Cors::from_config(config)?)),

@@ -207,6 +207,7 @@ impl Proxy {
             upstream_path: None,
             credential_id: None,
             started: s.started,
+            extensions: http::Extensions::new(),
         });
 
         // 3. Plugins, access phase, in chain order; any of them may answer instead. A chain

@@ -12,6 +12,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/0002_one_version_per_transaction.sql"),
     ),
     ("0003_acls", include_str!("../../migrations/0003_acls.sql")),
+    (
+        "0004_rate_limiting",
+        include_str!("../../migrations/0004_rate_limiting.sql"),
+    ),
 ];
 
 /// Arbitrary but fixed: the advisory lock all gateway nodes agree on.
