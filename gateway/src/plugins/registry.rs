@@ -4,11 +4,15 @@
 use super::consumers::Consumers;
 use super::correlation_id::CorrelationId;
 use super::cors::Cors;
+use super::file_log::FileLog;
+use super::http_log::HttpLog;
 use super::ip_restriction::IpRestriction;
 use super::key_auth::KeyAuth;
+use super::log_serializer::LogSinks;
 use super::prometheus::Prometheus;
 use super::request_size_limiting::RequestSizeLimiting;
 use super::request_termination::RequestTermination;
+use super::syslog::Syslog;
 use super::Handler;
 use crate::entities::FieldErrors;
 use crate::metrics::Metrics;
@@ -40,11 +44,14 @@ pub fn priority(name: &str) -> Option<i32> {
 pub const AVAILABLE: &[&str] = &[
     "correlation-id",
     "cors",
+    "file-log",
+    "http-log",
     "ip-restriction",
     "key-auth",
     "prometheus",
     "request-size-limiting",
     "request-termination",
+    "syslog",
 ];
 
 /// What a plugin may need from the snapshot it is built for.
@@ -58,6 +65,8 @@ pub struct BuildContext {
 #[derive(Debug, Clone, Default)]
 pub struct Shared {
     pub metrics: Arc<Metrics>,
+    /// The access-log plugins' writers, queues and redaction list.
+    pub logs: Arc<LogSinks>,
 }
 
 /// Build a handler for a plugin instance; unknown plugins and bad configs are field errors.
@@ -67,10 +76,12 @@ pub fn build(
     cx: &BuildContext,
 ) -> Result<Arc<dyn Handler>, FieldErrors> {
     match name {
-        "key-auth" => Ok(Arc::new(KeyAuth::from_config(
-            config,
-            cx.consumers.clone(),
-        )?)),
+        "key-auth" => {
+            let handler = KeyAuth::from_config(config, cx.consumers.clone())?;
+            // Access logs redact the values of every key name in use.
+            cx.shared.logs.redaction.add_key_auth(config);
+            Ok(Arc::new(handler))
+        }
         "prometheus" => Ok(Arc::new(Prometheus::from_config(
             config,
             cx.shared.metrics.clone(),
@@ -80,6 +91,9 @@ pub fn build(
         "ip-restriction" => Ok(Arc::new(IpRestriction::from_config(config)?)),
         "request-size-limiting" => Ok(Arc::new(RequestSizeLimiting::from_config(config)?)),
         "correlation-id" => Ok(Arc::new(CorrelationId::from_config(config)?)),
+        "file-log" => Ok(Arc::new(FileLog::from_config(config, &cx.shared.logs)?)),
+        "http-log" => Ok(Arc::new(HttpLog::from_config(config, &cx.shared.logs)?)),
+        "syslog" => Ok(Arc::new(Syslog::from_config(config, &cx.shared.logs)?)),
         other => {
             let mut errors = FieldErrors::default();
             errors.add(
