@@ -11,9 +11,12 @@ pub mod chain;
 pub mod consumers;
 mod correlation_id;
 mod cors;
+mod file_log;
 mod header_edit;
+mod http_log;
 mod ip_restriction;
 mod key_auth;
+pub mod log_serializer;
 mod prometheus;
 pub mod rate_limiting;
 pub mod registry;
@@ -21,6 +24,7 @@ mod request_size_limiting;
 mod request_termination;
 mod request_transformer;
 mod response_transformer;
+mod syslog;
 pub mod template;
 
 pub use chain::{Chain, ChainEntry};
@@ -121,6 +125,20 @@ pub struct LogRecord<'a> {
     pub latency_kong_ms: u64,
     pub latency_upstream_ms: Option<u64>,
     pub latency_total_ms: u64,
+    /// The details below serve the access-log plugins (file-log, http-log, syslog); the costly
+    /// ones are only gathered when a handler asks ([`Handler::wants_log_details`]).
+    pub request_id: &'a str,
+    /// The listener's scheme and port, for `request.url`.
+    pub scheme: &'a str,
+    pub port: u16,
+    /// The request target as the client sent it (path and query, not normalised).
+    pub request_uri: Option<&'a http::Uri>,
+    /// The path and query sent upstream, when the request was proxied.
+    pub upstream_uri: Option<&'a str>,
+    /// The response headers as they went to the client.
+    pub response_headers: Option<&'a HeaderMap>,
+    /// When the request came in, in milliseconds since the Unix epoch.
+    pub started_at_ms: u64,
 }
 
 /// A response produced by the gateway itself (an auth failure, a termination, a 429).
@@ -183,6 +201,12 @@ pub trait Handler: Send + Sync + std::fmt::Debug {
 
     /// Does the access phase need the request body (then the proxy reads it whole first)?
     fn needs_body(&self) -> bool {
+        false
+    }
+
+    /// Does the log phase need the whole picture of the request (response headers, upstream
+    /// URI)? Gathering it costs a copy of the response headers, so only access logs ask.
+    fn wants_log_details(&self) -> bool {
         false
     }
 

@@ -6,14 +6,18 @@ use super::aws_lambda::AwsLambda;
 use super::consumers::Consumers;
 use super::correlation_id::CorrelationId;
 use super::cors::Cors;
+use super::file_log::FileLog;
+use super::http_log::HttpLog;
 use super::ip_restriction::IpRestriction;
 use super::key_auth::KeyAuth;
+use super::log_serializer::LogSinks;
 use super::prometheus::Prometheus;
 use super::rate_limiting::{RateLimitState, RateLimiting};
 use super::request_size_limiting::RequestSizeLimiting;
 use super::request_termination::RequestTermination;
 use super::request_transformer::RequestTransformer;
 use super::response_transformer::ResponseTransformer;
+use super::syslog::Syslog;
 use super::Handler;
 use crate::entities::{FieldErrors, Plugin};
 use crate::metrics::Metrics;
@@ -49,6 +53,8 @@ pub const AVAILABLE: &[&str] = &[
     "aws-lambda",
     "correlation-id",
     "cors",
+    "file-log",
+    "http-log",
     "ip-restriction",
     "key-auth",
     "prometheus",
@@ -57,6 +63,7 @@ pub const AVAILABLE: &[&str] = &[
     "request-termination",
     "request-transformer",
     "response-transformer",
+    "syslog",
 ];
 
 /// What a plugin may need from the snapshot it is built for.
@@ -74,6 +81,8 @@ pub struct BuildContext {
 pub struct Shared {
     pub metrics: Arc<Metrics>,
     pub rate_limiting: Arc<RateLimitState>,
+    /// The access-log plugins' writers, queues and redaction list.
+    pub logs: Arc<LogSinks>,
 }
 
 impl Default for Shared {
@@ -81,6 +90,7 @@ impl Default for Shared {
         Shared {
             metrics: Arc::default(),
             rate_limiting: RateLimitState::new(),
+            logs: Arc::default(),
         }
     }
 }
@@ -116,10 +126,12 @@ pub fn build(
 ) -> Result<Arc<dyn Handler>, FieldErrors> {
     match name {
         "aws-lambda" => Ok(Arc::new(AwsLambda::from_config(config)?)),
-        "key-auth" => Ok(Arc::new(KeyAuth::from_config(
-            config,
-            cx.consumers.clone(),
-        )?)),
+        "key-auth" => {
+            let handler = KeyAuth::from_config(config, cx.consumers.clone())?;
+            // Access logs redact the values of every key name in use.
+            cx.shared.logs.redaction.add_key_auth(config);
+            Ok(Arc::new(handler))
+        }
         "prometheus" => Ok(Arc::new(Prometheus::from_config(
             config,
             cx.shared.metrics.clone(),
@@ -133,6 +145,9 @@ pub fn build(
         "correlation-id" => Ok(Arc::new(CorrelationId::from_config(config)?)),
         "request-transformer" => Ok(Arc::new(RequestTransformer::from_config(config)?)),
         "response-transformer" => Ok(Arc::new(ResponseTransformer::from_config(config)?)),
+        "file-log" => Ok(Arc::new(FileLog::from_config(config, &cx.shared.logs)?)),
+        "http-log" => Ok(Arc::new(HttpLog::from_config(config, &cx.shared.logs)?)),
+        "syslog" => Ok(Arc::new(Syslog::from_config(config, &cx.shared.logs)?)),
         other => {
             let mut errors = FieldErrors::default();
             errors.add(

@@ -78,12 +78,19 @@ struct Session {
 }
 
 /// What the log phase needs that only the request path learns.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default)]
 struct Timings {
     from_upstream: bool,
     request_bytes: u64,
     kong_ms: u64,
     upstream_ms: Option<u64>,
+    /// For access logs: the listener's scheme and the request target as sent (cheap: the URI
+    /// shares the request's buffer)...
+    scheme: &'static str,
+    request_uri: Option<http::Uri>,
+    /// ...and, only when a handler asks for them, what went upstream and the response headers.
+    upstream_uri: Option<String>,
+    response_headers: Option<http::HeaderMap>,
 }
 
 impl Proxy {
@@ -147,6 +154,9 @@ impl Proxy {
             let body = compression::apply(&self.gzip, &mut parts.headers, body);
             response = Response::from_parts(parts, body);
         }
+        if session.wants_log_details() {
+            session.timings.response_headers = Some(response.headers().clone());
+        }
         // The log phase runs once the body has gone out in full (or the client left).
         response
             .map(|body| completion::observe(body, Box::new(move |sent| session.log(status, sent))))
@@ -193,6 +203,8 @@ impl Proxy {
             return Err(Exit::Response(errors::https_required(code, &host, pq)));
         }
         s.route_index = Some(found.route_index);
+        s.timings.scheme = self.scheme;
+        s.timings.request_uri = Some(parts.uri.clone());
         let ctx = s.ctx.insert(RequestCtx {
             method: parts.method.clone(),
             path: path.clone(),
@@ -281,6 +293,9 @@ impl Proxy {
             original_host: &host,
             hash_key,
         };
+        if log_details_wanted(chain, ctx.consumer_id()) {
+            s.timings.upstream_uri = Some(outgoing.path_and_query.clone());
+        }
         let body = match (ctx.body.take(), body) {
             // What the plugins left of a buffered body, with its length restated.
             (Some(bytes), _) => {
@@ -370,6 +385,17 @@ impl Proxy {
 }
 
 impl Session {
+    /// Whether a log handler of this request's chain wants the whole picture (response headers,
+    /// upstream URI): only then are they copied.
+    fn wants_log_details(&self) -> bool {
+        match (self.route_index, &self.ctx) {
+            (Some(index), Some(ctx)) => {
+                log_details_wanted(&self.snapshot.chains[index], ctx.consumer_id())
+            }
+            _ => false,
+        }
+    }
+
     /// The log phase, for every request that matched a route, however it ended.
     fn log(self, status: http::StatusCode, sent: u64) {
         let (Some(index), Some(ctx)) = (self.route_index, &self.ctx) else {
@@ -380,7 +406,12 @@ impl Session {
         let service = route
             .and_then(|r| r.service)
             .and_then(|r| snapshot.services.get(&r.id));
-        let t = self.timings;
+        let t = &self.timings;
+        let elapsed = self.started.elapsed();
+        let started_at_ms = std::time::SystemTime::now()
+            .checked_sub(elapsed)
+            .and_then(|at| at.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_millis() as u64);
         let record = LogRecord {
             status,
             from_upstream: t.from_upstream,
@@ -391,10 +422,17 @@ impl Session {
             latency_kong_ms: if t.from_upstream {
                 t.kong_ms
             } else {
-                self.started.elapsed().as_millis() as u64
+                elapsed.as_millis() as u64
             },
             latency_upstream_ms: t.upstream_ms,
-            latency_total_ms: self.started.elapsed().as_millis() as u64,
+            latency_total_ms: elapsed.as_millis() as u64,
+            request_id: &self.request_id,
+            scheme: t.scheme,
+            port: self.local_port,
+            request_uri: t.request_uri.as_ref(),
+            upstream_uri: t.upstream_uri.as_deref(),
+            response_headers: t.response_headers.as_ref(),
+            started_at_ms,
         };
         for entry in &snapshot.chains[index].entries {
             if let Some(handler) = entry.handler_for(ctx.consumer_id()) {
@@ -402,6 +440,15 @@ impl Session {
             }
         }
     }
+}
+
+/// Whether the instance of some plugin that applies to this consumer wants the log details.
+fn log_details_wanted(chain: &crate::plugins::Chain, consumer: Option<uuid::Uuid>) -> bool {
+    chain.entries.iter().any(|entry| {
+        entry
+            .handler_for(consumer)
+            .is_some_and(|h| h.wants_log_details())
+    })
 }
 
 /// A body the gateway read whole goes upstream with a Content-Length, never chunked.
