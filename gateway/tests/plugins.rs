@@ -205,3 +205,56 @@ plugins:
         "{text}"
     );
 }
+
+// === transformers through the proxy ===
+
+#[tokio::test]
+async fn transformers_rewrite_the_request_and_the_json_response() {
+    let up = Upstream::start("weather").await;
+    let port = up.port();
+    let gw = Gateway::start(&format!(
+        r#"
+_format_version: "3.0"
+services:
+  - name: weather
+    url: http://127.0.0.1:{port}/v1
+    routes:
+      - name: forecast
+        paths: ["~/forecast/(?<apikey>[^/]+)/([^/]+)$"]
+        plugins:
+          - name: request-transformer
+            ordering: {{before: {{access: [key-auth]}}}}
+            config:
+              add: {{headers: ["apikey:$(uri_captures['apikey'])", "x-location:$(uri_captures[2])"]}}
+              replace: {{uri: "/v1/forecast/$(uri_captures[2])"}}
+          - name: key-auth
+          - name: response-transformer
+            config:
+              remove: {{json: [headers]}}
+              add: {{json: ["served_by:gateway"], headers: ["x-served-by:gateway"]}}
+consumers:
+  - username: alice
+    keyauth_credentials: [{{key: alice-key}}]
+"#
+    ))
+    .await;
+    let reply = send("GET", &gw.url("/forecast/alice-key/berlin"), &[], "").await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    let body = reply.json();
+    assert_eq!(
+        body["path"], "/v1/forecast/berlin",
+        "replace.uri with a numbered capture"
+    );
+    assert_eq!(body["served_by"], "gateway", "response JSON edited");
+    assert!(body.get("headers").is_none(), "response JSON field removed");
+    assert_eq!(reply.header("x-served-by"), Some("gateway"));
+    assert_eq!(
+        reply
+            .header("content-length")
+            .and_then(|v| v.parse::<usize>().ok()),
+        Some(reply.body.len()),
+        "the edited body goes out with its own length"
+    );
+    let reply = send("GET", &gw.url("/forecast/wrong/berlin"), &[], "").await;
+    assert_eq!(reply.status, 401, "the key from the path is checked");
+}

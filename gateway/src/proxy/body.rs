@@ -177,3 +177,24 @@ where
         Err(_) => Err(super::Failure::BadRequest),
     }
 }
+
+/// Read a whole response body (for plugins that edit it), at most `limit` bytes. Boxed, so the
+/// request future keeps a simple, provably `Send` type.
+pub fn read_response(
+    body: ProxyBody,
+    limit: u64,
+) -> futures_util::future::BoxFuture<'static, Result<Bytes, BoxError>> {
+    Box::pin(async move {
+        let mut body = body;
+        let mut whole = bytes::BytesMut::new();
+        while let Some(frame) = body.frame().await {
+            if let Ok(data) = frame?.into_data() {
+                if (whole.len() + data.len()) as u64 > limit {
+                    return Err(format!("response body over {limit} bytes").into());
+                }
+                whole.extend_from_slice(&data);
+            }
+        }
+        Ok(whole.freeze())
+    })
+}

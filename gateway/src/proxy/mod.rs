@@ -213,7 +213,7 @@ impl Proxy {
             client_ip: s.client.ip(),
             route_id: Some(route.id),
             service_id: service.map(|s| s.id),
-            uri_captures: found.captures.named.clone(),
+            uri_captures: captures_of(&found.captures),
             consumer: None,
             body: None,
             upstream_path: None,
@@ -347,6 +347,33 @@ impl Proxy {
                 handler.response_headers(ctx, status, headers);
             }
         }
+        // 7. Body edits (response-transformer's JSON): only then is the body read whole.
+        let editors: Vec<Arc<dyn crate::plugins::Handler>> = chain
+            .entries
+            .iter()
+            .filter_map(|e| e.handler_for(ctx.consumer_id()))
+            .filter(|h| h.phases().contains(&crate::plugins::Phase::ResponseBody))
+            .filter(|h| h.buffers_response(response.headers()))
+            .cloned()
+            .collect();
+        if !editors.is_empty() {
+            let (mut parts, body) = response.into_parts();
+            let mut bytes = match body::read_response(body, self.body_buffer_limit()).await {
+                Ok(bytes) => bytes,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read the upstream body for body plugins");
+                    return Err(Failure::BadGateway.into());
+                }
+            };
+            for editor in editors {
+                editor.response_body(ctx, &parts.headers, &mut bytes);
+            }
+            parts.headers.remove(http::header::TRANSFER_ENCODING);
+            parts
+                .headers
+                .insert(http::header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+            response = Response::from_parts(parts, body::full(bytes));
+        }
         Ok(response)
     }
 
@@ -449,6 +476,18 @@ fn log_details_wanted(chain: &crate::plugins::Chain, consumer: Option<uuid::Uuid
             .handler_for(consumer)
             .is_some_and(|h| h.wants_log_details())
     })
+}
+
+/// Kong's `uri_captures`: named groups by name, and every group by its number ("0" the whole
+/// match), so templates can say `uri_captures['apikey']` or `uri_captures[1]`.
+fn captures_of(
+    captures: &crate::router::UriCaptures,
+) -> std::collections::BTreeMap<String, String> {
+    let mut all = captures.named.clone();
+    for (i, value) in captures.unnamed.iter().enumerate() {
+        all.entry(i.to_string()).or_insert_with(|| value.clone());
+    }
+    all
 }
 
 /// A body the gateway read whole goes upstream with a Content-Length, never chunked.
