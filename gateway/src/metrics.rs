@@ -181,6 +181,16 @@ impl Metrics {
         if self.upstream_health.load(Ordering::Relaxed) {
             gauge(&mut out, "kong_upstream_target_health", "Health status of targets of upstream. States = healthchecks_off|healthy|unhealthy|dns_error, value is 1 when state is populated.", &upstream_health(node));
         }
+        // Ours, not Kong's: what the gateway let through or lost instead of failing requests.
+        let passes = node.shared.rate_limiting.fault_tolerant_passes() as f64;
+        counter(&mut out, "gateway_rate_limiting_fault_tolerant_passes_total", "Requests let through because the rate-limiting store (Redis or PostgreSQL) was unreachable", passes);
+        let dropped = node.shared.logs.dropped_total() as f64;
+        counter(
+            &mut out,
+            "gateway_log_entries_dropped_total",
+            "Access log entries dropped because a log sink's queue was full or unreachable",
+            dropped,
+        );
         self.render_series(&mut out);
         out
     }
@@ -273,6 +283,11 @@ fn upstream_health(node: &Node) -> Vec<(String, f64)> {
 
 fn header(out: &mut String, name: &str, help: &str, kind: &str) {
     let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+}
+
+fn counter(out: &mut String, name: &str, help: &str, value: f64) {
+    header(out, name, help, "counter");
+    let _ = writeln!(out, "{name} {value}");
 }
 
 fn gauge(out: &mut String, name: &str, help: &str, rows: &[(String, f64)]) {
