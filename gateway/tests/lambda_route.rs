@@ -57,3 +57,26 @@ consumers:
     );
     assert!(lambda.refusals().is_empty(), "every signature was accepted");
 }
+
+/// A node rebuilds every handler on each configuration change; the aws-lambda handler (its
+/// connection pool, its cached credentials) is reused as long as its config is the same.
+#[test]
+fn lambda_handlers_survive_snapshot_rebuilds() {
+    use gateway::plugins::registry::{build, BuildContext};
+    let node = BuildContext::default();
+    let config = serde_json::json!({"function_name": "f", "aws_region": "eu-west-1"});
+    let first = build("aws-lambda", &config, &node).expect("valid");
+    let again = build("aws-lambda", &config, &node).expect("valid");
+    assert!(
+        std::sync::Arc::ptr_eq(&first, &again),
+        "the same handler is reused"
+    );
+    let other = serde_json::json!({"function_name": "g", "aws_region": "eu-west-1"});
+    let different = build("aws-lambda", &other, &node).expect("valid");
+    assert!(!std::sync::Arc::ptr_eq(&first, &different));
+    let elsewhere = build("aws-lambda", &config, &BuildContext::default()).expect("valid");
+    assert!(
+        !std::sync::Arc::ptr_eq(&first, &elsewhere),
+        "another node has its own"
+    );
+}

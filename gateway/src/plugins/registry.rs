@@ -81,6 +81,9 @@ pub struct BuildContext {
 pub struct Shared {
     pub metrics: Arc<Metrics>,
     pub rate_limiting: Arc<RateLimitState>,
+    /// aws-lambda instances by config: their connection pools and cached credentials survive
+    /// snapshot rebuilds (a portal signing developers up rebuilds often).
+    pub lambdas: Arc<LambdaInstances>,
     /// The access-log plugins' writers, queues and redaction list.
     pub logs: Arc<LogSinks>,
 }
@@ -91,6 +94,7 @@ impl Default for Shared {
             metrics: Arc::default(),
             rate_limiting: RateLimitState::new(),
             logs: Arc::default(),
+            lambdas: Arc::default(),
         }
     }
 }
@@ -106,6 +110,31 @@ impl BuildContext {
             },
             ..self.clone()
         }
+    }
+}
+
+/// Built aws-lambda handlers, keyed by their exact config.
+#[derive(Debug, Default)]
+pub struct LambdaInstances {
+    built: std::sync::Mutex<std::collections::HashMap<String, Arc<AwsLambda>>>,
+}
+
+impl LambdaInstances {
+    /// Kept entries at most; past it the cache starts over (configs that changed many times).
+    const MAX: usize = 256;
+
+    fn get_or_build(&self, config: &Value) -> Result<Arc<dyn Handler>, FieldErrors> {
+        let key = config.to_string();
+        let mut built = self.built.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(existing) = built.get(&key) {
+            return Ok(existing.clone());
+        }
+        let fresh = Arc::new(AwsLambda::from_config(config)?);
+        if built.len() >= Self::MAX {
+            built.clear();
+        }
+        built.insert(key, fresh.clone());
+        Ok(fresh)
     }
 }
 
@@ -125,7 +154,7 @@ pub fn build(
     cx: &BuildContext,
 ) -> Result<Arc<dyn Handler>, FieldErrors> {
     match name {
-        "aws-lambda" => Ok(Arc::new(AwsLambda::from_config(config)?)),
+        "aws-lambda" => cx.shared.lambdas.get_or_build(config),
         "key-auth" => {
             let handler = KeyAuth::from_config(config, cx.consumers.clone())?;
             // Access logs redact the values of every key name in use.
