@@ -22,3 +22,6 @@ pub mod stack;
 pub use problem::{LoadError, Problem, ValidationError};
 pub use source::{load_file, load_stack, parse_stack};
 pub use stack::Stack;
+
+#[cfg(test)]
+mod test_support;

@@ -81,18 +81,19 @@ pub fn parse_stack(file: &str, text: &str, env: &dyn Env) -> Result<Stack, Valid
 
 /// Every raw problem of the text, and the stack when decoding got that far.
 fn decode(text: &str, env: &dyn Env) -> (Vec<RawProblem>, Option<Stack>) {
+    // Only the earliest syntax error: after it the parser's recovery guesses, and its guesses
+    // cascade into dozens of errors (an unclosed `[` swallows the rest of the file).
     let (table, syntax) = DeTable::parse_recoverable(text);
-    if !syntax.is_empty() {
-        // A recovered tree lacks what the broken lines held; decoding it would only add noise.
-        let problems = syntax
-            .into_iter()
-            .map(|err| RawProblem {
-                path: String::new(),
-                span: err.span().unwrap_or(0..0),
-                message: format!("invalid TOML: {}", err.message().trim_end()),
-            })
-            .collect();
-        return (problems, None);
+    let earliest = syntax
+        .into_iter()
+        .min_by_key(|err| err.span().map_or(0, |span| span.start));
+    if let Some(err) = earliest {
+        let problem = RawProblem {
+            path: String::new(),
+            span: err.span().unwrap_or(0..0),
+            message: format!("invalid TOML: {}", err.message().trim_end()),
+        };
+        return (vec![problem], None);
     }
     let span = table.span();
     let root = Spanned::new(span, DeValue::Table(table.into_inner()));

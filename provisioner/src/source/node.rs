@@ -214,8 +214,7 @@ impl<'a, 'i> Node<'a, 'i> {
             }
             None => {
                 if !self.quiet {
-                    let key = self.path.rsplit('.').next().unwrap_or_default();
-                    self.fail(format!("missing required table `[{key}]`"));
+                    self.fail(format!("missing required table `[{}]`", self.path));
                 }
                 self.quiet = true;
             }
