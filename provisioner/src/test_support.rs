@@ -53,6 +53,9 @@ custom_domain = "api.example.com"
 certificate_arn = "arn:aws:acm:us-east-1:123456789012:certificate/abc"
 "#;
 
+/// `(line in BASE, replacement)` pairs, or `(position and path, message part)` expectations.
+pub type Pairs<'a> = &'a [(&'a str, &'a str)];
+
 /// `BASE` with whole lines replaced; panics when a line is not there, so a typo cannot pass.
 pub fn edit(edits: &[(&str, &str)]) -> String {
     let mut lines: Vec<String> = BASE.lines().map(str::to_string).collect();

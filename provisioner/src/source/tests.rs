@@ -3,7 +3,7 @@ use std::path::Path;
 
 use crate::env::ProcessEnv;
 use crate::stack::{Architecture, Nat, Stack};
-use crate::test_support::{assert_problems, edit, problems, problems_with, BASE};
+use crate::test_support::{assert_problems, edit, problems, problems_with, Pairs, BASE};
 use crate::{load_stack, parse_stack, LoadError};
 
 #[test]
@@ -19,7 +19,7 @@ fn base_is_valid() {
 /// Decoding problems: each with its exact position, and no rule piling on afterwards.
 #[test]
 fn decoding_problems_table() {
-    let cases: &[(&[(&str, &str)], &[(&str, &str)])] = &[
+    let cases: &[(Pairs, Pairs)] = &[
         (
             &[("cpu = 512", "cpus = 512")],
             &[
