@@ -101,10 +101,19 @@ fn decode(text: &str, env: &dyn Env) -> (Vec<RawProblem>, Option<Stack>) {
     let stack = Stack::deserialize(Node::root(&root, &collector)).ok();
     let (mut problems, spans) = collector.into_parts();
     if let Some(stack) = &stack {
+        // A rule reading a field another rule already found wrong stays quiet, as after decoding.
+        let mut found: Vec<String> = Vec::new();
         for finding in rules::check(stack) {
-            if finding.inputs.iter().any(|input| spans.is_poisoned(input)) {
+            let decoded_wrong = finding.inputs.iter().any(|input| spans.is_poisoned(input));
+            let others = finding
+                .inputs
+                .iter()
+                .filter(|input| **input != finding.path);
+            let ruled_wrong = others.clone().any(|input| found.contains(input));
+            if decoded_wrong || ruled_wrong {
                 continue;
             }
+            found.push(finding.path.clone());
             let span = spans.locate(&finding.path);
             problems.push(RawProblem {
                 path: finding.path,
