@@ -99,3 +99,12 @@ fn workspace_root() -> Option<PathBuf> {
         .find(|dir| dir.join("stacks").is_dir())
         .map(Path::to_path_buf)
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
+}

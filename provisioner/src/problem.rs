@@ -100,3 +100,29 @@ impl Locator {
         (line, column + 1)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_count_characters_from_one() {
+        let text = "a = 1\n\"é\" = 2\n\nb = 3";
+        let locator = Locator::new(text);
+        let cases = [
+            (0, (1, 1)),
+            (4, (1, 5)),
+            (6, (2, 1)),
+            (11, (2, 5)),
+            (15, (3, 1)),
+            (16, (4, 1)),
+        ];
+        for (offset, want) in cases {
+            assert_eq!(
+                locator.position(text, &(offset..offset)),
+                want,
+                "offset {offset}"
+            );
+        }
+    }
+}
