@@ -96,7 +96,9 @@ pub struct Gateway {
     pub secrets: BTreeMap<String, String>,
 }
 
-/// Fargate CPU architecture (`runtimePlatform.cpuArchitecture`).
+/// Fargate CPU architecture (`runtimePlatform.cpuArchitecture`). AWS offers ARM64 for Linux
+/// containers on Fargate, the only operating system this model deploys; changing it replaces the
+/// task definition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Architecture {
     #[serde(rename = "arm64")]
