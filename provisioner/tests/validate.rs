@@ -1,0 +1,76 @@
+//! `provision validate` as a person runs it: exit codes and the lines it prints.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn provision(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_provision"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("GATEWAY_TAG")
+        .output()
+        .expect("run provision")
+}
+
+fn workspace() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+}
+
+#[test]
+fn shipped_stacks_pass() {
+    for name in ["prod", "staging", "local"] {
+        // From a subdirectory too: stacks/ is found upwards.
+        let out = provision(
+            &["validate", "--stack", name],
+            &workspace().join("provisioner"),
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.starts_with("ok: stack `"), "{stdout}");
+    }
+}
+
+#[test]
+fn broken_file_lists_every_problem_sorted() {
+    let dir = std::env::temp_dir().join(format!("provision-validate-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let prod = std::fs::read_to_string(workspace().join("stacks/prod.toml")).unwrap();
+    let broken = prod
+        .replace("interval = 30", "interval = 15")
+        .replace("cpu = 512", "cpus = 512")
+        .replace("az_count = 2", "az_count = \"two\"");
+    let file = dir.join("broken.toml");
+    std::fs::write(&file, broken).unwrap();
+    let out = provision(&["validate", "--file", "broken.toml"], &dir);
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 5, "{stderr}");
+    assert!(lines[0].starts_with("broken.toml:12:12: network.az_count: expected an integer"));
+    assert!(lines[1].starts_with("broken.toml:26:2: gateway.cpu: missing required key"));
+    assert!(lines[2].starts_with("broken.toml:28:1: gateway.cpus: unknown key `cpus`"));
+    assert!(lines[3].starts_with("broken.toml:46:12: dns.interval: 15 s"));
+    assert_eq!(lines[4], "provision: broken.toml: 4 problems");
+}
+
+#[test]
+fn plan_is_not_implemented_yet_and_help_lists_commands() {
+    let out = provision(&["plan", "--stack", "prod"], workspace());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not implemented yet"));
+    let help = provision(&["--help"], workspace());
+    let text = String::from_utf8_lossy(&help.stdout);
+    for command in ["validate", "plan", "up", "destroy"] {
+        assert!(
+            text.contains(&format!("  {command} ")),
+            "{command} missing from:\n{text}"
+        );
+    }
+}
