@@ -93,10 +93,29 @@ impl Graph {
             }
         }
         if !pending.is_empty() {
-            let involved = pending.keys().map(|k| k.to_string()).collect();
-            return Err(GraphError::Cycle { involved });
+            let stuck: BTreeSet<&str> = pending.keys().copied().collect();
+            return Err(GraphError::Cycle {
+                involved: self.on_cycles(stuck),
+            });
         }
         Ok(order)
+    }
+
+    /// Narrows the resources left unordered to those on a cycle, dropping the ones merely
+    /// waiting downstream of it (nothing unordered depends on them).
+    fn on_cycles<'a>(&'a self, mut stuck: BTreeSet<&'a str>) -> Vec<String> {
+        loop {
+            let needed: BTreeSet<&str> = stuck
+                .iter()
+                .flat_map(|name| self.resources[*name].depends_on.iter())
+                .map(String::as_str)
+                .filter(|dep| stuck.contains(dep))
+                .collect();
+            if needed.len() == stuck.len() {
+                return stuck.into_iter().map(str::to_string).collect();
+            }
+            stuck = needed;
+        }
     }
 
     /// Destroy order: dependents before what they depend on.
@@ -121,18 +140,21 @@ impl Graph {
                 .depends_on
                 .iter()
                 .map(|dep| (finish[dep.as_str()].0, dep.as_str()))
-                .max_by(|a, b| a.0.total_cmp(&b.0));
+                .fold(None, first_max);
             let start = before.map_or(0.0, |b| b.0);
             finish.insert(name, (start + weights(resource), before.map(|b| b.1)));
         }
-        let Some((end, (total, _))) = finish.iter().max_by(|a, b| a.1 .0.total_cmp(&b.1 .0))
-        else {
+        let end = finish
+            .iter()
+            .map(|(name, (total, _))| (*total, *name))
+            .fold(None, first_max);
+        let Some((total, end)) = end else {
             return Ok(CriticalPath {
                 path: Vec::new(),
                 total: 0.0,
             });
         };
-        let (total, mut cursor) = (*total, Some(*end));
+        let mut cursor = Some(end);
         let mut path = Vec::new();
         while let Some(name) = cursor {
             path.push(name.to_string());
@@ -140,5 +162,13 @@ impl Graph {
         }
         path.reverse();
         Ok(CriticalPath { path, total })
+    }
+}
+
+/// Keeps the first of equally heavy candidates, so ties resolve by logical name.
+fn first_max<'a>(best: Option<(f64, &'a str)>, next: (f64, &'a str)) -> Option<(f64, &'a str)> {
+    match best {
+        Some(best) if best.0 >= next.0 => Some(best),
+        _ => Some(next),
     }
 }
