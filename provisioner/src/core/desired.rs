@@ -50,13 +50,7 @@ impl<'a> Builder<'a> {
     }
 
     /// Adds a resource; `after` names dependencies that no attribute references (ordering only).
-    fn add(
-        &mut self,
-        kind: ResourceKind,
-        logical: &str,
-        attrs: Vec<(&str, Attr)>,
-        after: &[&str],
-    ) {
+    fn add(&mut self, kind: ResourceKind, logical: &str, attrs: Vec<(&str, Attr)>, after: &[&str]) {
         let mut attrs: BTreeMap<String, Attr> =
             attrs.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
         let mut depends_on: Vec<String> = attrs
@@ -115,7 +109,12 @@ fn list(items: impl IntoIterator<Item = Attr>) -> Attr {
 }
 
 fn map(entries: Vec<(&str, Attr)>) -> Attr {
-    Attr::Map(entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+    Attr::Map(
+        entries
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+    )
 }
 
 /// The letter naming the `index`-th availability zone (`a`, `b`, ...).

@@ -31,8 +31,13 @@ pub struct Change {
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
     Create,
-    Update { changes: Vec<Change> },
-    Replace { changes: Vec<Change>, forced_by: Vec<String> },
+    Update {
+        changes: Vec<Change>,
+    },
+    Replace {
+        changes: Vec<Change>,
+        forced_by: Vec<String>,
+    },
     Delete,
     NoOp,
 }
@@ -182,7 +187,12 @@ fn resolve(attr: &Attr, observed: &BTreeMap<String, Observed>, renewed: &BTreeSe
             .and_then(|o| o.attrs.get(&r.attr))
             .cloned()
             .unwrap_or_else(|| attr.clone()),
-        Attr::List(items) => Attr::List(items.iter().map(|a| resolve(a, observed, renewed)).collect()),
+        Attr::List(items) => Attr::List(
+            items
+                .iter()
+                .map(|a| resolve(a, observed, renewed))
+                .collect(),
+        ),
         Attr::Map(map) => Attr::Map(
             map.iter()
                 .map(|(k, v)| (k.clone(), resolve(v, observed, renewed)))
@@ -199,12 +209,13 @@ fn matches(want: Option<&Attr>, have: Option<&Attr>, renewed: &BTreeSet<&str>) -
         (Some(Attr::Ref(r)), _) => !renewed.contains(r.logical.as_str()),
         (Some(Attr::Secret(_)), _) => true,
         (Some(Attr::List(a)), Some(Attr::List(b))) => {
-            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| matches(Some(x), Some(y), renewed))
-        }
-        (Some(Attr::Map(a)), Some(Attr::Map(b))) => {
             a.len() == b.len()
                 && a.iter()
-                    .all(|(k, x)| matches(Some(x), b.get(k), renewed))
+                    .zip(b)
+                    .all(|(x, y)| matches(Some(x), Some(y), renewed))
+        }
+        (Some(Attr::Map(a)), Some(Attr::Map(b))) => {
+            a.len() == b.len() && a.iter().all(|(k, x)| matches(Some(x), b.get(k), renewed))
         }
         (a, b) => a == b,
     }
@@ -226,7 +237,10 @@ pub fn normalise(key: &str, value: &Attr) -> Option<Attr> {
         Attr::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Some(Attr::Int(*f as i64)),
         Attr::List(items) if items.is_empty() => None,
         Attr::List(items) => Some(Attr::List(
-            items.iter().filter_map(|item| normalise(key, item)).collect(),
+            items
+                .iter()
+                .filter_map(|item| normalise(key, item))
+                .collect(),
         )),
         Attr::Map(map) => {
             let map: BTreeMap<String, Attr> = map

@@ -120,7 +120,12 @@ impl ResourceKind {
             ],
             Secret => &["name"],
             DbSubnetGroup | CacheSubnetGroup => &["name"],
-            AuroraCluster => &["cluster_identifier", "engine", "database_name", "master_username"],
+            AuroraCluster => &[
+                "cluster_identifier",
+                "engine",
+                "database_name",
+                "master_username",
+            ],
             AuroraInstance => &["identifier", "cluster_identifier", "engine"],
             ReplicationGroup => &["replication_group_id", "engine", "subnet_group_name"],
             EcsCluster | LogGroup => &["name"],

@@ -26,10 +26,7 @@ pub fn add(b: &mut Builder, net: &Net) {
     b.add(
         K::CacheSubnetGroup,
         "cache_subnet_group",
-        vec![
-            ("name", s(b.name("-cache"))),
-            ("subnet_ids", list(private)),
-        ],
+        vec![("name", s(b.name("-cache"))), ("subnet_ids", list(private))],
         &[],
     );
     let replicas = i64::from(b.stack.cache.replicas);
@@ -94,7 +91,10 @@ fn aurora(b: &mut Builder, private: &[Attr]) {
         "aurora.writer",
         vec![
             ("identifier", s(b.name("-db-writer"))),
-            ("cluster_identifier", r("aurora.cluster", "cluster_identifier")),
+            (
+                "cluster_identifier",
+                r("aurora.cluster", "cluster_identifier"),
+            ),
             ("engine", s("aurora-postgresql")),
             ("instance_class", s("db.serverless")),
         ],

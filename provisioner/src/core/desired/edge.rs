@@ -45,7 +45,12 @@ pub fn add(b: &mut Builder) {
     let health = Some(r("health_check.gateway", "id"));
     let Some(secondary_alias) = secondary else {
         // Without a fallback there is nothing to fail over to: one plain alias record.
-        b.add(K::DnsRecord, "dns.primary", record(None, nlb_alias, None), &[]);
+        b.add(
+            K::DnsRecord,
+            "dns.primary",
+            record(None, nlb_alias, None),
+            &[],
+        );
         return;
     };
     let primary = record(Some(("primary", "PRIMARY")), nlb_alias, health);
@@ -58,7 +63,11 @@ pub fn add(b: &mut Builder) {
 /// a custom domain (an alias to API Gateway must target the custom domain).
 fn fallback(b: &mut Builder) -> Option<Attr> {
     let fallback = b.stack.fallback.clone()?;
-    let target = fallback.lambda_arn.clone().or(fallback.url.clone()).unwrap_or_default();
+    let target = fallback
+        .lambda_arn
+        .clone()
+        .or(fallback.url.clone())
+        .unwrap_or_default();
     b.add(
         K::HttpApi,
         "http_api.fallback",
@@ -97,7 +106,10 @@ fn fallback(b: &mut Builder) -> Option<Attr> {
     );
     Some(map(vec![
         ("dns_name", r("api_domain.fallback", "regional_domain_name")),
-        ("zone_id", r("api_domain.fallback", "regional_hosted_zone_id")),
+        (
+            "zone_id",
+            r("api_domain.fallback", "regional_hosted_zone_id"),
+        ),
         ("evaluate_target_health", Attr::Bool(false)),
     ]))
 }

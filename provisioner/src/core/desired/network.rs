@@ -25,7 +25,12 @@ pub fn add(b: &mut Builder) -> Net {
         ],
         &[],
     );
-    b.add(K::InternetGateway, "igw", vec![("vpc_id", r("vpc", "id"))], &[]);
+    b.add(
+        K::InternetGateway,
+        "igw",
+        vec![("vpc_id", r("vpc", "id"))],
+        &[],
+    );
     let blocks = subnet_blocks(&b.stack.network.cidr, zones * 2);
     let mut net = Net {
         public_subnets: Vec::new(),
@@ -34,7 +39,10 @@ pub fn add(b: &mut Builder) -> Net {
     for zone in 0..zones {
         for (tier, offset, public) in [("public", 0, true), ("private", zones, false)] {
             let logical = format!("subnet.{tier}.{}", az_letter(zone));
-            let cidr = blocks.get((offset + zone) as usize).cloned().unwrap_or_default();
+            let cidr = blocks
+                .get((offset + zone) as usize)
+                .cloned()
+                .unwrap_or_default();
             let az = format!("{}{}", b.stack.region, az_letter(zone));
             b.add(
                 K::Subnet,
@@ -84,9 +92,8 @@ fn subnet_blocks(cidr: &str, count: u32) -> Vec<String> {
 
 /// Public subnets route to the internet gateway; private ones to their zone's NAT (or the one).
 fn routes(b: &mut Builder, net: &Net) {
-    let route = |target: super::Attr| {
-        map(vec![("destination", s("0.0.0.0/0")), ("target", target)])
-    };
+    let route =
+        |target: super::Attr| map(vec![("destination", s("0.0.0.0/0")), ("target", target)]);
     let public_ids = net.public_subnets.iter().map(|l| r(l, "id"));
     b.add(
         K::RouteTable,
@@ -111,7 +118,10 @@ fn routes(b: &mut Builder, net: &Net) {
         b.add(
             K::NatGateway,
             &format!("nat.{letter}"),
-            vec![("subnet_id", r(subnet, "id")), ("allocation_id", r(&eip, "id"))],
+            vec![
+                ("subnet_id", r(subnet, "id")),
+                ("allocation_id", r(&eip, "id")),
+            ],
             &["igw"],
         );
     }
@@ -171,15 +181,42 @@ fn security_groups(b: &mut Builder) {
                 ("from_port", int(port)),
                 ("to_port", int(port)),
                 (source_key, source),
-                ("description", s(format!("{}: {logical}", b.stack.name_prefix))),
+                (
+                    "description",
+                    s(format!("{}: {logical}", b.stack.name_prefix)),
+                ),
             ],
             &[],
         );
     };
-    rule(b, "sg_rule.nlb.listener", "sg.nlb", LISTENER_PORT, s("0.0.0.0/0"));
+    rule(
+        b,
+        "sg_rule.nlb.listener",
+        "sg.nlb",
+        LISTENER_PORT,
+        s("0.0.0.0/0"),
+    );
     let from_nlb = r("sg.nlb", "id");
-    rule(b, "sg_rule.gateway.proxy", "sg.gateway", PROXY_PORT, from_nlb);
+    rule(
+        b,
+        "sg_rule.gateway.proxy",
+        "sg.gateway",
+        PROXY_PORT,
+        from_nlb,
+    );
     let from_gateway = r("sg.gateway", "id");
-    rule(b, "sg_rule.db.postgres", "sg.db", POSTGRES_PORT, from_gateway.clone());
-    rule(b, "sg_rule.cache.redis", "sg.cache", REDIS_PORT, from_gateway);
+    rule(
+        b,
+        "sg_rule.db.postgres",
+        "sg.db",
+        POSTGRES_PORT,
+        from_gateway.clone(),
+    );
+    rule(
+        b,
+        "sg_rule.cache.redis",
+        "sg.cache",
+        REDIS_PORT,
+        from_gateway,
+    );
 }

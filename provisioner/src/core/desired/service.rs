@@ -6,7 +6,12 @@ use crate::core::resource::{Attr, ResourceKind as K};
 use crate::stack::Architecture;
 
 pub fn add(b: &mut Builder, net: &Net) {
-    b.add(K::EcsCluster, "ecs.cluster", vec![("name", s(b.name("")))], &[]);
+    b.add(
+        K::EcsCluster,
+        "ecs.cluster",
+        vec![("name", s(b.name("")))],
+        &[],
+    );
     let trust = s("ecs-tasks.amazonaws.com");
     b.add(
         K::IamRole,
@@ -16,7 +21,9 @@ pub fn add(b: &mut Builder, net: &Net) {
             ("assume_role_service", trust.clone()),
             (
                 "managed_policies",
-                list([s("arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy")]),
+                list([s(
+                    "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
+                )]),
             ),
             // The execution role injects the secret at container start, so it must read it.
             ("secret_read_arns", list([Attr::Ref(data::secret_ref())])),
@@ -32,7 +39,10 @@ pub fn add(b: &mut Builder, net: &Net) {
     b.add(
         K::LogGroup,
         "logs.gateway",
-        vec![("name", s(format!("/ecs/{}", b.name("-gateway")))), ("retention_days", int(30))],
+        vec![
+            ("name", s(format!("/ecs/{}", b.name("-gateway")))),
+            ("retention_days", int(30)),
+        ],
         &[],
     );
     task_definition(b);
@@ -42,19 +52,38 @@ pub fn add(b: &mut Builder, net: &Net) {
 
 fn task_definition(b: &mut Builder) {
     let gw = &b.stack.gateway;
-    let mut environment: Vec<(String, Attr)> =
-        gw.environment.iter().map(|(k, v)| (k.clone(), s(v))).collect();
+    let mut environment: Vec<(String, Attr)> = gw
+        .environment
+        .iter()
+        .map(|(k, v)| (k.clone(), s(v)))
+        .collect();
     environment.extend([
         ("KONG_DATABASE".to_string(), s("postgres")),
         ("KONG_PG_HOST".to_string(), r("aurora.cluster", "endpoint")),
         ("KONG_PG_USER".to_string(), s(data::DB_USER)),
         ("KONG_PG_DATABASE".to_string(), s(data::DB_NAME)),
-        ("KONG_PROXY_LISTEN".to_string(), s(format!("0.0.0.0:{PROXY_PORT}"))),
-        ("KONG_ADMIN_LISTEN".to_string(), s(format!("127.0.0.1:{}", super::ADMIN_PORT))),
-        ("GATEWAY_REDIS_HOST".to_string(), r("redis", "primary_endpoint")),
+        (
+            "KONG_PROXY_LISTEN".to_string(),
+            s(format!("0.0.0.0:{PROXY_PORT}")),
+        ),
+        (
+            "KONG_ADMIN_LISTEN".to_string(),
+            s(format!("127.0.0.1:{}", super::ADMIN_PORT)),
+        ),
+        (
+            "GATEWAY_REDIS_HOST".to_string(),
+            r("redis", "primary_endpoint"),
+        ),
     ]);
-    let mut secrets = vec![secret_entry("KONG_PG_PASSWORD", Attr::Ref(data::secret_ref()))];
-    secrets.extend(gw.secrets.iter().map(|(name, arn)| secret_entry(name, s(arn))));
+    let mut secrets = vec![secret_entry(
+        "KONG_PG_PASSWORD",
+        Attr::Ref(data::secret_ref()),
+    )];
+    secrets.extend(
+        gw.secrets
+            .iter()
+            .map(|(name, arn)| secret_entry(name, s(arn))),
+    );
     let container = map(vec![
         ("name", s("gateway")),
         ("image", s(&gw.image)),
@@ -64,7 +93,10 @@ fn task_definition(b: &mut Builder) {
         ("secrets", list(secrets)),
         (
             "health_check",
-            map(vec![("command", list([s("CMD"), s("gateway"), s("health")]))]),
+            map(vec![(
+                "command",
+                list([s("CMD"), s("gateway"), s("health")]),
+            )]),
         ),
         ("log_group", r("logs.gateway", "name")),
     ]);
@@ -170,7 +202,10 @@ fn ecs_service(b: &mut Builder, net: &Net) {
             ),
             (
                 "deployment_circuit_breaker",
-                map(vec![("enable", Attr::Bool(true)), ("rollback", Attr::Bool(true))]),
+                map(vec![
+                    ("enable", Attr::Bool(true)),
+                    ("rollback", Attr::Bool(true)),
+                ]),
             ),
         ],
         // Tasks start only once their database writer, cache and listener exist.

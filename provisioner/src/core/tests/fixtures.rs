@@ -80,7 +80,10 @@ fn as_aws(graph: &Graph, key: &str, value: &Attr) -> Attr {
                 .map(|(k, v)| (k.clone(), as_aws(graph, k, v)))
                 .collect();
             if key == "tags" {
-                map.insert("aws:cloudformation:stack-name".into(), Attr::Str("x".into()));
+                map.insert(
+                    "aws:cloudformation:stack-name".into(),
+                    Attr::Str("x".into()),
+                );
             }
             Attr::Map(map)
         }

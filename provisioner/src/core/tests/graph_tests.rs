@@ -7,8 +7,16 @@ use crate::core::{Graph, GraphError, Resource};
 fn chain() -> Graph {
     let mut graph = Graph::new("t");
     graph.insert(resource(K::Vpc, "vpc", vec![]));
-    graph.insert(resource(K::Subnet, "subnet", vec![("vpc_id", reference("vpc", "id"))]));
-    graph.insert(resource(K::SecurityGroup, "sg", vec![("vpc_id", reference("vpc", "id"))]));
+    graph.insert(resource(
+        K::Subnet,
+        "subnet",
+        vec![("vpc_id", reference("vpc", "id"))],
+    ));
+    graph.insert(resource(
+        K::SecurityGroup,
+        "sg",
+        vec![("vpc_id", reference("vpc", "id"))],
+    ));
     graph
 }
 
@@ -22,13 +30,21 @@ fn creation_order_puts_dependencies_first_and_destroy_reverses_it() {
 #[test]
 fn cycles_and_missing_dependencies_are_errors() {
     let mut graph = chain();
-    graph.insert(resource(K::Vpc, "vpc", vec![("x", reference("subnet", "id"))]));
+    graph.insert(resource(
+        K::Vpc,
+        "vpc",
+        vec![("x", reference("subnet", "id"))],
+    ));
     match graph.topo_order() {
         Err(GraphError::Cycle { involved }) => assert_eq!(involved, vec!["subnet", "vpc"]),
         other => panic!("expected a cycle, got {other:?}"),
     }
     let mut graph = chain();
-    graph.insert(resource(K::Subnet, "subnet", vec![("v", reference("nope", "id"))]));
+    graph.insert(resource(
+        K::Subnet,
+        "subnet",
+        vec![("v", reference("nope", "id"))],
+    ));
     assert_eq!(
         graph.topo_order(),
         Err(GraphError::MissingDependency {
@@ -79,7 +95,11 @@ fn critical_path_of_prod_runs_through_aurora_to_dns() {
 #[test]
 fn critical_path_follows_the_heaviest_branch() {
     let mut graph = chain();
-    graph.insert(resource(K::NatGateway, "nat", vec![("s", reference("subnet", "id"))]));
+    graph.insert(resource(
+        K::NatGateway,
+        "nat",
+        vec![("s", reference("subnet", "id"))],
+    ));
     let weights = |r: &Resource| match r.attrs.get("w") {
         Some(Attr::Float(w)) => *w,
         _ => seconds(r),

@@ -54,7 +54,9 @@ fn a_changed_subnet_cidr_replaces_the_subnet_and_updates_what_points_at_it() {
     let graph = prod_graph();
     let mut observed = observe(&graph);
     let subnet = observed.get_mut("subnet.private.a").expect("subnet");
-    subnet.attrs.insert("cidr_block".into(), Attr::Str("10.40.100.0/24".into()));
+    subnet
+        .attrs
+        .insert("cidr_block".into(), Attr::Str("10.40.100.0/24".into()));
     let plan = plan(&graph, &observed).unwrap();
     match &plan.get("subnet.private.a").expect("subnet").action {
         Action::Replace { changes, forced_by } => {
@@ -66,8 +68,14 @@ fn a_changed_subnet_cidr_replaces_the_subnet_and_updates_what_points_at_it() {
     }
     // The new subnet's id is known only after apply: its users change with it.
     let route_table = &plan.get("route_table.private.a").expect("rt").action;
-    assert!(matches!(route_table, Action::Update { .. }), "{route_table:?}");
-    assert_eq!(plan.get("subnet.private.b").expect("b").action, Action::NoOp);
+    assert!(
+        matches!(route_table, Action::Update { .. }),
+        "{route_table:?}"
+    );
+    assert_eq!(
+        plan.get("subnet.private.b").expect("b").action,
+        Action::NoOp
+    );
 }
 
 #[test]
@@ -93,8 +101,16 @@ fn owned_leftovers_are_deleted_and_foreign_resources_left_alone() {
 #[test]
 fn normalisation_removes_what_aws_reshapes() {
     let cases: Vec<(&str, Attr, Option<Attr>)> = vec![
-        ("protocol", Attr::Str("TCP".into()), Some(Attr::Str("tcp".into()))),
-        ("name", Attr::Str("TCP".into()), Some(Attr::Str("TCP".into()))),
+        (
+            "protocol",
+            Attr::Str("TCP".into()),
+            Some(Attr::Str("tcp".into())),
+        ),
+        (
+            "name",
+            Attr::Str("TCP".into()),
+            Some(Attr::Str("TCP".into())),
+        ),
         ("subnet_ids", Attr::List(vec![]), None),
         ("scaling", Attr::Map(BTreeMap::new()), None),
         ("max_capacity", Attr::Float(4.0), Some(Attr::Int(4))),
@@ -115,12 +131,26 @@ fn normalisation_removes_what_aws_reshapes() {
 fn small_case() -> (Graph, BTreeMap<String, Observed>) {
     let mut graph = Graph::new("t");
     let cidr = |c: &str| Attr::Str(c.into());
-    graph.insert(resource(K::Vpc, "vpc", vec![("cidr_block", cidr("10.0.0.0/16"))]));
-    let subnet = vec![("cidr_block", cidr("10.0.0.0/24")), ("vpc_id", reference("vpc", "id"))];
+    graph.insert(resource(
+        K::Vpc,
+        "vpc",
+        vec![("cidr_block", cidr("10.0.0.0/16"))],
+    ));
+    let subnet = vec![
+        ("cidr_block", cidr("10.0.0.0/24")),
+        ("vpc_id", reference("vpc", "id")),
+    ];
     graph.insert(resource(K::Subnet, "subnet.a", subnet));
-    graph.insert(resource(K::LogGroup, "logs", vec![("name", cidr("/ecs/t"))]));
+    graph.insert(resource(
+        K::LogGroup,
+        "logs",
+        vec![("name", cidr("/ecs/t"))],
+    ));
     let password = Attr::Secret(None);
-    let cluster = vec![("backup_retention_period", Attr::Int(14)), ("master_password", password)];
+    let cluster = vec![
+        ("backup_retention_period", Attr::Int(14)),
+        ("master_password", password),
+    ];
     graph.insert(resource(K::AuroraCluster, "db", cluster));
     let mut observed = observe(&graph);
     observed.remove("logs");
@@ -129,7 +159,11 @@ fn small_case() -> (Graph, BTreeMap<String, Observed>) {
         attr("subnet.a", "cidr_block", cidr("10.0.1.0/24")),
         attr("db", "backup_retention_period", Attr::Int(7)),
     ] {
-        observed.get_mut(&name).expect("observed").attrs.insert(key, value);
+        observed
+            .get_mut(&name)
+            .expect("observed")
+            .attrs
+            .insert(key, value);
     }
     let old = Observed {
         kind: K::Secret,
@@ -189,7 +223,12 @@ fn rendered_plan_json_names_actions_and_hides_secrets() {
     let actions = value["actions"].as_array().expect("actions");
     let names: Vec<(&str, &str)> = actions
         .iter()
-        .map(|a| (a["logical"].as_str().unwrap(), a["action"]["action"].as_str().unwrap()))
+        .map(|a| {
+            (
+                a["logical"].as_str().unwrap(),
+                a["action"]["action"].as_str().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         names,
@@ -203,5 +242,8 @@ fn rendered_plan_json_names_actions_and_hides_secrets() {
     );
     assert_eq!(actions[3]["action"]["forced_by"][0], "cidr_block");
     assert!(json.contains(r#""type": "secret""#));
-    assert!(!json.contains("value\": \"(sensitive"), "secrets carry no value at all");
+    assert!(
+        !json.contains("value\": \"(sensitive"),
+        "secrets carry no value at all"
+    );
 }

@@ -64,7 +64,10 @@ fn prod_graph_has_every_kind_and_is_acyclic() {
     for (position, name) in order.iter().enumerate() {
         for dep in &graph.resources[*name].depends_on {
             let dep_position = order.iter().position(|n| n == dep);
-            assert!(dep_position < Some(position), "{dep} must come before {name}");
+            assert!(
+                dep_position < Some(position),
+                "{dep} must come before {name}"
+            );
         }
     }
     assert_eq!(graph.stack, "weather-prod");
@@ -73,16 +76,29 @@ fn prod_graph_has_every_kind_and_is_acyclic() {
 #[test]
 fn prod_graph_has_two_zones_of_distinct_subnets_and_a_nat_each() {
     let graph = prod_graph();
-    let cidrs: Vec<(&str, &Attr)> = ["subnet.public.a", "subnet.public.b", "subnet.private.a", "subnet.private.b"]
-        .iter()
-        .map(|name| (*name, &graph.get(name).expect(name).attrs["cidr_block"]))
-        .collect();
-    let expected = ["10.40.0.0/18", "10.40.64.0/18", "10.40.128.0/18", "10.40.192.0/18"];
+    let cidrs: Vec<(&str, &Attr)> = [
+        "subnet.public.a",
+        "subnet.public.b",
+        "subnet.private.a",
+        "subnet.private.b",
+    ]
+    .iter()
+    .map(|name| (*name, &graph.get(name).expect(name).attrs["cidr_block"]))
+    .collect();
+    let expected = [
+        "10.40.0.0/18",
+        "10.40.64.0/18",
+        "10.40.128.0/18",
+        "10.40.192.0/18",
+    ];
     for ((name, cidr), want) in cidrs.iter().zip(expected) {
         assert_eq!(*cidr, &Attr::Str(want.into()), "{name}");
     }
     assert!(graph.get("nat.a").is_some() && graph.get("nat.b").is_some());
-    let private_b = &graph.get("route_table.private.b").expect("route table").depends_on;
+    let private_b = &graph
+        .get("route_table.private.b")
+        .expect("route table")
+        .depends_on;
     assert!(private_b.contains(&"nat.b".to_string()), "{private_b:?}");
 }
 
@@ -98,7 +114,11 @@ fn security_groups_open_only_the_needed_ports_and_never_the_admin_api() {
     for rule in &rules {
         let (from, to) = (int_attr(rule, "from_port"), int_attr(rule, "to_port"));
         let (from, to) = (from.expect("from_port"), to.expect("to_port"));
-        assert!(!(from..=to).contains(&ADMIN_PORT), "{} opens the Admin API", rule.logical);
+        assert!(
+            !(from..=to).contains(&ADMIN_PORT),
+            "{} opens the Admin API",
+            rule.logical
+        );
         let group = ref_to(rule, "group_id").expect("group");
         let source = ref_to(rule, "source_group_id").unwrap_or_else(|| "internet".into());
         seen.insert((group, source, from, to));
@@ -141,14 +161,23 @@ fn the_password_is_generated_and_only_referenced() {
     let secret = graph.get("secret.db_password").expect("secret");
     assert_eq!(secret.attrs["value"], Attr::Secret(None));
     let cluster = graph.get("aurora.cluster").expect("cluster");
-    assert!(matches!(cluster.attrs["master_password"], Attr::Secret(Some(_))));
+    assert!(matches!(
+        cluster.attrs["master_password"],
+        Attr::Secret(Some(_))
+    ));
     let task = graph.get("task_def.gateway").expect("task definition");
     let text = format!("{:?}", task.attrs);
     assert!(text.contains("KONG_PG_PASSWORD"), "{text}");
-    assert!(text.contains(r#"logical: "secret.db_password", attr: "arn""#), "{text}");
+    assert!(
+        text.contains(r#"logical: "secret.db_password", attr: "arn""#),
+        "{text}"
+    );
     assert!(text.contains(r#"Str("ARM64")"#) && text.contains(r#"Str("health")"#));
     let writer = graph.get("aurora.writer").expect("writer");
-    assert_eq!(writer.attrs["instance_class"], Attr::Str("db.serverless".into()));
+    assert_eq!(
+        writer.attrs["instance_class"],
+        Attr::Str("db.serverless".into())
+    );
 }
 
 #[test]
@@ -161,6 +190,9 @@ fn failover_records_share_name_and_type_with_a_health_check_on_the_primary() {
     }
     assert_eq!(primary.attrs["failover"], Attr::Str("PRIMARY".into()));
     assert_eq!(secondary.attrs["failover"], Attr::Str("SECONDARY".into()));
-    assert_eq!(ref_to(primary, "health_check_id").as_deref(), Some("health_check.gateway"));
+    assert_eq!(
+        ref_to(primary, "health_check_id").as_deref(),
+        Some("health_check.gateway")
+    );
     assert!(!secondary.attrs.contains_key("health_check_id"));
 }
