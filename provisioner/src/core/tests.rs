@@ -4,3 +4,4 @@ mod fixtures;
 mod graph_tests;
 mod plan_tests;
 mod prod_tests;
+mod variant_tests;
