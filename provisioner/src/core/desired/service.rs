@@ -50,7 +50,9 @@ pub fn add(b: &mut Builder, net: &Net) {
     ecs_service(b, net);
 }
 
-fn task_definition(b: &mut Builder) {
+/// The gateway container: Kong's environment, the DB password from Secrets Manager, and
+/// `gateway health` as its health check.
+fn container(b: &Builder) -> Attr {
     let gw = &b.stack.gateway;
     let mut environment: Vec<(String, Attr)> = gw
         .environment
@@ -84,7 +86,7 @@ fn task_definition(b: &mut Builder) {
             .iter()
             .map(|(name, arn)| secret_entry(name, s(arn))),
     );
-    let container = map(vec![
+    map(vec![
         ("name", s("gateway")),
         ("image", s(&gw.image)),
         ("essential", Attr::Bool(true)),
@@ -99,7 +101,12 @@ fn task_definition(b: &mut Builder) {
             )]),
         ),
         ("log_group", r("logs.gateway", "name")),
-    ]);
+    ])
+}
+
+fn task_definition(b: &mut Builder) {
+    let gw = &b.stack.gateway;
+    let container = container(b);
     let arch = match gw.architecture {
         Architecture::Arm64 => "ARM64",
         Architecture::X86_64 => "X86_64",
@@ -173,13 +180,7 @@ fn load_balancer(b: &mut Builder, net: &Net) {
 
 fn ecs_service(b: &mut Builder, net: &Net) {
     let private = net.private_subnets.iter().map(|l| r(l, "id"));
-    let gw = &b.stack.gateway;
-    let (count, min, max, target) = (
-        gw.desired_count,
-        gw.autoscaling.min,
-        gw.autoscaling.max,
-        gw.autoscaling.cpu_target,
-    );
+    let count = b.stack.gateway.desired_count;
     b.add(
         K::EcsService,
         "service.gateway",
@@ -211,6 +212,13 @@ fn ecs_service(b: &mut Builder, net: &Net) {
         // Tasks start only once their database writer, cache and listener exist.
         &["aurora.writer", "redis", "listener.tcp"],
     );
+    autoscaling(b);
+}
+
+/// Target tracking on average CPU between the stack's min and max task counts.
+fn autoscaling(b: &mut Builder) {
+    let scaling = &b.stack.gateway.autoscaling;
+    let (min, max, target) = (scaling.min, scaling.max, scaling.cpu_target);
     let resource_id = s(format!("service/{}/{}", b.name(""), b.name("-gateway")));
     b.add(
         K::ScalableTarget,
