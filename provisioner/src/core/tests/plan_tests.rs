@@ -247,3 +247,57 @@ fn rendered_plan_json_names_actions_and_hides_secrets() {
         "secrets carry no value at all"
     );
 }
+
+#[test]
+fn fixed_at_creation_attributes_force_replacement() {
+    type Edit = fn(&mut crate::Stack);
+    let cases: &[(Edit, &str, &str)] = &[
+        (
+            |s| s.gateway.architecture = crate::stack::Architecture::X86_64,
+            "task_def.gateway",
+            "runtime_platform",
+        ),
+        (|s| s.gateway.memory = 2048, "task_def.gateway", "memory"),
+        (
+            |s| s.gateway.image = "gw:2".into(),
+            "task_def.gateway",
+            "containers",
+        ),
+        (
+            |s| s.network.cidr = "10.41.0.0/16".into(),
+            "vpc",
+            "cidr_block",
+        ),
+        (
+            |s| s.dns.as_mut().expect("dns").interval = 10,
+            "health_check.gateway",
+            "request_interval",
+        ),
+    ];
+    let before = observe(&prod_graph());
+    for (edit, logical, attr) in cases {
+        let mut stack = prod();
+        edit(&mut stack);
+        let plan = plan(&desired(&stack), &before).unwrap();
+        match &plan.get(logical).expect(logical).action {
+            Action::Replace { forced_by, .. } => assert_eq!(forced_by, &vec![attr.to_string()]),
+            other => panic!("{logical}/{attr}: expected a replace, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn in_place_attributes_update_without_replacing() {
+    let mut stack = prod();
+    stack.database.max_acu = 8.0;
+    stack.cache.node_type = "cache.t4g.small".into();
+    let plan = plan(&desired(&stack), &observe(&prod_graph())).unwrap();
+    assert_eq!(plan.summary(), (0, 2, 0));
+    for logical in ["aurora.cluster", "redis"] {
+        let action = &plan.get(logical).expect(logical).action;
+        assert!(
+            matches!(action, Action::Update { .. }),
+            "{logical}: {action:?}"
+        );
+    }
+}
