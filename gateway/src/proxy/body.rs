@@ -58,15 +58,21 @@ pub fn idle_timeout(body: ProxyBody, timeout: std::time::Duration) -> ProxyBody 
     IdleTimeout {
         inner: body,
         timeout,
-        sleep: Box::pin(tokio::time::sleep(timeout)),
+        sleep: None,
+        progressed: false,
     }
     .boxed_unsync()
 }
 
+/// The timer is armed only when the upstream makes us wait, and re-armed only after progress:
+/// a body whose frames are ready when asked for (most small ones) never touches the timer
+/// wheel, which costs a lock per arming.
 struct IdleTimeout {
     inner: ProxyBody,
     timeout: std::time::Duration,
-    sleep: Pin<Box<tokio::time::Sleep>>,
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// A frame came since the timer was last armed.
+    progressed: bool,
 }
 
 impl http_body::Body for IdleTimeout {
@@ -78,16 +84,27 @@ impl http_body::Body for IdleTimeout {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<http_body::Frame<Bytes>, BoxError>>> {
         let this = &mut *self;
-        match Pin::new(&mut this.inner).poll_frame(cx) {
-            Poll::Ready(frame) => {
-                let deadline = tokio::time::Instant::now() + this.timeout;
-                this.sleep.as_mut().reset(deadline);
-                Poll::Ready(frame)
+        if let Poll::Ready(frame) = Pin::new(&mut this.inner).poll_frame(cx) {
+            this.progressed = true;
+            return Poll::Ready(frame);
+        }
+        let sleep = match &mut this.sleep {
+            Some(sleep) => {
+                if this.progressed {
+                    sleep
+                        .as_mut()
+                        .reset(tokio::time::Instant::now() + this.timeout);
+                }
+                sleep
             }
-            Poll::Pending => match this.sleep.as_mut().poll(cx) {
-                Poll::Ready(()) => Poll::Ready(Some(Err(Box::new(ReadTimeout(this.timeout))))),
-                Poll::Pending => Poll::Pending,
-            },
+            None => this
+                .sleep
+                .insert(Box::pin(tokio::time::sleep(this.timeout))),
+        };
+        this.progressed = false;
+        match sleep.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Some(Err(Box::new(ReadTimeout(this.timeout))))),
+            Poll::Pending => Poll::Pending,
         }
     }
 
