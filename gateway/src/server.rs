@@ -17,6 +17,12 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch as signal;
 
+/// mimalloc instead of glibc's malloc, for every binary and test that links this crate: the
+/// proxy allocates many small, short-lived buffers per request, and under load glibc's malloc
+/// and free took about a fifth of the gateway's CPU time.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Build the node for these settings and load its first configuration.
 pub async fn open_node(settings: &Settings) -> anyhow::Result<Arc<Node>> {
     let cache = settings.prefix.join("gateway-config-cache.json");

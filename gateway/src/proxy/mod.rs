@@ -173,8 +173,7 @@ impl Proxy {
             session.timings.response_headers = Some(response.headers().clone());
         }
         // The log phase runs once the body has gone out in full (or the client left).
-        response
-            .map(|body| completion::observe(body, Box::new(move |sent| session.log(status, sent))))
+        response.map(|body| completion::observe(body, move |sent| session.log(status, sent)))
     }
 
     /// The request path, phase by phase. `Err` is anything that ends it early.
@@ -321,6 +320,8 @@ impl Proxy {
                 outgoing_length(&mut outgoing.headers, bytes.len());
                 body::full(bytes)
             }
+            // No body (a GET): nothing to cap or stream.
+            (None, Some(incoming)) if http_body::Body::is_end_stream(&incoming) => body::empty(),
             (None, Some(incoming)) => body::capped(incoming, self.max_body),
             (None, None) => body::empty(),
         };

@@ -8,7 +8,7 @@
 //! [`REPLAY_LIMIT`] are read before the first attempt; larger or chunked ones stream through
 //! once, unretried.
 
-use super::body::{self, is_too_large, BoxError, ProxyBody, Sent};
+use super::body::{self, is_too_large, ProxyBody, Sent};
 use super::errors::Failure;
 use super::forward;
 use crate::balancer::{Balancer, Outcome, Peer};
@@ -147,10 +147,7 @@ impl Upstreams {
                         &to,
                         Outcome::Status(response.status().as_u16()),
                     );
-                    return Ok(response.map(|b| {
-                        let b = b.map_err(|e| Box::new(e) as BoxError).boxed_unsync();
-                        body::idle_timeout(b, read_timeout)
-                    }));
+                    return Ok(response.map(|b| body::idle_timeout(b, read_timeout)));
                 }
                 Err(error) => error,
             };
@@ -206,6 +203,7 @@ impl Payload {
 
     fn next(&mut self) -> ProxyBody {
         match self {
+            Payload::Replayable(bytes) if bytes.is_empty() => body::empty(),
             Payload::Replayable(bytes) => body::full(bytes.clone()),
             Payload::Once(body) => body.take().unwrap_or_else(body::empty),
         }
