@@ -272,33 +272,40 @@ pub fn set_consumer(
     consumer: Option<Arc<ConsumerInfo>>,
     credential: Option<uuid::Uuid>,
 ) {
+    // Names built at compile time: this runs on every authenticated request.
+    const CONSUMER_ID: HeaderName = HeaderName::from_static("x-consumer-id");
+    const CONSUMER_USERNAME: HeaderName = HeaderName::from_static("x-consumer-username");
+    const CONSUMER_CUSTOM_ID: HeaderName = HeaderName::from_static("x-consumer-custom-id");
+    const CREDENTIAL: HeaderName = HeaderName::from_static("x-credential-identifier");
+    const ANONYMOUS: HeaderName = HeaderName::from_static("x-anonymous-consumer");
     let h = &mut ctx.headers;
     for name in [
-        "x-consumer-id",
-        "x-consumer-username",
-        "x-consumer-custom-id",
-        "x-credential-identifier",
-        "x-anonymous-consumer",
+        &CONSUMER_ID,
+        &CONSUMER_USERNAME,
+        &CONSUMER_CUSTOM_ID,
+        &CREDENTIAL,
+        &ANONYMOUS,
     ] {
         h.remove(name);
     }
     if let Some(c) = &consumer {
-        h.insert("x-consumer-id", c.id_header.clone());
+        h.insert(CONSUMER_ID, c.id_header.clone());
         if let Some(v) = &c.username_header {
-            h.insert("x-consumer-username", v.clone());
+            h.insert(CONSUMER_USERNAME, v.clone());
         }
         if let Some(v) = &c.custom_id_header {
-            h.insert("x-consumer-custom-id", v.clone());
+            h.insert(CONSUMER_CUSTOM_ID, v.clone());
         }
     }
     match credential {
         Some(id) => {
-            if let Ok(v) = HeaderValue::from_str(&id.to_string()) {
-                h.insert("x-credential-identifier", v);
+            let mut text = uuid::Uuid::encode_buffer();
+            if let Ok(v) = HeaderValue::from_str(id.hyphenated().encode_lower(&mut text)) {
+                h.insert(CREDENTIAL, v);
             }
         }
         None => {
-            h.insert("x-anonymous-consumer", HeaderValue::from_static("true"));
+            h.insert(ANONYMOUS, HeaderValue::from_static("true"));
         }
     }
     ctx.consumer = consumer;

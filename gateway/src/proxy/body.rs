@@ -18,8 +18,11 @@ pub fn full(bytes: impl Into<Bytes>) -> ProxyBody {
         .boxed_unsync()
 }
 
+/// No body. Boxing `Empty` allocates nothing (it has no size), unlike a boxed empty `Full`.
 pub fn empty() -> ProxyBody {
-    full(Bytes::new())
+    http_body_util::Empty::new()
+        .map_err(|never| match never {})
+        .boxed_unsync()
 }
 
 /// Box any body, capping it at `limit` bytes when a limit is set (0: none).
@@ -54,22 +57,37 @@ pub struct ReadTimeout(pub std::time::Duration);
 
 /// A response body that fails when the upstream goes quiet for longer than `timeout` between
 /// two frames, as nginx's `proxy_read_timeout` does (the wait is per read, not for the whole).
-pub fn idle_timeout(body: ProxyBody, timeout: std::time::Duration) -> ProxyBody {
+/// Generic over the body, so the upstream's body is boxed once, here, not once more inside.
+pub fn idle_timeout<B>(body: B, timeout: std::time::Duration) -> ProxyBody
+where
+    B: http_body::Body<Data = Bytes> + Send + Unpin + 'static,
+    B::Error: Into<BoxError>,
+{
     IdleTimeout {
         inner: body,
         timeout,
-        sleep: Box::pin(tokio::time::sleep(timeout)),
+        sleep: None,
+        progressed: false,
     }
     .boxed_unsync()
 }
 
-struct IdleTimeout {
-    inner: ProxyBody,
+/// The timer is armed only when the upstream makes us wait, and re-armed only after progress:
+/// a body whose frames are ready when asked for (most small ones) never touches the timer
+/// wheel, which costs a lock per arming.
+struct IdleTimeout<B> {
+    inner: B,
     timeout: std::time::Duration,
-    sleep: Pin<Box<tokio::time::Sleep>>,
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// A frame came since the timer was last armed.
+    progressed: bool,
 }
 
-impl http_body::Body for IdleTimeout {
+impl<B> http_body::Body for IdleTimeout<B>
+where
+    B: http_body::Body<Data = Bytes> + Unpin,
+    B::Error: Into<BoxError>,
+{
     type Data = Bytes;
     type Error = BoxError;
 
@@ -78,16 +96,27 @@ impl http_body::Body for IdleTimeout {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<http_body::Frame<Bytes>, BoxError>>> {
         let this = &mut *self;
-        match Pin::new(&mut this.inner).poll_frame(cx) {
-            Poll::Ready(frame) => {
-                let deadline = tokio::time::Instant::now() + this.timeout;
-                this.sleep.as_mut().reset(deadline);
-                Poll::Ready(frame)
+        if let Poll::Ready(frame) = Pin::new(&mut this.inner).poll_frame(cx) {
+            this.progressed = true;
+            return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
+        }
+        let sleep = match &mut this.sleep {
+            Some(sleep) => {
+                if this.progressed {
+                    sleep
+                        .as_mut()
+                        .reset(tokio::time::Instant::now() + this.timeout);
+                }
+                sleep
             }
-            Poll::Pending => match this.sleep.as_mut().poll(cx) {
-                Poll::Ready(()) => Poll::Ready(Some(Err(Box::new(ReadTimeout(this.timeout))))),
-                Poll::Pending => Poll::Pending,
-            },
+            None => this
+                .sleep
+                .insert(Box::pin(tokio::time::sleep(this.timeout))),
+        };
+        this.progressed = false;
+        match sleep.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Some(Err(Box::new(ReadTimeout(this.timeout))))),
+            Poll::Pending => Poll::Pending,
         }
     }
 

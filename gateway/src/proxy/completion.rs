@@ -8,10 +8,12 @@ use http_body_util::BodyExt;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-/// Called once with the number of body bytes that went out.
-pub type OnDone = Box<dyn FnOnce(u64) + Send>;
-
-pub fn observe(body: ProxyBody, on_done: OnDone) -> ProxyBody {
+/// `on_done` is called once with the number of body bytes that went out. Generic, so the
+/// callback lives inside the one boxed body instead of in a box of its own.
+pub fn observe<F>(body: ProxyBody, on_done: F) -> ProxyBody
+where
+    F: FnOnce(u64) + Send + Unpin + 'static,
+{
     Observed {
         inner: body,
         sent: 0,
@@ -20,13 +22,13 @@ pub fn observe(body: ProxyBody, on_done: OnDone) -> ProxyBody {
     .boxed_unsync()
 }
 
-struct Observed {
+struct Observed<F: FnOnce(u64)> {
     inner: ProxyBody,
     sent: u64,
-    on_done: Option<OnDone>,
+    on_done: Option<F>,
 }
 
-impl Observed {
+impl<F: FnOnce(u64)> Observed<F> {
     fn finish(&mut self) {
         if let Some(done) = self.on_done.take() {
             done(self.sent);
@@ -34,7 +36,7 @@ impl Observed {
     }
 }
 
-impl Body for Observed {
+impl<F: FnOnce(u64) + Unpin> Body for Observed<F> {
     type Data = Bytes;
     type Error = BoxError;
 
@@ -67,7 +69,7 @@ impl Body for Observed {
     }
 }
 
-impl Drop for Observed {
+impl<F: FnOnce(u64)> Drop for Observed<F> {
     fn drop(&mut self) {
         self.finish();
     }

@@ -2,20 +2,30 @@
 //! `X-Forwarded-*`, `X-Real-IP` and `Via` added, `Host` chosen by `preserve_host`.
 
 use http::header::{HeaderMap, HeaderName, HeaderValue, HOST};
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 /// Headers that belong to one connection and must not be forwarded (RFC 9110 §7.6.1), plus
-/// `Proxy`, which Kong clears against httpoxy.
-const HOP_BY_HOP: &[&str] = &[
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "proxy",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
+/// `Proxy`, which Kong clears against httpoxy. Names built at compile time: these are looked
+/// up twice per request.
+const HOP_BY_HOP: [HeaderName; 8] = [
+    http::header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    HeaderName::from_static("proxy"),
+    http::header::TE,
+    http::header::TRAILER,
+    http::header::TRANSFER_ENCODING,
+    http::header::UPGRADE,
 ];
+
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+const X_FORWARDED_PORT: HeaderName = HeaderName::from_static("x-forwarded-port");
+const X_FORWARDED_PATH: HeaderName = HeaderName::from_static("x-forwarded-path");
+const X_FORWARDED_PREFIX: HeaderName = HeaderName::from_static("x-forwarded-prefix");
+const X_REAL_IP: HeaderName = HeaderName::from_static("x-real-ip");
 
 /// Drop hop-by-hop headers, including those the `Connection` header names. A client asking
 /// for trailers (`TE: trailers`) keeps that one wish, as Kong does.
@@ -26,18 +36,20 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .any(|t| t.trim().eq_ignore_ascii_case("trailers"));
-    let named: Vec<HeaderName> = headers
-        .get_all(http::header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
-        .collect();
-    for name in named {
-        headers.remove(name);
+    if headers.contains_key(http::header::CONNECTION) {
+        let named: Vec<HeaderName> = headers
+            .get_all(http::header::CONNECTION)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
+            .collect();
+        for name in named {
+            headers.remove(name);
+        }
     }
-    for name in HOP_BY_HOP {
-        headers.remove(*name);
+    for name in &HOP_BY_HOP {
+        headers.remove(name);
     }
     if wants_trailers {
         headers.insert(http::header::TE, HeaderValue::from_static("trailers"));
@@ -62,48 +74,53 @@ pub struct Downstream<'a> {
 /// others describe this hop only (no trusted proxies are configured, so client-sent values
 /// are replaced, and a client-sent `X-Forwarded-Prefix` is dropped).
 pub fn add_forwarded(headers: &mut HeaderMap, d: &Downstream<'_>) {
-    let ip = d.client_ip.to_string();
+    let ip = value(&d.client_ip.to_string());
     let previous: Vec<&str> = headers
-        .get_all("x-forwarded-for")
+        .get_all(&X_FORWARDED_FOR)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .collect();
     let xff = if previous.is_empty() {
         ip.clone()
     } else {
-        format!("{}, {ip}", previous.join(", "))
+        value(&format!("{}, {}", previous.join(", "), d.client_ip))
     };
-    set(headers, "x-forwarded-for", &xff);
-    set(headers, "x-forwarded-proto", d.scheme);
-    set(headers, "x-forwarded-host", &host_without_port(d.host));
-    set(headers, "x-forwarded-port", &d.port.to_string());
-    set(headers, "x-forwarded-path", d.path);
+    put(headers, X_FORWARDED_FOR, xff);
+    let scheme = match d.scheme {
+        "https" => Some(HeaderValue::from_static("https")),
+        "http" => Some(HeaderValue::from_static("http")),
+        other => value(other),
+    };
+    put(headers, X_FORWARDED_PROTO, scheme);
+    put(headers, X_FORWARDED_HOST, value(&host_without_port(d.host)));
+    put(headers, X_FORWARDED_PORT, Some(HeaderValue::from(d.port)));
+    put(headers, X_FORWARDED_PATH, value(d.path));
     match d.stripped_prefix.filter(|p| !p.is_empty() && *p != "/") {
-        Some(prefix) => set(headers, "x-forwarded-prefix", prefix),
+        Some(prefix) => put(headers, X_FORWARDED_PREFIX, value(prefix)),
         None => {
-            headers.remove("x-forwarded-prefix");
+            headers.remove(X_FORWARDED_PREFIX);
         }
     }
-    set(headers, "x-real-ip", &ip);
+    put(headers, X_REAL_IP, ip);
 }
 
 /// Append this hop to `Via` (`1.1 gateway/x.y.z`), after whatever earlier hops wrote.
-pub fn append_via(headers: &mut HeaderMap, this_hop: &str) {
+pub fn append_via(headers: &mut HeaderMap, this_hop: &'static str) {
     let previous: Vec<&str> = headers
         .get_all(http::header::VIA)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .collect();
-    let via = if previous.is_empty() {
-        this_hop.to_string()
-    } else {
-        format!("{}, {this_hop}", previous.join(", "))
-    };
-    set(headers, "via", &via);
+    if previous.is_empty() {
+        headers.insert(http::header::VIA, HeaderValue::from_static(this_hop));
+        return;
+    }
+    let via = format!("{}, {this_hop}", previous.join(", "));
+    put(headers, http::header::VIA, value(&via));
 }
 
 /// nginx's `$host`: the Host header without its port, in lower case.
-fn host_without_port(host: &str) -> String {
+fn host_without_port(host: &str) -> Cow<'_, str> {
     let name = match host.strip_prefix('[') {
         // An IPv6 literal keeps its brackets.
         Some(rest) => rest
@@ -111,7 +128,11 @@ fn host_without_port(host: &str) -> String {
             .map_or(host, |(ip, _)| &host[..ip.len() + 2]),
         None => host.split(':').next().unwrap_or(host),
     };
-    name.to_ascii_lowercase()
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(name.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(name)
+    }
 }
 
 /// `Host` for the upstream: the client's with `preserve_host`, else the upstream's name and
@@ -141,8 +162,13 @@ pub fn set_host(
     }
 }
 
-fn set(headers: &mut HeaderMap, name: &'static str, value: &str) {
-    if let Ok(v) = HeaderValue::from_str(value) {
+fn value(text: &str) -> Option<HeaderValue> {
+    HeaderValue::from_str(text).ok()
+}
+
+/// Set `name` when the value is valid (an invalid one is skipped, as before).
+fn put(headers: &mut HeaderMap, name: HeaderName, value: Option<HeaderValue>) {
+    if let Some(v) = value {
         headers.insert(name, v);
     }
 }

@@ -33,6 +33,20 @@ use upstream::Upstreams;
 
 /// What this gateway calls itself in `Server`.
 pub const SERVER: &str = concat!("gateway/", env!("CARGO_PKG_VERSION"));
+const X_KONG_REQUEST_ID: http::HeaderName = http::HeaderName::from_static("x-kong-request-id");
+
+/// A fresh request id: 128 random bits in hex, formatted without the `fmt` machinery.
+fn new_request_id() -> HeaderValue {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut bits = rand::random::<u128>();
+    let mut digits = [0u8; 32];
+    for digit in digits.iter_mut().rev() {
+        *digit = HEX[(bits & 0xf) as usize];
+        bits >>= 4;
+    }
+    HeaderValue::from_bytes(&digits).unwrap_or_else(|_| HeaderValue::from_static("0"))
+}
+
 /// This hop in `Via` (Kong 3.8+ writes `1.1 kong/<version>`).
 pub const VIA: &str = concat!("1.1 gateway/", env!("CARGO_PKG_VERSION"));
 
@@ -65,7 +79,8 @@ impl From<Failure> for Exit {
 struct Session {
     snapshot: Arc<Snapshot>,
     started: Instant,
-    request_id: String,
+    /// 32 lower-case hex digits; a header value, as it goes both upstream and back.
+    request_id: HeaderValue,
     client: SocketAddr,
     local_port: u16,
     /// Set once a route matched: its plugin chain and the plugins' view of the request.
@@ -133,7 +148,7 @@ impl Proxy {
         let mut session = Session {
             snapshot: self.node.snapshot(),
             started: Instant::now(),
-            request_id: format!("{:032x}", rand::random::<u128>()),
+            request_id: new_request_id(),
             client,
             local_port,
             route_index: None,
@@ -145,9 +160,9 @@ impl Proxy {
             Ok(response) => response,
             Err(exit) => self.answer_instead(&session, exit),
         };
-        if let Ok(id) = HeaderValue::from_str(&session.request_id) {
-            response.headers_mut().insert("x-kong-request-id", id);
-        }
+        response
+            .headers_mut()
+            .insert(X_KONG_REQUEST_ID, session.request_id.clone());
         let status = response.status();
         if compression::wanted(&self.gzip, session.asked, status, response.headers()) {
             let (mut parts, body) = response.into_parts();
@@ -158,8 +173,7 @@ impl Proxy {
             session.timings.response_headers = Some(response.headers().clone());
         }
         // The log phase runs once the body has gone out in full (or the client left).
-        response
-            .map(|body| completion::observe(body, Box::new(move |sent| session.log(status, sent))))
+        response.map(|body| completion::observe(body, move |sent| session.log(status, sent)))
     }
 
     /// The request path, phase by phase. `Err` is anything that ends it early.
@@ -183,13 +197,17 @@ impl Proxy {
         }
 
         // 2. Route, on the normalised path (the query string stays as sent).
+        // Borrowed from cheap clones (shared buffers), not copied: the headers move into the
+        // plugins' context below.
         let snapshot = s.snapshot.clone();
-        let host = host_of(&parts).to_string();
-        let raw_path = parts.uri.path().to_string();
-        let path = path::normalize(&raw_path).into_owned();
+        let uri = parts.uri.clone();
+        let host_header = parts.headers.get(http::header::HOST).cloned();
+        let host = host_of(host_header.as_ref(), &uri);
+        let raw_path = uri.path();
+        let path = path::normalize(raw_path);
         let info = RequestInfo {
             method: parts.method.as_str(),
-            host: &host,
+            host,
             path: &path,
             scheme: self.scheme,
             sni: None,
@@ -200,15 +218,15 @@ impl Proxy {
         let service = route.service.and_then(|r| snapshot.services.get(&r.id));
         if let Some(code) = found.https_required {
             let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-            return Err(Exit::Response(errors::https_required(code, &host, pq)));
+            return Err(Exit::Response(errors::https_required(code, host, pq)));
         }
         s.route_index = Some(found.route_index);
         s.timings.scheme = self.scheme;
-        s.timings.request_uri = Some(parts.uri.clone());
+        s.timings.request_uri = Some(uri.clone());
         let ctx = s.ctx.insert(RequestCtx {
             method: parts.method.clone(),
-            path: path.clone(),
-            query: parts.uri.query().map(str::to_string),
+            path: path.into_owned(),
+            query: uri.query().map(str::to_string),
             headers: std::mem::take(&mut parts.headers),
             client_ip: s.client.ip(),
             route_id: Some(route.id),
@@ -255,13 +273,13 @@ impl Proxy {
         let stripped = found
             .matched_path
             .filter(|_| route.strip_path)
-            .and_then(|n| path.get(..n));
+            .and_then(|n| ctx.path.get(..n));
         let downstream = forward::Downstream {
             client_ip: s.client.ip(),
             scheme: self.scheme,
-            host: &host,
+            host,
             port: s.local_port,
-            path: &raw_path,
+            path: raw_path,
             stripped_prefix: stripped,
         };
         let websocket = upgrade::requested(&ctx.headers)
@@ -290,7 +308,7 @@ impl Proxy {
             },
             headers,
             preserve_host: route.preserve_host,
-            original_host: &host,
+            original_host: host,
             hash_key,
         };
         if log_details_wanted(chain, ctx.consumer_id()) {
@@ -302,6 +320,8 @@ impl Proxy {
                 outgoing_length(&mut outgoing.headers, bytes.len());
                 body::full(bytes)
             }
+            // No body (a GET): nothing to cap or stream.
+            (None, Some(incoming)) if http_body::Body::is_end_stream(&incoming) => body::empty(),
             (None, Some(incoming)) => body::capped(incoming, self.max_body),
             (None, None) => body::empty(),
         };
@@ -387,7 +407,7 @@ impl Proxy {
                     message = failure.message(),
                     "answering instead of proxying"
                 );
-                errors::respond(failure, &s.request_id)
+                errors::respond(failure, s.request_id())
             }
             Exit::Plugin(answer) => answer.map(full),
             Exit::Response(response) => response,
@@ -412,6 +432,10 @@ impl Proxy {
 }
 
 impl Session {
+    fn request_id(&self) -> &str {
+        self.request_id.to_str().unwrap_or("")
+    }
+
     /// Whether a log handler of this request's chain wants the whole picture (response headers,
     /// upstream URI): only then are they copied.
     fn wants_log_details(&self) -> bool {
@@ -453,7 +477,7 @@ impl Session {
             },
             latency_upstream_ms: t.upstream_ms,
             latency_total_ms: elapsed.as_millis() as u64,
-            request_id: &self.request_id,
+            request_id: self.request_id(),
             scheme: t.scheme,
             port: self.local_port,
             request_uri: t.request_uri.as_ref(),
@@ -502,26 +526,23 @@ fn upstream_headers(
     client: &http::HeaderMap,
     downstream: &forward::Downstream<'_>,
     version: http::Version,
-    request_id: &str,
+    request_id: &HeaderValue,
 ) -> http::HeaderMap {
     let mut headers = client.clone();
     forward::strip_hop_by_hop(&mut headers);
     forward::add_forwarded(&mut headers, downstream);
-    forward::append_via(&mut headers, &via(version));
-    if let Ok(id) = HeaderValue::from_str(request_id) {
-        headers.insert("x-kong-request-id", id);
-    }
+    forward::append_via(&mut headers, via(version));
+    headers.insert(X_KONG_REQUEST_ID, request_id.clone());
     headers
 }
 
 /// This hop in the request's `Via`, with the client's HTTP version as Kong writes it.
-fn via(version: http::Version) -> String {
-    let version = match version {
-        http::Version::HTTP_10 => "1.0",
-        http::Version::HTTP_2 => "2",
-        _ => "1.1",
-    };
-    format!("{version} {SERVER}")
+fn via(version: http::Version) -> &'static str {
+    match version {
+        http::Version::HTTP_10 => concat!("1.0 gateway/", env!("CARGO_PKG_VERSION")),
+        http::Version::HTTP_2 => concat!("2 gateway/", env!("CARGO_PKG_VERSION")),
+        _ => VIA,
+    }
 }
 
 fn insert_ms(headers: &mut http::HeaderMap, name: &'static str, value: u128) {
@@ -531,12 +552,10 @@ fn insert_ms(headers: &mut http::HeaderMap, name: &'static str, value: u128) {
     );
 }
 
-fn host_of(parts: &http::request::Parts) -> &str {
-    parts
-        .headers
-        .get(http::header::HOST)
+fn host_of<'a>(header: Option<&'a HeaderValue>, uri: &'a http::Uri) -> &'a str {
+    header
         .and_then(|h| h.to_str().ok())
-        .or_else(|| parts.uri.authority().map(|a| a.as_str()))
+        .or_else(|| uri.authority().map(|a| a.as_str()))
         .unwrap_or("")
 }
 
@@ -552,11 +571,19 @@ fn content_length(headers: &http::HeaderMap) -> Option<u64> {
 /// The request line and header block as they came on the wire (near enough: HTTP/2 has no
 /// such block, and HPACK sizes differ).
 fn header_block_size(parts: &http::request::Parts) -> usize {
-    let line = parts.method.as_str().len() + parts.uri.to_string().len() + 12;
+    let line = parts.method.as_str().len() + uri_len(&parts.uri) + 12;
     let fields: usize = parts
         .headers
         .iter()
         .map(|(name, value)| name.as_str().len() + value.len() + 4)
         .sum();
     line + fields
+}
+
+/// The length of the URI as `Display` writes it, without writing it.
+fn uri_len(uri: &http::Uri) -> usize {
+    uri.scheme_str().map_or(0, |s| s.len() + 3)
+        + uri.authority().map_or(0, |a| a.as_str().len())
+        + uri.path().len()
+        + uri.query().map_or(0, |q| q.len() + 1)
 }

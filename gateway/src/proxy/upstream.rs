@@ -8,7 +8,7 @@
 //! [`REPLAY_LIMIT`] are read before the first attempt; larger or chunked ones stream through
 //! once, unretried.
 
-use super::body::{self, is_too_large, BoxError, ProxyBody, Sent};
+use super::body::{self, is_too_large, ProxyBody, Sent};
 use super::errors::Failure;
 use super::forward;
 use crate::balancer::{Balancer, Outcome, Peer};
@@ -21,6 +21,7 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::TokioExecutor;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -41,12 +42,12 @@ pub struct Outgoing<'a> {
     pub hash_key: Option<String>,
 }
 
-/// Where one attempt goes.
-struct Destination {
-    host: String,
+/// Where one attempt goes (borrowing the service's host when there is no balancer).
+struct Destination<'a> {
+    host: Cow<'a, str>,
     port: u16,
     /// The name the `Host` header carries (the upstream's `host_header`, else `host`).
-    host_name: String,
+    host_name: Cow<'a, str>,
     peer: Option<Peer>,
 }
 
@@ -61,7 +62,7 @@ struct AttemptError {
 /// Pooled clients, one per distinct connect timeout (hyper sets it per connector) and
 /// certificate policy.
 pub struct Upstreams {
-    clients: RwLock<HashMap<(u32, bool), HttpClient>>,
+    clients: RwLock<HashMap<(u32, bool), Arc<HttpClient>>>,
 }
 
 impl Upstreams {
@@ -71,7 +72,8 @@ impl Upstreams {
         }
     }
 
-    fn client(&self, connect_timeout_ms: u32, verify: bool) -> Result<HttpClient, Failure> {
+    /// Shared, not cloned: a `Client` clone copies several reference counts per request.
+    fn client(&self, connect_timeout_ms: u32, verify: bool) -> Result<Arc<HttpClient>, Failure> {
         let key = (connect_timeout_ms, verify);
         let clients = self.clients.read().unwrap_or_else(|p| p.into_inner());
         if let Some(c) = clients.get(&key) {
@@ -86,10 +88,12 @@ impl Upstreams {
             tracing::error!(error = %e, "cannot set up TLS to upstreams");
             Failure::BadGateway
         })?;
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(60))
-            .pool_max_idle_per_host(256)
-            .build(connector);
+        let client = Arc::new(
+            Client::builder(TokioExecutor::new())
+                .pool_idle_timeout(Duration::from_secs(60))
+                .pool_max_idle_per_host(256)
+                .build(connector),
+        );
         let mut clients = self.clients.write().unwrap_or_else(|p| p.into_inner());
         Ok(clients.entry(key).or_insert(client).clone())
     }
@@ -143,10 +147,7 @@ impl Upstreams {
                         &to,
                         Outcome::Status(response.status().as_u16()),
                     );
-                    return Ok(response.map(|b| {
-                        let b = b.map_err(|e| Box::new(e) as BoxError).boxed_unsync();
-                        body::idle_timeout(b, read_timeout)
-                    }));
+                    return Ok(response.map(|b| body::idle_timeout(b, read_timeout)));
                 }
                 Err(error) => error,
             };
@@ -178,8 +179,12 @@ impl Payload {
         let declared = headers
             .get(http::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        if body.is_end_stream() {
+            // No body (a GET): nothing to read, and always replayable.
+            return Ok(Payload::Replayable(Bytes::new()));
+        }
         let small = declared.is_some_and(|n| n <= REPLAY_LIMIT);
-        if !body.is_end_stream() && !small {
+        if !small {
             return Ok(Payload::Once(Some(body)));
         }
         match body.collect().await {
@@ -198,6 +203,7 @@ impl Payload {
 
     fn next(&mut self) -> ProxyBody {
         match self {
+            Payload::Replayable(bytes) if bytes.is_empty() => body::empty(),
             Payload::Replayable(bytes) => body::full(bytes.clone()),
             Payload::Once(body) => body.take().unwrap_or_else(body::empty),
         }
@@ -205,32 +211,32 @@ impl Payload {
 }
 
 /// The next peer: from the balancer (avoiding those tried) or the service's own host.
-fn destination(
-    service: &Service,
+fn destination<'a>(
+    service: &'a Service,
     balancer: Option<&Balancer>,
     hash_key: Option<&str>,
     tried: &[Peer],
-) -> Option<Destination> {
+) -> Option<Destination<'a>> {
     let Some(balancer) = balancer else {
         return Some(Destination {
-            host: service.host.clone(),
+            host: Cow::Borrowed(&service.host),
             port: service.port,
-            host_name: service.host.clone(),
+            host_name: Cow::Borrowed(&service.host),
             peer: None,
         });
     };
     let peer = balancer.pick_excluding(hash_key, tried)?;
     Some(Destination {
-        host: peer.host.clone(),
+        host: Cow::Owned(peer.host.clone()),
         port: peer.port,
-        host_name: balancer.host_header().unwrap_or(&peer.host).to_string(),
+        host_name: Cow::Owned(balancer.host_header().unwrap_or(&peer.host).to_string()),
         peer: Some(peer),
     })
 }
 
 fn build(
     out: &Outgoing<'_>,
-    to: &Destination,
+    to: &Destination<'_>,
     scheme: &str,
     body: ProxyBody,
 ) -> Result<Request<ProxyBody>, Failure> {
@@ -243,19 +249,37 @@ fn build(
         to.port,
         scheme,
     );
-    let uri = format!(
-        "{scheme}://{}{}",
-        authority(&to.host, to.port),
-        out.path_and_query
-    );
     let mut request = Request::new(body);
     *request.method_mut() = out.method.clone();
     *request.headers_mut() = headers;
-    *request.uri_mut() = uri.parse().map_err(|e| {
-        tracing::warn!(uri, error = %e, "cannot build the upstream request URI");
+    *request.uri_mut() = uri(scheme, &to.host, to.port, &out.path_and_query).map_err(|e| {
+        tracing::warn!(
+            host = %to.host, port = to.port, path = %out.path_and_query, error = %e,
+            "cannot build the upstream request URI"
+        );
         Failure::BadRequest
     })?;
     Ok(request)
+}
+
+/// The upstream URI from its parts: each part is checked on its own, which saves writing the
+/// whole URI out and parsing it back.
+fn uri(
+    scheme: &str,
+    host: &str,
+    port: u16,
+    path_and_query: &str,
+) -> Result<http::Uri, http::Error> {
+    let scheme = match scheme {
+        "https" => http::uri::Scheme::HTTPS,
+        "http" => http::uri::Scheme::HTTP,
+        other => other.parse()?,
+    };
+    let mut parts = http::uri::Parts::default();
+    parts.scheme = Some(scheme);
+    parts.authority = Some(authority(host, port).parse()?);
+    parts.path_and_query = Some(path_and_query.parse()?);
+    Ok(http::Uri::from_parts(parts)?)
 }
 
 /// One try. The response-header wait (`read_timeout`) starts once the body is sent, so a slow
@@ -266,6 +290,19 @@ async fn attempt_once(
     read_timeout: Duration,
     idempotent: bool,
 ) -> Result<Response<Incoming>, AttemptError> {
+    let timed_out = || AttemptError {
+        failure: Failure::Timeout,
+        outcome: Some(Outcome::Timeout),
+        retry: idempotent,
+        detail: format!("no response within {read_timeout:?}"),
+    };
+    if request.body().is_end_stream() {
+        // Nothing to upload: the wait for the response starts at once.
+        return match tokio::time::timeout(read_timeout, client.request(request)).await {
+            Ok(result) => result.map_err(|e| classify(&e, idempotent)),
+            Err(_) => Err(timed_out()),
+        };
+    }
     let sent = Arc::new(Sent::default());
     let request = request.map(|b| body::tracked(b, sent.clone()));
     let response = client.request(request);
@@ -278,14 +315,7 @@ async fn attempt_once(
         Some(result) => result,
         None => match tokio::time::timeout(read_timeout, response).await {
             Ok(result) => result,
-            Err(_) => {
-                return Err(AttemptError {
-                    failure: Failure::Timeout,
-                    outcome: Some(Outcome::Timeout),
-                    retry: idempotent,
-                    detail: format!("no response within {read_timeout:?}"),
-                })
-            }
+            Err(_) => return Err(timed_out()),
         },
     };
     result.map_err(|e| classify(&e, idempotent))
@@ -323,7 +353,7 @@ fn classify(e: &hyper_util::client::legacy::Error, idempotent: bool) -> AttemptE
     }
 }
 
-fn report(balancer: Option<&Balancer>, to: &Destination, outcome: Outcome) {
+fn report(balancer: Option<&Balancer>, to: &Destination<'_>, outcome: Outcome) {
     if let (Some(b), Some(p)) = (balancer, &to.peer) {
         b.report(p, outcome);
     }
