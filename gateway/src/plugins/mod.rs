@@ -51,7 +51,8 @@ pub enum Phase {
 #[derive(Debug)]
 pub struct RequestCtx {
     pub method: Method,
-    /// The path as the client sent it, without the query string.
+    /// The request path, normalised as the router matched it (percent-decoded where safe, dot
+    /// segments resolved), without the query string.
     pub path: String,
     pub query: Option<String>,
     pub headers: HeaderMap,

@@ -290,7 +290,9 @@ impl Proxy {
             upgrade::restore(&mut headers);
         }
         let target_path = path::escape(&target_path);
-        let hash_key = self.node.balancers.get(&service.host).and_then(|b| {
+        // Looked up once: the hash key and every attempt's peer come from the same balancer.
+        let balancer = self.node.balancers.get(&service.host);
+        let hash_key = balancer.as_ref().and_then(|b| {
             b.hash_key(&crate::balancer::HashSource {
                 consumer: ctx.consumer_id(),
                 client_ip: s.client.ip(),
@@ -309,6 +311,7 @@ impl Proxy {
             headers,
             preserve_host: route.preserve_host,
             original_host: host,
+            balancer,
             hash_key,
         };
         if log_details_wanted(chain, ctx.consumer_id()) {
@@ -328,10 +331,7 @@ impl Proxy {
 
         // 5. Send, through the balancer, with retries.
         let proxied_at = Instant::now();
-        let mut response = self
-            .upstreams
-            .send(&self.node, service, outgoing, body)
-            .await?;
+        let mut response = self.upstreams.send(service, outgoing, body).await?;
         let upstream_ms = proxied_at.elapsed().as_millis();
         s.timings.from_upstream = true;
         s.timings.kong_ms = (proxied_at - s.started).as_millis() as u64;

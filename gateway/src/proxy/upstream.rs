@@ -13,7 +13,6 @@ use super::errors::Failure;
 use super::forward;
 use crate::balancer::{Balancer, Outcome, Peer};
 use crate::entities::Service;
-use crate::node::Node;
 use bytes::Bytes;
 use http::{HeaderMap, Method, Request, Response};
 use http_body::Body as _;
@@ -38,6 +37,8 @@ pub struct Outgoing<'a> {
     pub headers: HeaderMap,
     pub preserve_host: bool,
     pub original_host: &'a str,
+    /// The balancer of the upstream the service's host names, if it names one.
+    pub balancer: Option<std::sync::Arc<Balancer>>,
     /// The consistent-hashing key (the upstream's `hash_on`), when it balances that way.
     pub hash_key: Option<String>,
 }
@@ -101,7 +102,6 @@ impl Upstreams {
     /// Forward `out` to the service: the upstream's response, or why there is none.
     pub async fn send(
         &self,
-        node: &Node,
         service: &Service,
         out: Outgoing<'_>,
         body: ProxyBody,
@@ -114,7 +114,7 @@ impl Upstreams {
             );
             return Err(Failure::BadGateway);
         }
-        let balancer = node.balancers.get(&service.host);
+        let balancer = out.balancer.clone();
         let mut payload = Payload::read(body, &out.headers).await?;
         let attempts = 1 + if payload.replayable() {
             u32::from(service.retries)
