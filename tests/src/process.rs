@@ -101,7 +101,10 @@ impl ServerProcess {
         if let Some(status) = self.exited() {
             return Ok(status);
         }
-        send_signal(self.pid(), self.stop_signal)?;
+        if let Err(e) = send_signal(self.pid(), self.stop_signal) {
+            // It may have exited between the check above and the signal.
+            return self.exited().ok_or(e);
+        }
         let deadline = Instant::now() + GRACE;
         while Instant::now() < deadline {
             if let Some(status) = self.exited() {
