@@ -12,7 +12,7 @@ LS_EXTERNAL="${LOCALSTACK_ENDPOINT:-}"
 LS_ENDPOINT="${LOCALSTACK_ENDPOINT:-http://127.0.0.1:$LS_PORT}"
 LS_ENDPOINT="${LS_ENDPOINT%/}"
 # What the provisioner calls; `start` loads exactly these (see README.md).
-LS_SERVICES="ec2,iam,sts,secretsmanager,logs,route53,ecs,rds,elasticache,elbv2,apigatewayv2,s3,ssm,lambda,dynamodb"
+LS_SERVICES="ec2,iam,sts,secretsmanager,logs,route53,ecs,rds,elasticache,elbv2,apigatewayv2,application-autoscaling,s3,ssm,lambda,dynamodb"
 
 ls_log() { printf 'localstack: %s\n' "$*" >&2; }
 

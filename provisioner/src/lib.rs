@@ -11,6 +11,7 @@
 //!
 //! No I/O beyond reading the file, no AWS SDK types: the resource graph and plan build on this.
 
+pub mod aws;
 pub mod core;
 pub mod env;
 pub mod names;

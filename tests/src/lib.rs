@@ -7,6 +7,7 @@
 //! out ports; [`bins`] finds `target/debug/<name>`.
 
 pub mod bins;
+pub mod localstack;
 pub mod ports;
 pub mod postgres;
 pub mod process;
@@ -15,6 +16,7 @@ pub mod scratch;
 pub mod user;
 
 pub use bins::cargo_bin;
+pub use localstack::{localstack, unique_stack};
 pub use ports::{free_port, wait_for_port};
 pub use postgres::{shared_postgres, TempPostgres};
 pub use redis::TempRedis;

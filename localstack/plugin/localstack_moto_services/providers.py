@@ -12,7 +12,7 @@ than AWS are adjusted first (`fixups`). A moto-backed DynamoDB is offered too (s
 from localstack.services.plugins import Service, aws_provider
 
 # The five APIs this package provides; the entry points in pyproject.toml name the same ones.
-SERVICES = ("ecs", "rds", "elasticache", "elbv2", "apigatewayv2")
+SERVICES = ("ecs", "rds", "elasticache", "elbv2", "apigatewayv2", "application-autoscaling")
 
 
 class MotoBackedProvider:
@@ -88,6 +88,12 @@ def elbv2() -> Service:
 @aws_provider()
 def apigatewayv2() -> Service:
     return moto_service("apigatewayv2")
+
+
+# The gateway service's target tracking on CPU (also a Pro-only API in LocalStack Community).
+@aws_provider(api="application-autoscaling")
+def application_autoscaling() -> Service:
+    return moto_service("application-autoscaling")
 
 
 # LocalStack's own DynamoDB runs DynamoDB Local, a Java program it downloads on first use, which

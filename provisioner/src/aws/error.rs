@@ -1,0 +1,144 @@
+//! One error type for every AWS call, classified: retryable (throttling, eventual consistency,
+//! transport), not found, or final.
+
+use std::error::Error as StdError;
+
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+/// What went wrong talking to AWS, with the operation named (`ec2:CreateVpc`).
+#[derive(Debug, thiserror::Error)]
+pub enum AwsError {
+    #[error("{operation}: {code}: {message}")]
+    Api {
+        operation: &'static str,
+        code: String,
+        message: String,
+    },
+    #[error("{operation}: {message}")]
+    Transport {
+        operation: &'static str,
+        message: String,
+    },
+    /// Our model and a driver disagree (a missing attribute, an unknown shape): a bug.
+    #[error("{0}")]
+    Model(String),
+    /// AWS answered, but not with what the driver needs (e.g. no id in a create response).
+    #[error("{operation}: unexpected answer: {message}")]
+    Unexpected {
+        operation: &'static str,
+        message: String,
+    },
+    #[error("gave up after {seconds} s: {what}")]
+    Timeout { seconds: u64, what: String },
+    /// The resource reported a failed state (e.g. an ECS deployment rolled back).
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// Error codes AWS returns for throttling; retried with backoff.
+const THROTTLING: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "SlowDown",
+    "PriorRequestNotComplete",
+    "ProvisionedThroughputExceededException",
+];
+
+/// Codes that mean "not yet" right after a related change (eventual consistency); retried.
+const NOT_YET: &[&str] = &[
+    "DependencyViolation",
+    "InvalidParameterException",
+    "ResourceInUse",
+    "ResourceInUseException",
+    "InvalidDBClusterStateFault",
+    "InvalidDBInstanceState",
+    "InvalidReplicationGroupState",
+    "InvalidCacheClusterState",
+    "ConcurrentModificationException",
+    "ConflictingDomainExists",
+    "OperationAborted",
+    "IncorrectState",
+    "InvalidGroup.InUse",
+    "ServiceUnavailable",
+    "InternalFailure",
+    "InternalError",
+    "Unavailable",
+];
+
+impl AwsError {
+    /// The AWS error code, when AWS answered with one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            AwsError::Api { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    pub fn is_throttling(&self) -> bool {
+        self.code().is_some_and(|c| THROTTLING.contains(&c))
+    }
+
+    /// Worth another try later: throttling, transport trouble, or a state AWS will leave soon.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            AwsError::Transport { .. } => true,
+            AwsError::Api { code, .. } => {
+                THROTTLING.contains(&code.as_str()) || NOT_YET.contains(&code.as_str())
+            }
+            _ => false,
+        }
+    }
+
+    /// The thing asked for does not exist (any service's spelling of it).
+    pub fn is_not_found(&self) -> bool {
+        self.code().is_some_and(|c| {
+            c.contains("NotFound") || c.contains("NoSuch") || c == "ResourceNotFoundException"
+        })
+    }
+}
+
+/// Converts an SDK error for `operation`: `.send().await.map_err(api("ec2:CreateVpc"))?`.
+pub fn api<E, R>(operation: &'static str) -> impl FnOnce(aws_sdk_ec2::error::SdkError<E, R>) -> AwsError
+where
+    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    use aws_sdk_ec2::error::SdkError;
+    move |error| match &error {
+        SdkError::ServiceError(service) => {
+            let inner = service.err();
+            AwsError::Api {
+                operation,
+                code: inner.code().unwrap_or("Unknown").to_string(),
+                message: inner.message().unwrap_or_default().to_string(),
+            }
+        }
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            AwsError::Transport {
+                operation,
+                message: error_chain(&error),
+            }
+        }
+        _ => AwsError::Unexpected {
+            operation,
+            message: error_chain(&error),
+        },
+    }
+}
+
+/// An error and its sources on one line (the SDK's top-level message alone says little).
+fn error_chain(error: &dyn StdError) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(inner) = source {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    text
+}

@@ -1,0 +1,3 @@
+//! ApiDomainName: not implemented yet.
+
+crate::unimplemented_driver!(ApiDomainName);

@@ -1,0 +1,3 @@
+//! AuroraCluster: not implemented yet.
+
+crate::unimplemented_driver!(AuroraCluster);

@@ -1,0 +1,3 @@
+//! AuroraInstance: not implemented yet.
+
+crate::unimplemented_driver!(AuroraInstance);

@@ -1,0 +1,3 @@
+//! CacheSubnetGroup: not implemented yet.
+
+crate::unimplemented_driver!(CacheSubnetGroup);

@@ -1,0 +1,3 @@
+//! DbSubnetGroup: not implemented yet.
+
+crate::unimplemented_driver!(DbSubnetGroup);

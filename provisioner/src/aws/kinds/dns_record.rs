@@ -1,0 +1,3 @@
+//! DnsRecord: not implemented yet.
+
+crate::unimplemented_driver!(DnsRecord);

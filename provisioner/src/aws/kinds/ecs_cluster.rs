@@ -1,0 +1,3 @@
+//! EcsCluster: not implemented yet.
+
+crate::unimplemented_driver!(EcsCluster);

@@ -1,0 +1,3 @@
+//! EcsService: not implemented yet.
+
+crate::unimplemented_driver!(EcsService);

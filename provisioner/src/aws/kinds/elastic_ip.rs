@@ -1,0 +1,3 @@
+//! ElasticIp: not implemented yet.
+
+crate::unimplemented_driver!(ElasticIp);

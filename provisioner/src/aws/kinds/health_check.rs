@@ -1,0 +1,3 @@
+//! HealthCheck: not implemented yet.
+
+crate::unimplemented_driver!(HealthCheck);

@@ -1,0 +1,3 @@
+//! HttpApi: not implemented yet.
+
+crate::unimplemented_driver!(HttpApi);

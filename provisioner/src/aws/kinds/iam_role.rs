@@ -1,0 +1,3 @@
+//! IamRole: not implemented yet.
+
+crate::unimplemented_driver!(IamRole);

@@ -1,0 +1,3 @@
+//! InternetGateway: not implemented yet.
+
+crate::unimplemented_driver!(InternetGateway);

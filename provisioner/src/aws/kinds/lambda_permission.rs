@@ -1,0 +1,3 @@
+//! LambdaPermission: not implemented yet.
+
+crate::unimplemented_driver!(LambdaPermission);

@@ -1,0 +1,3 @@
+//! Listener: not implemented yet.
+
+crate::unimplemented_driver!(Listener);

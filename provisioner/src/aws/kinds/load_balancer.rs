@@ -1,0 +1,3 @@
+//! LoadBalancer: not implemented yet.
+
+crate::unimplemented_driver!(LoadBalancer);

@@ -1,0 +1,3 @@
+//! LogGroup: not implemented yet.
+
+crate::unimplemented_driver!(LogGroup);

@@ -1,0 +1,3 @@
+//! NatGateway: not implemented yet.
+
+crate::unimplemented_driver!(NatGateway);

@@ -1,0 +1,3 @@
+//! ReplicationGroup: not implemented yet.
+
+crate::unimplemented_driver!(ReplicationGroup);

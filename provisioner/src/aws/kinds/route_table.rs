@@ -1,0 +1,3 @@
+//! RouteTable: not implemented yet.
+
+crate::unimplemented_driver!(RouteTable);

@@ -1,0 +1,3 @@
+//! ScalableTarget: not implemented yet.
+
+crate::unimplemented_driver!(ScalableTarget);

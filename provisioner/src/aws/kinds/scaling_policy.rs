@@ -1,0 +1,3 @@
+//! ScalingPolicy: not implemented yet.
+
+crate::unimplemented_driver!(ScalingPolicy);

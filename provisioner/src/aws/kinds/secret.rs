@@ -1,0 +1,3 @@
+//! Secret: not implemented yet.
+
+crate::unimplemented_driver!(Secret);

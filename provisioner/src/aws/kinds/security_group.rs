@@ -1,0 +1,3 @@
+//! SecurityGroup: not implemented yet.
+
+crate::unimplemented_driver!(SecurityGroup);

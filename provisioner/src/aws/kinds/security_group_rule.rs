@@ -1,0 +1,3 @@
+//! SecurityGroupRule: not implemented yet.
+
+crate::unimplemented_driver!(SecurityGroupRule);

@@ -1,0 +1,3 @@
+//! Subnet: not implemented yet.
+
+crate::unimplemented_driver!(Subnet);

@@ -1,0 +1,3 @@
+//! TargetGroup: not implemented yet.
+
+crate::unimplemented_driver!(TargetGroup);

@@ -1,0 +1,3 @@
+//! TaskDefinition: not implemented yet.
+
+crate::unimplemented_driver!(TaskDefinition);

@@ -1,0 +1,16 @@
+//! The AWS side of the provisioner: SDK clients for a stack, error classification, retries with
+//! backoff, and one [`kinds::Driver`] per resource kind (observe, create, update, delete, poll).
+//!
+//! Everything here speaks our own types ([`crate::core::Attr`] maps) to the layers above; SDK
+//! types stay inside the kind files.
+
+pub mod attrs;
+pub mod clients;
+pub mod error;
+pub mod kinds;
+pub mod retry;
+
+pub use attrs::{Attrs, AttrsExt};
+pub use clients::{Clients, Cx};
+pub use error::{api, AwsError};
+pub use kinds::{driver, Driver, Goal, Progress};
