@@ -13,6 +13,7 @@
 
 pub mod aws;
 pub mod core;
+pub mod engine;
 pub mod env;
 pub mod names;
 pub mod problem;

@@ -79,16 +79,16 @@ impl Clients {
                 && std::env::var_os("AWS_PROFILE").is_none()
             {
                 loader = loader.credentials_provider(aws_sdk_ec2::config::Credentials::new(
-                    "test", "test", None, None, "localstack",
+                    "test",
+                    "test",
+                    None,
+                    None,
+                    "localstack",
                 ));
             }
         }
         let shared = loader.load().await;
-        let url = |service: &str| {
-            endpoints
-                .and_then(|e| e.services.get(service))
-                .cloned()
-        };
+        let url = |service: &str| endpoints.and_then(|e| e.services.get(service)).cloned();
         Clients {
             apigw: client!(aws_sdk_apigatewayv2, &shared, url("apigatewayv2")),
             autoscaling: client!(

@@ -103,7 +103,9 @@ impl AwsError {
 }
 
 /// Converts an SDK error for `operation`: `.send().await.map_err(api("ec2:CreateVpc"))?`.
-pub fn api<E, R>(operation: &'static str) -> impl FnOnce(aws_sdk_ec2::error::SdkError<E, R>) -> AwsError
+pub fn api<E, R>(
+    operation: &'static str,
+) -> impl FnOnce(aws_sdk_ec2::error::SdkError<E, R>) -> AwsError
 where
     E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
     R: std::fmt::Debug,

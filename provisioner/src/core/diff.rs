@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::graph::{Graph, GraphError};
-use super::resource::{is_enum_like, Attr, ResourceKind, STACK_TAG};
+use super::resource::{is_enum_like, is_set_like, Attr, ResourceKind, STACK_TAG};
 
 /// What the AWS layer read for one logical name (found through its ownership tags).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -160,7 +160,7 @@ fn changes(
     let defaults = kind.defaults();
     let mut out = Vec::new();
     for (key, want) in desired {
-        if kind.is_computed(key) {
+        if kind.is_computed(key) || kind.write_only(key) {
             continue;
         }
         let default = defaults.iter().find(|(k, _)| k == key).map(|(_, v)| v);
@@ -236,12 +236,17 @@ pub fn normalise(key: &str, value: &Attr) -> Option<Attr> {
         Attr::Str(text) if is_enum_like(key) => Some(Attr::Str(text.to_ascii_lowercase())),
         Attr::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Some(Attr::Int(*f as i64)),
         Attr::List(items) if items.is_empty() => None,
-        Attr::List(items) => Some(Attr::List(
-            items
+        Attr::List(items) => {
+            let mut items: Vec<Attr> = items
                 .iter()
                 .filter_map(|item| normalise(key, item))
-                .collect(),
-        )),
+                .collect();
+            if is_set_like(key) {
+                // Sorting by the JSON text gives one order for any mix of values.
+                items.sort_by_cached_key(|item| serde_json::to_string(item).unwrap_or_default());
+            }
+            Some(Attr::List(items))
+        }
         Attr::Map(map) => {
             let map: BTreeMap<String, Attr> = map
                 .iter()

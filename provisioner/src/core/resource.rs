@@ -95,6 +95,102 @@ pub struct Resource {
 // === impl ResourceKind ===
 
 impl ResourceKind {
+    /// Every kind, in an order where each kind comes after the kinds it may depend on.
+    pub const ALL: [ResourceKind; 29] = {
+        use ResourceKind::*;
+        [
+            Vpc,
+            InternetGateway,
+            Subnet,
+            ElasticIp,
+            NatGateway,
+            RouteTable,
+            SecurityGroup,
+            SecurityGroupRule,
+            Secret,
+            DbSubnetGroup,
+            AuroraCluster,
+            AuroraInstance,
+            CacheSubnetGroup,
+            ReplicationGroup,
+            EcsCluster,
+            IamRole,
+            LogGroup,
+            TaskDefinition,
+            LoadBalancer,
+            TargetGroup,
+            Listener,
+            EcsService,
+            ScalableTarget,
+            ScalingPolicy,
+            HealthCheck,
+            HttpApi,
+            LambdaPermission,
+            ApiDomainName,
+            DnsRecord,
+        ]
+    };
+
+    /// Kinds a resource of this kind may depend on (directly). Deleting observed resources that
+    /// are in no desired graph (leftovers, `destroy`) follows this table in reverse.
+    pub fn may_depend_on(self) -> &'static [ResourceKind] {
+        use ResourceKind::*;
+        match self {
+            Vpc | ElasticIp | Secret | EcsCluster | LogGroup | HttpApi => &[],
+            InternetGateway | Subnet | SecurityGroup | TargetGroup => &[Vpc],
+            NatGateway => &[Subnet, ElasticIp, InternetGateway],
+            RouteTable => &[Vpc, InternetGateway, NatGateway, Subnet],
+            SecurityGroupRule => &[SecurityGroup],
+            DbSubnetGroup | CacheSubnetGroup => &[Subnet],
+            AuroraCluster => &[DbSubnetGroup, SecurityGroup, Secret],
+            AuroraInstance => &[AuroraCluster],
+            ReplicationGroup => &[CacheSubnetGroup, SecurityGroup],
+            IamRole => &[Secret],
+            TaskDefinition => &[IamRole, LogGroup, AuroraCluster, ReplicationGroup, Secret],
+            LoadBalancer => &[Subnet, SecurityGroup, InternetGateway],
+            Listener => &[LoadBalancer, TargetGroup],
+            EcsService => &[
+                EcsCluster,
+                TaskDefinition,
+                TargetGroup,
+                Listener,
+                Subnet,
+                SecurityGroup,
+                AuroraInstance,
+                ReplicationGroup,
+            ],
+            ScalableTarget => &[EcsService],
+            ScalingPolicy => &[ScalableTarget],
+            HealthCheck => &[LoadBalancer],
+            LambdaPermission | ApiDomainName => &[HttpApi],
+            DnsRecord => &[LoadBalancer, HealthCheck, ApiDomainName, EcsService],
+        }
+    }
+
+    /// Whether a resource of `other` kind may (transitively) depend on one of this kind.
+    pub fn is_needed_by(self, other: ResourceKind) -> bool {
+        let mut stack = vec![other];
+        let mut seen = Vec::new();
+        while let Some(kind) = stack.pop() {
+            for &dep in kind.may_depend_on() {
+                if dep == self {
+                    return true;
+                }
+                if !seen.contains(&dep) {
+                    seen.push(dep);
+                    stack.push(dep);
+                }
+            }
+        }
+        false
+    }
+
+    /// A replacement creates the new one first and deletes the old one last (the name does not
+    /// collide, and dependents keep working meanwhile); other kinds are deleted, then created.
+    pub fn create_before_destroy(self) -> bool {
+        matches!(self, ResourceKind::TaskDefinition)
+    }
+
     /// Attributes whose change cannot be made in place: the resource is destroyed and created.
     pub fn forces_replacement(self, attr: &str) -> bool {
         use ResourceKind::*;
@@ -167,6 +263,39 @@ impl ResourceKind {
         computed.contains(&attr)
     }
 
+    /// Attributes AWS takes on create but never reports back (generation options, delete-time
+    /// settings); never diffed, since there is nothing observed to compare them with.
+    pub fn write_only(self, attr: &str) -> bool {
+        use ResourceKind::*;
+        let write_only: &[&str] = match self {
+            Secret => &["generate_length", "exclude_punctuation", "value"],
+            AuroraCluster => &["master_password", "final_snapshot_identifier"],
+            _ => &[],
+        };
+        write_only.contains(&attr)
+    }
+
+    /// Typical seconds AWS takes to create one resource of this kind, mid-range of public apply
+    /// logs (aws-facts.md); an ECS service includes its steady state behind the NLB (30 s x 5).
+    pub fn typical_create_seconds(self) -> f64 {
+        use ResourceKind::*;
+        match self {
+            Vpc => 10.0,
+            Subnet => 8.0,
+            SecurityGroup => 5.0,
+            NatGateway => 105.0,
+            AuroraCluster => 60.0,
+            AuroraInstance => 720.0,
+            ReplicationGroup => 300.0,
+            LoadBalancer => 155.0,
+            TargetGroup | Listener => 0.0,
+            EcsService => 151.0,
+            DnsRecord => 45.0,
+            HttpApi | ApiDomainName | HealthCheck => 5.0,
+            _ => 1.0,
+        }
+    }
+
     /// Whether the kind takes tags; the others carry ownership in their name or description.
     pub fn taggable(self) -> bool {
         use ResourceKind::*;
@@ -189,6 +318,21 @@ impl ResourceKind {
             _ => Vec::new(),
         }
     }
+}
+
+/// List attributes whose order means nothing (AWS may report them in any order): sorted before
+/// comparing.
+pub fn is_set_like(attr: &str) -> bool {
+    matches!(
+        attr,
+        "subnet_ids"
+            | "security_group_ids"
+            | "vpc_security_group_ids"
+            | "managed_policies"
+            | "secret_read_arns"
+            | "requires_compatibilities"
+            | "port_mappings"
+    )
 }
 
 /// Attribute names whose string values AWS reports in a case of its own (`tcp` vs `TCP`).

@@ -14,13 +14,13 @@ use super::clients::Cx;
 use super::error::AwsError;
 use crate::core::{Observed, Resource, ResourceKind};
 
-mod aurora_cluster;
-mod ec2_tags;
-mod aurora_instance;
 mod api_domain_name;
+mod aurora_cluster;
+mod aurora_instance;
 mod cache_subnet_group;
 mod db_subnet_group;
 mod dns_record;
+mod ec2_tags;
 mod ecs_cluster;
 mod ecs_service;
 mod elastic_ip;

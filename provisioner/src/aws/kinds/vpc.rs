@@ -23,7 +23,8 @@ impl Driver for Vpc {
             .map_err(api("ec2:DescribeVpcs"))?;
         let mut out = Vec::new();
         for vpc in found.vpcs() {
-            let (Some((logical, tags)), Some(id)) = (ec2_tags::owned(&cx.stack, vpc.tags()), vpc.vpc_id())
+            let (Some((logical, tags)), Some(id)) =
+                (ec2_tags::owned(&cx.stack, vpc.tags()), vpc.vpc_id())
             else {
                 continue;
             };
@@ -32,8 +33,14 @@ impl Driver for Vpc {
             attrs.insert("cidr_block".into(), s(vpc.cidr_block().unwrap_or_default()));
             attrs.insert("tags".into(), tags);
             for (key, name) in [
-                ("enable_dns_hostnames", aws_sdk_ec2::types::VpcAttributeName::EnableDnsHostnames),
-                ("enable_dns_support", aws_sdk_ec2::types::VpcAttributeName::EnableDnsSupport),
+                (
+                    "enable_dns_hostnames",
+                    aws_sdk_ec2::types::VpcAttributeName::EnableDnsHostnames,
+                ),
+                (
+                    "enable_dns_support",
+                    aws_sdk_ec2::types::VpcAttributeName::EnableDnsSupport,
+                ),
             ] {
                 let value = ec2
                     .describe_vpc_attribute()
@@ -80,7 +87,10 @@ impl Driver for Vpc {
             .to_string();
         let mut have = want.clone();
         have.insert("id".into(), s(&id));
-        let changed = ["enable_dns_support".to_string(), "enable_dns_hostnames".to_string()];
+        let changed = [
+            "enable_dns_support".to_string(),
+            "enable_dns_hostnames".to_string(),
+        ];
         self.update(cx, logical, &have, want, &changed).await
     }
 
@@ -103,7 +113,11 @@ impl Driver for Vpc {
                 "enable_dns_support" => call.enable_dns_support(flag),
                 "enable_dns_hostnames" => call.enable_dns_hostnames(flag),
                 "tags" => continue,
-                other => return Err(AwsError::Model(format!("vpc: `{other}` cannot change in place"))),
+                other => {
+                    return Err(AwsError::Model(format!(
+                        "vpc: `{other}` cannot change in place"
+                    )))
+                }
             };
             call.send().await.map_err(api("ec2:ModifyVpcAttribute"))?;
         }

@@ -54,24 +54,8 @@ fn cycles_and_missing_dependencies_are_errors() {
     );
 }
 
-/// Mid-range creation seconds from public apply logs (aws-facts.md); the service includes its
-/// steady state behind the NLB (30 s × 5 health checks).
 fn seconds(res: &Resource) -> f64 {
-    match res.kind {
-        K::Vpc => 10.0,
-        K::Subnet => 8.0,
-        K::SecurityGroup => 5.0,
-        K::NatGateway => 105.0,
-        K::AuroraCluster => 60.0,
-        K::AuroraInstance => 720.0,
-        K::ReplicationGroup => 300.0,
-        K::LoadBalancer => 155.0,
-        K::TargetGroup | K::Listener => 0.0,
-        K::EcsService => 151.0,
-        K::DnsRecord => 45.0,
-        K::HttpApi | K::ApiDomainName | K::HealthCheck => 5.0,
-        _ => 1.0,
-    }
+    res.kind.typical_create_seconds()
 }
 
 #[test]
@@ -108,4 +92,33 @@ fn critical_path_follows_the_heaviest_branch() {
     assert_eq!(path.path, vec!["vpc", "subnet", "nat"]);
     assert_eq!(path.total, 123.0);
     assert_eq!(Graph::new("e").critical_path(&weights).unwrap().total, 0.0);
+}
+
+#[test]
+fn kind_table_covers_every_edge_of_the_desired_graphs() {
+    for graph in [prod_graph()] {
+        for res in graph.resources.values() {
+            for dep in &res.depends_on {
+                let dep_kind = graph.resources[dep].kind;
+                assert!(
+                    dep_kind.is_needed_by(res.kind),
+                    "{} ({:?}) depends on {dep} ({dep_kind:?}), missing from may_depend_on",
+                    res.logical,
+                    res.kind
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn all_kinds_come_after_what_they_may_depend_on() {
+    for (index, kind) in K::ALL.iter().enumerate() {
+        for dep in kind.may_depend_on() {
+            let at = K::ALL.iter().position(|k| k == dep).unwrap();
+            assert!(at < index, "{kind:?} is listed before {dep:?}");
+        }
+    }
+    assert!(!K::Vpc.is_needed_by(K::Vpc));
+    assert!(K::Vpc.is_needed_by(K::DnsRecord));
 }

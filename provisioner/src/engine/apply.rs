@@ -1,0 +1,406 @@
+//! `up`'s engine: applies a plan along the graph, in parallel with a bound, resolving references
+//! from what earlier steps produced, waiting on each resource until it is ready, retrying what
+//! AWS says is worth retrying; then deletes what the stack no longer wants, dependents first.
+//!
+//! Nothing is recorded locally: every resource carries its ownership tags from the create call on,
+//! so a run that dies at any point is simply run again and observes what exists.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::progress::Progress;
+use super::schedule::{run_graph, Outcome};
+use super::wait::{wait_for, Verb};
+use crate::aws::retry::{with_backoff, Backoff};
+use crate::aws::{driver, Attrs, AwsError, Cx, Goal};
+use crate::core::{Action, Attr, Graph, Observed, Plan, PlannedAction, ResourceKind};
+
+/// How `up` runs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Resources worked on at once.
+    pub parallelism: usize,
+    /// Simulated-latency mode: after each create, wait the kind's typical AWS creation time
+    /// multiplied by this factor (benchmarks of the engine's parallelism against LocalStack).
+    pub simulate: Option<f64>,
+    pub progress: Progress,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            parallelism: 10,
+            simulate: None,
+            progress: Progress::new(),
+        }
+    }
+}
+
+/// What an apply did.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub created: Vec<String>,
+    pub updated: Vec<String>,
+    pub replaced: Vec<String>,
+    pub deleted: Vec<String>,
+    pub failed: Vec<(String, String)>,
+    pub skipped: Vec<String>,
+    /// Final attributes of every desired resource (for `output`).
+    pub outputs: BTreeMap<String, Attrs>,
+    pub elapsed: Duration,
+}
+
+impl Report {
+    pub fn ok(&self) -> bool {
+        self.failed.is_empty() && self.skipped.is_empty()
+    }
+}
+
+/// Shared between the jobs of one apply.
+struct Run {
+    cx: Cx,
+    options: Options,
+    /// Latest attributes per logical name: observed ones first, replaced by what steps produce.
+    known: Mutex<BTreeMap<String, Attrs>>,
+    /// Old resources of create-before-destroy replacements, deleted after everything else.
+    retired: Mutex<Vec<(String, Observed)>>,
+    report: Mutex<Report>,
+}
+
+/// Applies `plan` (made from `graph` and `observed`).
+pub async fn apply(
+    cx: &Cx,
+    graph: &Graph,
+    plan: &Plan,
+    observed: &BTreeMap<String, Observed>,
+    options: Options,
+) -> Report {
+    let started = Instant::now();
+    let known = observed
+        .iter()
+        .map(|(name, seen)| (name.clone(), seen.attrs.clone()))
+        .collect();
+    let run = Arc::new(Run {
+        cx: cx.clone(),
+        options,
+        known: Mutex::new(known),
+        retired: Mutex::new(Vec::new()),
+        report: Mutex::new(Report::default()),
+    });
+    let steps: BTreeMap<String, PlannedAction> = plan
+        .actions
+        .iter()
+        .filter(|a| !matches!(a.action, Action::Delete))
+        .map(|a| (a.logical.clone(), a.clone()))
+        .collect();
+    let deps = steps
+        .keys()
+        .map(|name| {
+            let needs = graph
+                .get(name)
+                .map(|r| r.depends_on.iter().cloned().collect())
+                .unwrap_or_default();
+            (name.clone(), needs)
+        })
+        .collect();
+    let steps = Arc::new(steps);
+    let job_run = Arc::clone(&run);
+    let outcome = run_graph(deps, run.options.parallelism, move |name| {
+        let run = Arc::clone(&job_run);
+        let steps = Arc::clone(&steps);
+        async move {
+            let step = &steps[&name];
+            step_one(&run, step).await.map_err(|e| e.to_string())
+        }
+    })
+    .await;
+    record(&run, outcome);
+    if run.report.lock().map(|r| r.ok()).unwrap_or(false) {
+        // Only a fully converged graph may lose what it no longer needs.
+        let mut leftovers: Vec<(String, Observed)> = plan
+            .actions
+            .iter()
+            .filter(|a| matches!(a.action, Action::Delete))
+            .filter_map(|a| {
+                observed
+                    .get(&a.logical)
+                    .map(|o| (a.logical.clone(), o.clone()))
+            })
+            .collect();
+        leftovers.extend(run.retired.lock().map(|r| r.clone()).unwrap_or_default());
+        let outcome = delete_all(&run.cx, &leftovers, &run.options).await;
+        let mut report = lock(&run.report);
+        report.deleted.extend(outcome.done);
+        report.failed.extend(outcome.failed);
+        report.skipped.extend(outcome.skipped);
+    }
+    let mut report = std::mem::take(&mut *lock(&run.report));
+    report.outputs = lock(&run.known)
+        .iter()
+        .filter(|(name, _)| graph.resources.contains_key(*name))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    report.elapsed = started.elapsed();
+    report
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A job that panicked mid-update leaves data as consistent as before the panic.
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn record(run: &Run, outcome: Outcome<String>) {
+    let mut report = lock(&run.report);
+    report.failed.extend(outcome.failed);
+    report.skipped.extend(outcome.skipped);
+}
+
+async fn step_one(run: &Run, step: &PlannedAction) -> Result<(), AwsError> {
+    let name = step.logical.as_str();
+    let kind = step.kind;
+    match &step.action {
+        Action::NoOp | Action::Delete => Ok(()),
+        Action::Create => {
+            create(run, name, kind, &step.attrs).await?;
+            lock(&run.report).created.push(name.to_string());
+            Ok(())
+        }
+        Action::Update { changes } => {
+            let changed: Vec<String> = changes.iter().map(|c| c.attr.clone()).collect();
+            update(run, name, kind, &step.attrs, &changed).await?;
+            lock(&run.report).updated.push(name.to_string());
+            Ok(())
+        }
+        Action::Replace { .. } => {
+            let old = Observed {
+                kind,
+                attrs: lock(&run.known).get(name).cloned().unwrap_or_default(),
+            };
+            if kind.create_before_destroy() {
+                create(run, name, kind, &step.attrs).await?;
+                lock(&run.retired).push((format!("{name} (old)"), old));
+            } else {
+                delete_one(&run.cx, name, &old, &run.options).await?;
+                create(run, name, kind, &step.attrs).await?;
+            }
+            lock(&run.report).replaced.push(name.to_string());
+            Ok(())
+        }
+    }
+}
+
+async fn create(
+    run: &Run,
+    name: &str,
+    kind: ResourceKind,
+    attrs: &BTreeMap<String, Attr>,
+) -> Result<(), AwsError> {
+    let want = resolve_all(&lock(&run.known), name, attrs)?;
+    let progress = &run.options.progress;
+    let since = Instant::now();
+    progress.begin(name, "creating");
+    let made = with_backoff(
+        Backoff::default(),
+        || async {
+            driver(kind)
+                .create(&run.cx, name, &want)
+                .await
+                .map_err(not_retried_after_send)
+        },
+        |e, pause| progress.retry(name, e, pause),
+    )
+    .await
+    .inspect_err(|e| progress.fail(name, e))?;
+    let ready = wait_for(
+        &run.cx,
+        name,
+        kind,
+        &made,
+        Goal::Ready,
+        Verb::Creating,
+        progress,
+    )
+    .await
+    .inspect_err(|e| progress.fail(name, e))?;
+    if let Some(scale) = run.options.simulate {
+        tokio::time::sleep(Duration::from_secs_f64(
+            kind.typical_create_seconds() * scale,
+        ))
+        .await;
+    }
+    progress.finish(name, "created", since, &identity(&ready));
+    lock(&run.known).insert(name.to_string(), ready);
+    Ok(())
+}
+
+async fn update(
+    run: &Run,
+    name: &str,
+    kind: ResourceKind,
+    attrs: &BTreeMap<String, Attr>,
+    changed: &[String],
+) -> Result<(), AwsError> {
+    let (want, have) = {
+        let known = lock(&run.known);
+        (
+            resolve_all(&known, name, attrs)?,
+            known.get(name).cloned().unwrap_or_default(),
+        )
+    };
+    let progress = &run.options.progress;
+    let since = Instant::now();
+    progress.begin(name, &format!("updating {}", changed.join(", ")));
+    let updated = with_backoff(
+        Backoff::default(),
+        || driver(kind).update(&run.cx, name, &have, &want, changed),
+        |e, pause| progress.retry(name, e, pause),
+    )
+    .await
+    .inspect_err(|e| progress.fail(name, e))?;
+    let mut merged = have.clone();
+    merged.extend(updated);
+    let ready = wait_for(
+        &run.cx,
+        name,
+        kind,
+        &merged,
+        Goal::Ready,
+        Verb::Updating,
+        progress,
+    )
+    .await
+    .inspect_err(|e| progress.fail(name, e))?;
+    progress.finish(name, "updated", since, "");
+    lock(&run.known).insert(name.to_string(), ready);
+    Ok(())
+}
+
+/// A create whose answer was lost may have happened: retrying could make a twin. The next run
+/// finds it through its tags instead.
+fn not_retried_after_send(error: AwsError) -> AwsError {
+    match error {
+        AwsError::Transport { operation, message } => AwsError::Failed(format!(
+            "{operation}: {message} (not retried: AWS may have done it; run again to adopt it)"
+        )),
+        other => other,
+    }
+}
+
+/// The id or ARN a finished line shows.
+fn identity(attrs: &Attrs) -> String {
+    ["id", "arn", "name"]
+        .iter()
+        .find_map(|k| match attrs.get(*k) {
+            Some(Attr::Str(v)) => Some(format!("{k}={v}")),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+/// Desired attributes with every reference replaced by the value it points at.
+pub fn resolve_all(
+    known: &BTreeMap<String, Attrs>,
+    name: &str,
+    attrs: &BTreeMap<String, Attr>,
+) -> Result<Attrs, AwsError> {
+    attrs
+        .iter()
+        .map(|(k, v)| Ok((k.clone(), resolve(known, name, v)?)))
+        .collect()
+}
+
+fn resolve(known: &BTreeMap<String, Attrs>, name: &str, value: &Attr) -> Result<Attr, AwsError> {
+    Ok(match value {
+        Attr::Ref(r) | Attr::Secret(Some(r)) => known
+            .get(&r.logical)
+            .and_then(|attrs| attrs.get(&r.attr))
+            .cloned()
+            .ok_or_else(|| {
+                AwsError::Model(format!(
+                    "{name}: `{}.{}` is not known (was {} created?)",
+                    r.logical, r.attr, r.logical
+                ))
+            })?,
+        Attr::List(items) => Attr::List(
+            items
+                .iter()
+                .map(|i| resolve(known, name, i))
+                .collect::<Result<_, _>>()?,
+        ),
+        Attr::Map(map) => Attr::Map(
+            map.iter()
+                .map(|(k, v)| Ok((k.clone(), resolve(known, name, v)?)))
+                .collect::<Result<_, AwsError>>()?,
+        ),
+        other => other.clone(),
+    })
+}
+
+/// Deletes `doomed` (observed resources), each after everything that may depend on it.
+pub async fn delete_all(
+    cx: &Cx,
+    doomed: &[(String, Observed)],
+    options: &Options,
+) -> Outcome<String> {
+    let deps: BTreeMap<String, BTreeSet<String>> = doomed
+        .iter()
+        .map(|(name, seen)| {
+            let after = doomed
+                .iter()
+                .filter(|(_, other)| other.kind != seen.kind && seen.kind.is_needed_by(other.kind))
+                .map(|(other, _)| other.clone())
+                .collect();
+            (name.clone(), after)
+        })
+        .collect();
+    let doomed: Arc<BTreeMap<String, Observed>> = Arc::new(doomed.iter().cloned().collect());
+    let (cx, opts) = (cx.clone(), options.clone());
+    run_graph(deps, options.parallelism, move |name| {
+        let (doomed, cx, opts) = (Arc::clone(&doomed), cx.clone(), opts.clone());
+        async move {
+            delete_one(&cx, &name, &doomed[&name], &opts)
+                .await
+                .map_err(|e| e.to_string())
+        }
+    })
+    .await
+}
+
+async fn delete_one(
+    cx: &Cx,
+    name: &str,
+    seen: &Observed,
+    options: &Options,
+) -> Result<(), AwsError> {
+    let progress = &options.progress;
+    let since = Instant::now();
+    progress.begin(name, "deleting");
+    // Dependents that were just deleted may take a while to let go (DependencyViolation).
+    let backoff = Backoff {
+        budget: driver(seen.kind).timeout(),
+        ..Backoff::default()
+    };
+    with_backoff(
+        backoff,
+        || driver(seen.kind).delete(cx, name, &seen.attrs),
+        |e, pause| progress.retry(name, e, pause),
+    )
+    .await
+    .inspect_err(|e| progress.fail(name, e))?;
+    wait_for(
+        cx,
+        name,
+        seen.kind,
+        &seen.attrs,
+        Goal::Gone,
+        Verb::Deleting,
+        progress,
+    )
+    .await
+    .inspect_err(|e| progress.fail(name, e))?;
+    progress.finish(name, "deleted", since, "");
+    Ok(())
+}

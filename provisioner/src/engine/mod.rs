@@ -1,0 +1,12 @@
+//! The engine behind `plan`, `up` and `destroy`: observe what the stack owns, apply a plan along
+//! the graph, delete dependents first, and hold the stack's lock meanwhile.
+
+pub mod apply;
+pub mod observe;
+pub mod progress;
+pub mod schedule;
+pub mod wait;
+
+pub use apply::{apply, delete_all, Options, Report};
+pub use observe::observe;
+pub use progress::Progress;

@@ -1,0 +1,63 @@
+//! Reads what the stack owns in AWS, every kind at once, into the planner's `Observed` map.
+
+use std::collections::BTreeMap;
+
+use futures_util::stream::{self, StreamExt};
+
+use crate::aws::retry::{with_backoff, Backoff};
+use crate::aws::{driver, AwsError, Cx};
+use crate::core::{Graph, Observed, Resource, ResourceKind};
+
+/// How many kinds are read at once (each kind makes one to a few list calls).
+const PARALLEL_KINDS: usize = 8;
+
+/// Everything owned by the stack, keyed by logical name. Two resources claiming one logical name
+/// (a create that AWS applied twice) is an error naming both, never a silent pick.
+pub async fn observe(cx: &Cx, desired: &Graph) -> Result<BTreeMap<String, Observed>, AwsError> {
+    let results: Vec<Result<Vec<(String, Observed)>, AwsError>> = stream::iter(ResourceKind::ALL)
+        .map(|kind| {
+            let wanted: Vec<&Resource> = desired
+                .resources
+                .values()
+                .filter(|r| r.kind == kind)
+                .collect();
+            async move {
+                with_backoff(
+                    Backoff::default(),
+                    || driver(kind).observe(cx, &wanted),
+                    |_, _| {},
+                )
+                .await
+            }
+        })
+        .buffer_unordered(PARALLEL_KINDS)
+        .collect()
+        .await;
+    let mut observed = BTreeMap::new();
+    for found in results {
+        for (logical, seen) in found? {
+            if let Some(first) = observed.insert(logical.clone(), seen) {
+                return Err(AwsError::Failed(format!(
+                    "two {:?} resources in AWS carry the logical name `{logical}` of stack `{}` \
+                     (ids {} and {}): delete the extra one by hand, then run again",
+                    first.kind,
+                    cx.stack,
+                    id_of(&first),
+                    observed.get(&logical).map(id_of).unwrap_or_default(),
+                )));
+            }
+        }
+    }
+    Ok(observed)
+}
+
+fn id_of(seen: &Observed) -> String {
+    use crate::core::Attr;
+    ["id", "arn", "name"]
+        .iter()
+        .find_map(|k| match seen.attrs.get(*k) {
+            Some(Attr::Str(v)) => Some(v.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| "?".into())
+}
