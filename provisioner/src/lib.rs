@@ -12,7 +12,9 @@
 //! No I/O beyond reading the file, no AWS SDK types: the resource graph and plan build on this.
 
 pub mod aws;
+pub mod commands;
 pub mod core;
+pub mod cost;
 pub mod engine;
 pub mod env;
 pub mod names;

@@ -90,3 +90,13 @@ pub fn assert_problems(text: &str, want: &[(&str, &str)]) {
             .all(|(g, (at, part))| g.starts_with(&format!("{at}: ")) && g.contains(part));
     assert!(matches, "want {want:#?}\ngot {got:#?}");
 }
+
+/// A shipped stack file (`stacks/NAME.toml`), loaded as `provision` would.
+pub fn stack_from(name: &str) -> crate::Stack {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../stacks/{name}.toml"));
+    match crate::load_file(&path) {
+        Ok(stack) => stack,
+        Err(e) => panic!("stacks/{name}.toml must load: {e}"),
+    }
+}

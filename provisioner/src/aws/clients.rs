@@ -1,6 +1,11 @@
 //! SDK clients for one stack (region, credentials, endpoint overrides) and the context drivers get.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_ec2::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_ec2::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_ec2::error::BoxError;
 
 use crate::stack::{Endpoints, Stack};
 
@@ -119,7 +124,36 @@ macro_rules! client {
         if let Some(url) = $url {
             builder = builder.endpoint_url(url);
         }
+        builder = builder.interceptor(CallCounter);
         $krate::Client::from_conf(builder.build())
     }};
 }
 use client;
+
+/// AWS requests sent by this process, retries included (reported by `plan` and the benchmark).
+static API_CALLS: AtomicU64 = AtomicU64::new(0);
+
+/// How many requests this process has sent to AWS so far.
+pub fn api_calls() -> u64 {
+    API_CALLS.load(Ordering::Relaxed)
+}
+
+/// Counts every request just before it goes on the wire.
+#[derive(Debug)]
+struct CallCounter;
+
+impl Intercept for CallCounter {
+    fn name(&self) -> &'static str {
+        "CallCounter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        API_CALLS.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}

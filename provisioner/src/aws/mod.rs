@@ -11,6 +11,6 @@ pub mod kinds;
 pub mod retry;
 
 pub use attrs::{Attrs, AttrsExt};
-pub use clients::{Clients, Cx};
+pub use clients::{api_calls, Clients, Cx};
 pub use error::{api, AwsError};
 pub use kinds::{driver, Driver, Goal, Progress};

@@ -2,6 +2,7 @@
 //! the graph, delete dependents first, and hold the stack's lock meanwhile.
 
 pub mod apply;
+pub mod lock;
 pub mod observe;
 pub mod progress;
 pub mod schedule;

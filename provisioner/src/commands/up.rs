@@ -1,0 +1,99 @@
+//! `provision up`: take the stack's lock, plan (or check a saved plan still holds), ask, apply
+//! along the graph, report; the lock is released however the apply ends, except on SIGKILL.
+
+use std::path::PathBuf;
+
+use super::plan::{print, PlanOptions};
+use super::{approve, saved, CommandError, Session};
+use crate::engine::{self, lock, Options};
+
+#[derive(Debug, Default, Clone)]
+pub struct UpOptions {
+    pub auto_approve: bool,
+    pub plan_file: Option<PathBuf>,
+    pub parallelism: Option<usize>,
+    /// Simulated-latency factor (see `engine::Options::simulate`).
+    pub simulate: Option<f64>,
+    pub no_color: bool,
+}
+
+pub async fn run(session: &Session, options: &UpOptions) -> Result<u8, CommandError> {
+    let held = lock::acquire(&session.cx, "up").await?;
+    let result = tokio::select! {
+        result = locked(session, options) => result,
+        _ = tokio::signal::ctrl_c() => Err(CommandError::Other(
+            "interrupted: resources in flight carry their ownership tags; run `provision up` again to converge".into(),
+        )),
+    };
+    if let Err(e) = held.release(&session.cx).await {
+        eprintln!("provision: {e}");
+    }
+    result
+}
+
+async fn locked(session: &Session, options: &UpOptions) -> Result<u8, CommandError> {
+    super::status::prerequisites(session).await?;
+    let (observed, plan) = session.plan().await?;
+    if let Some(path) = &options.plan_file {
+        let saved = saved::load(path).map_err(CommandError::Other)?;
+        if let Some(why) = saved::staleness(&saved, &session.stack.region, &plan) {
+            return Err(CommandError::Other(format!(
+                "refusing {}: {why}",
+                path.display()
+            )));
+        }
+    }
+    let plan_options = PlanOptions {
+        no_color: options.no_color,
+        ..PlanOptions::default()
+    };
+    print(session, &plan, &plan_options)?;
+    if !plan.has_changes() {
+        return Ok(0);
+    }
+    let approved_by_file = options.plan_file.is_some();
+    if !options.auto_approve
+        && !approved_by_file
+        && !approve::confirm("Do you want to perform these actions?")
+    {
+        eprintln!("Apply cancelled.");
+        return Ok(1);
+    }
+    let mut engine_options = Options {
+        simulate: options.simulate,
+        progress: session.progress.clone(),
+        ..Options::default()
+    };
+    if let Some(n) = options.parallelism {
+        engine_options.parallelism = n;
+    }
+    let report = engine::apply(
+        &session.cx,
+        &session.graph,
+        &plan,
+        &observed,
+        engine_options,
+    )
+    .await;
+    let summary = format!(
+        "{} added, {} changed, {} replaced, {} destroyed in {:.1}s",
+        report.created.len(),
+        report.updated.len(),
+        report.replaced.len(),
+        report.deleted.len(),
+        report.elapsed.as_secs_f64()
+    );
+    if report.ok() {
+        println!("\nApply complete! Resources: {summary}.");
+        return Ok(0);
+    }
+    for (name, error) in &report.failed {
+        eprintln!("error: {name}: {error}");
+    }
+    if !report.skipped.is_empty() {
+        eprintln!("not started: {}", report.skipped.join(", "));
+    }
+    Err(CommandError::Other(format!(
+        "apply incomplete ({summary}); everything made so far is tagged: fix the cause and run `provision up` again"
+    )))
+}
