@@ -17,8 +17,9 @@ setup:
 build:
 	$(CARGO) build --workspace --all-targets
 
-## test: setup, build, then the whole workspace's tests against real PostgreSQL and Redis
-test: setup build
+## test: setup, build, LocalStack (installed on first use), then the whole workspace's tests
+## against real PostgreSQL, Redis and LocalStack
+test: setup build localstack-start
 	$(CARGO) test --workspace
 
 ## lint: formatting and clippy, warnings are errors

@@ -162,7 +162,25 @@ async fn step_one(run: &Run, step: &PlannedAction) -> Result<(), AwsError> {
     let name = step.logical.as_str();
     let kind = step.kind;
     match &step.action {
-        Action::NoOp | Action::Delete => Ok(()),
+        Action::Delete => Ok(()),
+        // It exists, but a run that died may have left it still coming up: one poll tells.
+        Action::NoOp => {
+            let have = lock(&run.known).get(name).cloned().unwrap_or_default();
+            let progress = &run.options.progress;
+            let ready = wait_for(
+                &run.cx,
+                name,
+                kind,
+                &have,
+                Goal::Ready,
+                Verb::Creating,
+                progress,
+            )
+            .await
+            .inspect_err(|e| progress.fail(name, e))?;
+            lock(&run.known).insert(name.to_string(), ready);
+            Ok(())
+        }
         Action::Create => {
             create(run, name, kind, &step.attrs).await?;
             lock(&run.report).created.push(name.to_string());
