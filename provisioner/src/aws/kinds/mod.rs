@@ -21,6 +21,7 @@ mod cache_subnet_group;
 mod db_subnet_group;
 mod dns_record;
 mod ec2_tags;
+mod edge_common;
 mod ecs_cluster;
 mod ecs_service;
 mod elastic_ip;
