@@ -1,7 +1,7 @@
 //! Shapes shared by the edge kinds: ELBv2 tags (read in batches, written as a diff), the owned load
 //! balancers, and the partition and account held in an ARN.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_elasticloadbalancingv2::types::{LoadBalancer, Tag};
 
@@ -122,6 +122,68 @@ pub async fn owned_load_balancers(
             Some((logical, tags, lb))
         })
         .collect())
+}
+
+/// The ARN partition of a region (`aws`, `aws-cn`, `aws-us-gov`).
+pub fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+/// The ARN API Gateway tags an API or domain name by: `path` is `/apis/<id>` or
+/// `/domainnames/<name>`.
+pub fn apigw_arn(cx: &Cx, path: &str) -> String {
+    format!("arn:{}:apigateway:{}::{path}", partition(&cx.region), cx.region)
+}
+
+/// The logical name and `tags` attribute of an API Gateway resource owned by `cx.stack`.
+pub fn apigw_owned(cx: &Cx, tags: Option<&HashMap<String, String>>) -> Option<(String, Attr)> {
+    let pairs = || tags.into_iter().flatten().map(|(k, v)| (k.as_str(), v.as_str()));
+    let logical = owned_logical(&cx.stack, pairs())?;
+    Some((logical, tags_attr(pairs())))
+}
+
+/// `want`'s tags as API Gateway takes them.
+pub fn apigw_tags(want: &Attrs) -> HashMap<String, String> {
+    want.tag_pairs().into_iter().collect()
+}
+
+/// Brings the tags of API Gateway resource `arn` from `have` to `want`.
+pub async fn apigw_retag(cx: &Cx, arn: &str, have: &Attrs, want: &Attrs) -> Result<(), AwsError> {
+    let old = have.tag_pairs();
+    let new = want.tag_pairs();
+    let stale: Vec<String> = old
+        .iter()
+        .filter(|(k, _)| !k.starts_with("aws:") && !new.iter().any(|(n, _)| n == k))
+        .map(|(k, _)| k.clone())
+        .collect();
+    if !stale.is_empty() {
+        cx.aws
+            .apigw
+            .untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(stale))
+            .send()
+            .await
+            .map_err(api("apigateway:UntagResource"))?;
+    }
+    let fresh: HashMap<String, String> = new.into_iter().filter(|p| !old.contains(p)).collect();
+    if !fresh.is_empty() {
+        cx.aws
+            .apigw
+            .tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(fresh))
+            .send()
+            .await
+            .map_err(api("apigateway:TagResource"))?;
+    }
+    Ok(())
 }
 
 /// The partition and account of an ARN (`arn:aws:lambda:eu-west-1:123456789012:function:f`).
