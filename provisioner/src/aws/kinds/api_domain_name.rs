@@ -3,8 +3,7 @@
 
 use async_trait::async_trait;
 use aws_sdk_apigatewayv2::types::{
-    ApiMapping, DomainName, DomainNameConfiguration, DomainNameStatus, EndpointType,
-    SecurityPolicy,
+    ApiMapping, DomainName, DomainNameConfiguration, DomainNameStatus, EndpointType, SecurityPolicy,
 };
 
 use super::edge_common::{self as common, missing};
@@ -26,7 +25,13 @@ fn configuration(want: &Attrs) -> Result<DomainNameConfiguration, AwsError> {
 
 /// The mapping at the domain's root (empty key), which is the one this kind manages.
 async fn root_mapping(cx: &Cx, domain: &str) -> Result<Option<ApiMapping>, AwsError> {
-    let found = cx.aws.apigw.get_api_mappings().domain_name(domain).send().await;
+    let found = cx
+        .aws
+        .apigw
+        .get_api_mappings()
+        .domain_name(domain)
+        .send()
+        .await;
     let found = found.map_err(api("apigateway:GetApiMappings"))?;
     Ok(found
         .items()
@@ -95,9 +100,35 @@ async fn map(cx: &Cx, domain: &str, want: &Attrs) -> Result<(), AwsError> {
     }
 }
 
+/// The domain's tags from GetTags added to those GetDomainNames listed. AWS reports the same set
+/// both ways; some emulations (moto) list only the creation-time tags there, so tags changed later
+/// would never read back.
+async fn with_later_tags(cx: &Cx, found: &DomainName, listed: Attr) -> Result<Attr, AwsError> {
+    let domain = found.domain_name().unwrap_or_default();
+    let arn = match found.domain_name_arn() {
+        Some(arn) => arn.to_string(),
+        None => common::apigw_arn(cx, &format!("/domainnames/{domain}")),
+    };
+    let later = cx.aws.apigw.get_tags().resource_arn(arn).send().await;
+    let later = later.map_err(api("apigateway:GetTags"))?;
+    let Attr::Map(mut tags) = listed else {
+        return Ok(listed);
+    };
+    for (k, v) in later.tags().into_iter().flatten() {
+        tags.insert(k.clone(), s(v));
+    }
+    Ok(Attr::Map(tags))
+}
+
 /// The domain by name; `None` when it does not exist.
 async fn describe(cx: &Cx, domain: &str) -> Result<Option<DomainName>, AwsError> {
-    let found = cx.aws.apigw.get_domain_name().domain_name(domain).send().await;
+    let found = cx
+        .aws
+        .apigw
+        .get_domain_name()
+        .domain_name(domain)
+        .send()
+        .await;
     match found.map_err(api("apigateway:GetDomainName")) {
         Err(error) if error.is_not_found() => Ok(None),
         Err(error) => Err(error),
@@ -114,7 +145,9 @@ async fn describe(cx: &Cx, domain: &str) -> Result<Option<DomainName>, AwsError>
 /// The domain exists already: ours (a run that died after creating it) is adopted.
 async fn adopt(cx: &Cx, logical: &str, domain: &str) -> Result<DomainName, AwsError> {
     let found = describe(cx, domain).await?;
-    let owner = found.as_ref().and_then(|d| common::apigw_owned(cx, d.tags()));
+    let owner = found
+        .as_ref()
+        .and_then(|d| common::apigw_owned(cx, d.tags()));
     match (found, owner) {
         (Some(found), Some((l, _))) if l == logical => Ok(found),
         _ => Err(AwsError::Failed(format!(
@@ -131,14 +164,27 @@ impl Driver for ApiDomainName {
         let mut out = Vec::new();
         let mut token = None;
         loop {
-            let page = cx.aws.apigw.get_domain_names().set_next_token(token).send().await;
+            let page = cx
+                .aws
+                .apigw
+                .get_domain_names()
+                .set_next_token(token)
+                .send()
+                .await;
             let page = page.map_err(api("apigateway:GetDomainNames"))?;
             for found in page.items() {
                 let Some((logical, tags)) = common::apigw_owned(cx, found.tags()) else {
                     continue;
                 };
+                let tags = with_later_tags(cx, found, tags).await?;
                 let attrs = attrs_of(cx, found, tags).await?;
-                out.push((logical, Observed { kind: ResourceKind::ApiDomainName, attrs }));
+                out.push((
+                    logical,
+                    Observed {
+                        kind: ResourceKind::ApiDomainName,
+                        attrs,
+                    },
+                ));
             }
             token = page.next_token().map(str::to_string);
             if token.is_none() {
@@ -241,10 +287,15 @@ impl Driver for ApiDomainName {
             return Ok(Progress::Pending("deleting".into()));
         }
         let config = found.domain_name_configurations().first();
-        let message = config.and_then(|c| c.domain_name_status_message()).unwrap_or_default();
+        let message = config
+            .and_then(|c| c.domain_name_status_message())
+            .unwrap_or_default();
         Ok(match config.and_then(|c| c.domain_name_status()) {
             None | Some(DomainNameStatus::Available) => {
-                let tags = have.get("tags").cloned().unwrap_or(Attr::Map(Default::default()));
+                let tags = have
+                    .get("tags")
+                    .cloned()
+                    .unwrap_or(Attr::Map(Default::default()));
                 Progress::Done(Some(attrs_of(cx, &found, tags).await?))
             }
             Some(DomainNameStatus::Updating) => Progress::Pending("updating".into()),

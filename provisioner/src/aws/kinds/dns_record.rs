@@ -85,7 +85,8 @@ async fn records(
         out.extend(page.resource_record_sets().iter().cloned());
         // Looking for one name: stop once the listing has gone past it.
         let past = start.is_some_and(|name| {
-            out.last().is_some_and(|r| dns_name(r.name()) != dns_name(name))
+            out.last()
+                .is_some_and(|r| dns_name(r.name()) != dns_name(name))
         });
         if !page.is_truncated() || past {
             return Ok(out);
@@ -128,7 +129,10 @@ fn attrs_of(record: &ResourceRecordSet, zone: &str, set_identifier: Option<&str>
         let map = [
             ("dns_name", s(dns_name(alias.dns_name()))),
             ("zone_id", s(alias.hosted_zone_id())),
-            ("evaluate_target_health", Attr::Bool(alias.evaluate_target_health())),
+            (
+                "evaluate_target_health",
+                Attr::Bool(alias.evaluate_target_health()),
+            ),
         ];
         attrs.insert(
             "alias".into(),
@@ -162,7 +166,10 @@ fn record_set(cx: &Cx, logical: &str, want: &Attrs) -> Result<ResourceRecordSet,
         .r#type(RrType::from(want.str("type")?))
         .alias_target(target)
         .set_set_identifier(wire_identifier(&cx.stack, logical, want)?)
-        .set_failover(want.opt_str("failover").map(ResourceRecordSetFailover::from))
+        .set_failover(
+            want.opt_str("failover")
+                .map(ResourceRecordSetFailover::from),
+        )
         .set_health_check_id(want.opt_str("health_check_id").map(str::to_string))
         .build()
         .map_err(model)
@@ -264,7 +271,13 @@ impl Driver for DnsRecord {
                 let mut attrs = attrs_of(&record, zone, set_id.as_deref());
                 attrs.insert("zone_id".into(), s(&id));
                 attrs.insert("tags".into(), synthetic_tags(&cx.stack, &logical));
-                out.push((logical, Observed { kind: ResourceKind::DnsRecord, attrs }));
+                out.push((
+                    logical,
+                    Observed {
+                        kind: ResourceKind::DnsRecord,
+                        attrs,
+                    },
+                ));
             }
         }
         Ok(out)

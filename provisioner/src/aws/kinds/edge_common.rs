@@ -96,9 +96,7 @@ pub async fn elb_retag(cx: &Cx, arn: &str, have: &Attrs, want: &Attrs) -> Result
 
 /// Every load balancer of the account and region owned by `cx.stack`, with its logical name and
 /// `tags` attribute (ELBv2 cannot filter by tag, so all are read and their tags fetched in batches).
-pub async fn owned_load_balancers(
-    cx: &Cx,
-) -> Result<Vec<(String, Attr, LoadBalancer)>, AwsError> {
+pub async fn owned_load_balancers(cx: &Cx) -> Result<Vec<(String, Attr, LoadBalancer)>, AwsError> {
     let all: Vec<LoadBalancer> = cx
         .aws
         .elbv2
@@ -138,12 +136,20 @@ pub fn partition(region: &str) -> &'static str {
 /// The ARN API Gateway tags an API or domain name by: `path` is `/apis/<id>` or
 /// `/domainnames/<name>`.
 pub fn apigw_arn(cx: &Cx, path: &str) -> String {
-    format!("arn:{}:apigateway:{}::{path}", partition(&cx.region), cx.region)
+    format!(
+        "arn:{}:apigateway:{}::{path}",
+        partition(&cx.region),
+        cx.region
+    )
 }
 
 /// The logical name and `tags` attribute of an API Gateway resource owned by `cx.stack`.
 pub fn apigw_owned(cx: &Cx, tags: Option<&HashMap<String, String>>) -> Option<(String, Attr)> {
-    let pairs = || tags.into_iter().flatten().map(|(k, v)| (k.as_str(), v.as_str()));
+    let pairs = || {
+        tags.into_iter()
+            .flatten()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+    };
     let logical = owned_logical(&cx.stack, pairs())?;
     Some((logical, tags_attr(pairs())))
 }
@@ -226,6 +232,9 @@ mod tests {
 
     #[test]
     fn dns_names_compare_without_dot_or_case() {
-        assert_eq!(dns_name("My-NLB-1.elb.amazonaws.com."), "my-nlb-1.elb.amazonaws.com");
+        assert_eq!(
+            dns_name("My-NLB-1.elb.amazonaws.com."),
+            "my-nlb-1.elb.amazonaws.com"
+        );
     }
 }

@@ -100,7 +100,12 @@ async fn retag(cx: &Cx, id: &str, want: &Attrs) -> Result<(), AwsError> {
         .await?
         .iter()
         .flat_map(|(_, tags)| tags.iter())
-        .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string())))
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_string(),
+                t.value().unwrap_or_default().to_string(),
+            ))
+        })
         .collect();
     let new = want.tag_pairs();
     let stale: Vec<String> = old
@@ -140,7 +145,11 @@ fn config(logical: &str, want: &Attrs) -> Result<HealthCheckConfig, AwsError> {
         .port(int("port")?)
         .resource_path(want.str("resource_path")?)
         .request_interval(int("request_interval")?)
-        .set_failure_threshold(want.opt_int("failure_threshold").map(|_| int("failure_threshold")).transpose()?)
+        .set_failure_threshold(
+            want.opt_int("failure_threshold")
+                .map(|_| int("failure_threshold"))
+                .transpose()?,
+        )
         .build()
         .map_err(|e| AwsError::Model(format!("{logical}: health check config: {e}")))
 }
@@ -180,7 +189,13 @@ impl Driver for HealthCheck {
                 },
             };
             let attrs = attrs_of(hc, tags);
-            out.push((logical, Observed { kind: ResourceKind::HealthCheck, attrs }));
+            out.push((
+                logical,
+                Observed {
+                    kind: ResourceKind::HealthCheck,
+                    attrs,
+                },
+            ));
         }
         Ok(out)
     }
@@ -231,7 +246,9 @@ impl Driver for HealthCheck {
             modified = true;
         }
         if modified {
-            call.send().await.map_err(api("route53:UpdateHealthCheck"))?;
+            call.send()
+                .await
+                .map_err(api("route53:UpdateHealthCheck"))?;
         }
         if changed.iter().any(|c| c == "tags") {
             retag(cx, id, want).await?;

@@ -81,7 +81,14 @@ async fn wire(cx: &Cx, logical: &str, id: &str, want: &Attrs) -> Result<(), AwsE
     let now = wiring(cx, id).await?;
     let target = want.str("target")?;
     let integration_id = integration(cx, logical, id, now.integration.as_ref(), target).await?;
-    route(cx, id, now.route.as_ref(), want.str("route_key")?, &integration_id).await?;
+    route(
+        cx,
+        id,
+        now.route.as_ref(),
+        want.str("route_key")?,
+        &integration_id,
+    )
+    .await?;
     if !now.has_stage {
         cx.aws
             .apigw
@@ -203,7 +210,10 @@ async fn attrs_of(cx: &Cx, found: &Api, tags: Attr) -> Result<Attrs, AwsError> {
         attrs.insert("target".into(), s(target));
     }
     attrs.insert("id".into(), s(id));
-    attrs.insert("api_endpoint".into(), s(found.api_endpoint().unwrap_or_default()));
+    attrs.insert(
+        "api_endpoint".into(),
+        s(found.api_endpoint().unwrap_or_default()),
+    );
     attrs.insert("execution_arn".into(), s(execution_arn(cx, id, target)));
     attrs.insert("tags".into(), tags);
     Ok(attrs)
@@ -222,7 +232,13 @@ impl Driver for HttpApi {
                     continue;
                 };
                 let attrs = attrs_of(cx, found, tags).await?;
-                out.push((logical, Observed { kind: ResourceKind::HttpApi, attrs }));
+                out.push((
+                    logical,
+                    Observed {
+                        kind: ResourceKind::HttpApi,
+                        attrs,
+                    },
+                ));
             }
             token = page.next_token().map(str::to_string);
             if token.is_none() {

@@ -74,7 +74,13 @@ fn statement_attrs(policy: &str, statement_id: &str) -> Option<Attrs> {
 
 /// The function's policy document; `None` when it has none (or the function is gone).
 async fn policy(cx: &Cx, function: &str) -> Result<Option<String>, AwsError> {
-    let found = cx.aws.lambda.get_policy().function_name(function).send().await;
+    let found = cx
+        .aws
+        .lambda
+        .get_policy()
+        .function_name(function)
+        .send()
+        .await;
     match found.map_err(api("lambda:GetPolicy")) {
         Err(error) if error.is_not_found() => Ok(None),
         other => Ok(other?.policy().map(str::to_string)),

@@ -30,7 +30,10 @@ fn attrs_of(listener: &Lst, tags: Attr) -> Attrs {
         "protocol".into(),
         s(listener.protocol().map(|p| p.as_str()).unwrap_or_default()),
     );
-    attrs.insert("port".into(), Attr::Int(listener.port().unwrap_or_default().into()));
+    attrs.insert(
+        "port".into(),
+        Attr::Int(listener.port().unwrap_or_default().into()),
+    );
     if let Some(target_group) = forward {
         attrs.insert("forward_to".into(), s(target_group));
     }

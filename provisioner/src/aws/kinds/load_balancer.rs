@@ -37,7 +37,10 @@ fn attrs_of(lb: &Lb, tags: Attr) -> Attrs {
     attrs.insert("security_group_ids".into(), strs(lb.security_groups()));
     attrs.insert("arn".into(), s(lb.load_balancer_arn().unwrap_or_default()));
     // DNS ignores case; one spelling keeps the alias and health check that copy it diff-free.
-    attrs.insert("dns_name".into(), s(dns_name(lb.dns_name().unwrap_or_default())));
+    attrs.insert(
+        "dns_name".into(),
+        s(dns_name(lb.dns_name().unwrap_or_default())),
+    );
     attrs.insert(
         "canonical_hosted_zone_id".into(),
         s(lb.canonical_hosted_zone_id().unwrap_or_default()),
@@ -196,11 +199,17 @@ impl Driver for LoadBalancer {
         Ok(match (goal, found, state.as_deref()) {
             (Goal::Gone, None, _) => Progress::Done(None),
             (Goal::Ready, Some(lb), Some("active")) => {
-                let tags = have.get("tags").cloned().unwrap_or(Attr::Map(Default::default()));
+                let tags = have
+                    .get("tags")
+                    .cloned()
+                    .unwrap_or(Attr::Map(Default::default()));
                 Progress::Done(Some(attrs_of(&lb, tags)))
             }
             (Goal::Ready, Some(lb), Some("failed")) => {
-                let reason = lb.state().and_then(|st| st.reason()).unwrap_or("no reason given");
+                let reason = lb
+                    .state()
+                    .and_then(|st| st.reason())
+                    .unwrap_or("no reason given");
                 Progress::Failed(format!("load balancer failed: {reason}"))
             }
             (_, _, state) => Progress::Pending(state.unwrap_or("absent").to_string()),

@@ -20,7 +20,10 @@ fn attrs_of(tg: &Tg, tags: Attr) -> Attrs {
         "protocol".into(),
         s(tg.protocol().map(|p| p.as_str()).unwrap_or_default()),
     );
-    attrs.insert("port".into(), Attr::Int(tg.port().unwrap_or_default().into()));
+    attrs.insert(
+        "port".into(),
+        Attr::Int(tg.port().unwrap_or_default().into()),
+    );
     attrs.insert(
         "target_type".into(),
         s(tg.target_type().map(|t| t.as_str()).unwrap_or_default()),
