@@ -23,6 +23,7 @@ mod dns_record;
 mod ec2_tags;
 mod ecs_cluster;
 mod ecs_service;
+mod edge_common;
 mod elastic_ip;
 mod health_check;
 mod http_api;

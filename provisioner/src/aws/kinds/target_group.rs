@@ -1,3 +1,152 @@
-//! TargetGroup: not implemented yet.
+//! The NLB's target group: TCP to the gateway tasks' IP addresses (Fargate's awsvpc mode needs
+//! target type `ip`); the ECS service registers and deregisters the targets itself.
 
-crate::unimplemented_driver!(TargetGroup);
+use async_trait::async_trait;
+use aws_sdk_elasticloadbalancingv2::types::{ProtocolEnum, TargetGroup as Tg, TargetTypeEnum};
+
+use super::edge_common::{self as common, missing};
+use super::Driver;
+use crate::aws::attrs::{s, Attrs, AttrsExt};
+use crate::aws::{api, AwsError, Cx};
+use crate::core::resource::Attr;
+use crate::core::{Observed, Resource, ResourceKind};
+
+pub struct TargetGroup;
+
+fn attrs_of(tg: &Tg, tags: Attr) -> Attrs {
+    let mut attrs = Attrs::new();
+    attrs.insert("name".into(), s(tg.target_group_name().unwrap_or_default()));
+    attrs.insert(
+        "protocol".into(),
+        s(tg.protocol().map(|p| p.as_str()).unwrap_or_default()),
+    );
+    attrs.insert(
+        "port".into(),
+        Attr::Int(tg.port().unwrap_or_default().into()),
+    );
+    attrs.insert(
+        "target_type".into(),
+        s(tg.target_type().map(|t| t.as_str()).unwrap_or_default()),
+    );
+    attrs.insert("vpc_id".into(), s(tg.vpc_id().unwrap_or_default()));
+    attrs.insert("arn".into(), s(tg.target_group_arn().unwrap_or_default()));
+    attrs.insert("tags".into(), tags);
+    attrs
+}
+
+/// Every target group owned by `cx.stack`, with its logical name and tags.
+async fn owned(cx: &Cx) -> Result<Vec<(String, Attrs)>, AwsError> {
+    let all: Vec<Tg> = cx
+        .aws
+        .elbv2
+        .describe_target_groups()
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .map_err(api("elbv2:DescribeTargetGroups"))?;
+    let arns: Vec<String> = all
+        .iter()
+        .filter_map(|tg| tg.target_group_arn().map(str::to_string))
+        .collect();
+    let tags = common::describe_elb_tags(cx, &arns).await?;
+    Ok(all
+        .iter()
+        .filter_map(|tg| {
+            let pairs = tags.get(tg.target_group_arn()?)?;
+            let (logical, tags) = common::owned(&cx.stack, pairs)?;
+            Some((logical, attrs_of(tg, tags)))
+        })
+        .collect())
+}
+
+#[async_trait]
+impl Driver for TargetGroup {
+    async fn observe(&self, cx: &Cx, _: &[&Resource]) -> Result<Vec<(String, Observed)>, AwsError> {
+        let kind = ResourceKind::TargetGroup;
+        Ok(owned(cx)
+            .await?
+            .into_iter()
+            .map(|(logical, attrs)| (logical, Observed { kind, attrs }))
+            .collect())
+    }
+
+    async fn create(&self, cx: &Cx, logical: &str, want: &Attrs) -> Result<Attrs, AwsError> {
+        let name = want.str("name")?;
+        let port = i32::try_from(want.int("port")?)
+            .map_err(|_| AwsError::Model(format!("{logical}: port out of range")))?;
+        let created = cx
+            .aws
+            .elbv2
+            .create_target_group()
+            .name(name)
+            .protocol(ProtocolEnum::from(want.str("protocol")?))
+            .port(port)
+            .target_type(TargetTypeEnum::from(want.str("target_type")?))
+            .vpc_id(want.str("vpc_id")?)
+            .set_tags(Some(common::elb_tags(want)))
+            .send()
+            .await
+            .map_err(api("elbv2:CreateTargetGroup"));
+        match created {
+            Err(error) if error.code() == Some("DuplicateTargetGroupName") => {
+                // Ours from a run that died after creating it is adopted; anyone else's is not.
+                let mine = owned(cx).await?.into_iter().find(|(l, a)| {
+                    l == logical && a.get("name") == Some(&Attr::Str(name.to_string()))
+                });
+                mine.map(|(_, attrs)| attrs).ok_or_else(|| {
+                    AwsError::Failed(format!(
+                        "{logical}: a target group named `{name}` exists and is not owned by \
+                         stack `{}`: rename or delete it",
+                        cx.stack
+                    ))
+                })
+            }
+            other => {
+                let created = other?;
+                let tg = created
+                    .target_groups()
+                    .first()
+                    .ok_or_else(|| missing("elbv2:CreateTargetGroup", logical, "target group"))?;
+                Ok(attrs_of(tg, want.attr("tags")?.clone()))
+            }
+        }
+    }
+
+    async fn update(
+        &self,
+        cx: &Cx,
+        logical: &str,
+        have: &Attrs,
+        want: &Attrs,
+        changed: &[String],
+    ) -> Result<Attrs, AwsError> {
+        if let Some(other) = changed.iter().find(|c| *c != "tags") {
+            return Err(AwsError::Model(format!(
+                "{logical}: target group `{other}` cannot change in place"
+            )));
+        }
+        let arn = have.str("arn")?;
+        common::elb_retag(cx, arn, have, want).await?;
+        let mut out = have.clone();
+        out.insert("tags".into(), want.attr("tags")?.clone());
+        Ok(out)
+    }
+
+    async fn delete(&self, cx: &Cx, _logical: &str, have: &Attrs) -> Result<(), AwsError> {
+        // A listener still forwarding here answers ResourceInUse, retried until it is gone.
+        let result = cx
+            .aws
+            .elbv2
+            .delete_target_group()
+            .target_group_arn(have.str("arn")?)
+            .send()
+            .await
+            .map_err(api("elbv2:DeleteTargetGroup"));
+        match result {
+            Err(error) if error.is_not_found() => Ok(()),
+            other => other.map(|_| ()),
+        }
+    }
+}
