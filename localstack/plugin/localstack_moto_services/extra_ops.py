@@ -41,8 +41,55 @@ def delete_replication_group(context, request: dict) -> dict:
     return response
 
 
+# Route53's alias zone for regional API Gateway endpoints in us-east-1 (AWS publishes one per region).
+API_GATEWAY_REGIONAL_ZONE = "Z1UJRXOUMOOFQ8"
+
+
+def create_domain_name(context, request: dict) -> dict:
+    """API Gateway v2 CreateDomainName: moto stores the configurations as sent, without the
+    regional endpoint name and hosted zone AWS assigns (what a Route53 alias points at); fill them
+    in, in moto's stored object, so every later read shows them too."""
+    import hashlib
+
+    from localstack.services.moto import call_moto
+    from moto.apigatewayv2.models import apigatewayv2_backends
+
+    call_moto(context)
+    backend = apigatewayv2_backends[context.account_id][context.region]
+    domain = backend.domain_names[request["DomainName"]]
+    digest = hashlib.sha256(domain.domain_name.encode()).hexdigest()[:10]
+    for config in domain.domain_name_configurations:
+        config.setdefault("apiGatewayDomainName", f"d-{digest}.execute-api.{context.region}.amazonaws.com")
+        config.setdefault("hostedZoneId", API_GATEWAY_REGIONAL_ZONE)
+        config.setdefault("domainNameStatus", "AVAILABLE")
+    return call_moto_get_domain(context, domain)
+
+
+def call_moto_get_domain(context, domain) -> dict:
+    """The CreateDomainName answer, in the API's output shape, from moto's stored object."""
+    def configuration(config: dict) -> dict:
+        names = {
+            "apiGatewayDomainName": "ApiGatewayDomainName",
+            "certificateArn": "CertificateArn",
+            "endpointType": "EndpointType",
+            "hostedZoneId": "HostedZoneId",
+            "securityPolicy": "SecurityPolicy",
+            "domainNameStatus": "DomainNameStatus",
+        }
+        return {names.get(k, k[:1].upper() + k[1:]): v for k, v in config.items()}
+
+    return {
+        "ApiMappingSelectionExpression": domain.api_mapping_selection_expression,
+        "DomainName": domain.domain_name,
+        "DomainNameArn": domain.domain_name_arn,
+        "DomainNameConfigurations": [configuration(c) for c in domain.domain_name_configurations],
+        "Tags": domain.tags,
+    }
+
+
 # (service, operation) -> handler(context, request) -> response shape.
 EXTRA_OPERATIONS = {
     ("elasticache", "DeleteCacheSubnetGroup"): delete_cache_subnet_group,
     ("elasticache", "DeleteReplicationGroup"): delete_replication_group,
+    ("apigatewayv2", "CreateDomainName"): create_domain_name,
 }
