@@ -40,8 +40,7 @@ impl Driver for AuroraCluster {
                 if cluster.status() == Some("deleting") {
                     continue;
                 }
-                let Some((logical, tags)) = owned(&cx.stack, &rds_pairs(cluster.tag_list()))
-                else {
+                let Some((logical, tags)) = owned(&cx.stack, &rds_pairs(cluster.tag_list())) else {
                     continue;
                 };
                 let asked = desired_attrs(desired, &logical);
@@ -173,7 +172,10 @@ impl Driver for AuroraCluster {
 
     async fn poll(&self, cx: &Cx, have: &Attrs, goal: Goal) -> Result<Progress, AwsError> {
         let cluster = describe(cx, have.str("cluster_identifier")?).await?;
-        let status = cluster.as_ref().and_then(|c| c.status()).unwrap_or("absent");
+        let status = cluster
+            .as_ref()
+            .and_then(|c| c.status())
+            .unwrap_or("absent");
         Ok(match (goal, &cluster) {
             (Goal::Gone, None) => Progress::Done(None),
             (Goal::Ready, Some(found)) if status == "available" => {
@@ -328,10 +330,19 @@ fn cluster_attrs(cluster: &DbCluster, asked: Option<&Attrs>) -> Option<Attrs> {
         ("arn".to_string(), text(cluster.db_cluster_arn())),
         ("engine".to_string(), text(cluster.engine())),
         ("engine_version".to_string(), s(version)),
-        ("engine_version_actual".to_string(), text(cluster.engine_version())),
+        (
+            "engine_version_actual".to_string(),
+            text(cluster.engine_version()),
+        ),
         ("database_name".to_string(), text(cluster.database_name())),
-        ("master_username".to_string(), text(cluster.master_username())),
-        ("db_subnet_group_name".to_string(), text(cluster.db_subnet_group())),
+        (
+            "master_username".to_string(),
+            text(cluster.master_username()),
+        ),
+        (
+            "db_subnet_group_name".to_string(),
+            text(cluster.db_subnet_group()),
+        ),
         ("vpc_security_group_ids".to_string(), strs(groups)),
         ("status".to_string(), text(cluster.status())),
     ]);

@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use aws_sdk_elasticache::types::CacheSubnetGroup as Group;
 
 use super::data_common::{
-    differing,
-    cache_list_tags, cache_retag, cache_tags, foreign, gone_is_ok, may_be_ours, missing, owned,
+    cache_list_tags, cache_retag, cache_tags, differing, foreign, gone_is_ok, may_be_ours, missing,
+    owned,
 };
 use super::Driver;
 use crate::aws::attrs::{s, strs, Attrs, AttrsExt};
@@ -58,7 +58,11 @@ impl Driver for CacheSubnetGroup {
             .map_err(api("elasticache:CreateCacheSubnetGroup"));
         let group = match created {
             Ok(made) => made.cache_subnet_group().cloned().ok_or_else(|| {
-                missing("elasticache:CreateCacheSubnetGroup", logical, "subnet group")
+                missing(
+                    "elasticache:CreateCacheSubnetGroup",
+                    logical,
+                    "subnet group",
+                )
             })?,
             Err(error) if error.code() == Some("CacheSubnetGroupAlreadyExists") => {
                 let have = adopt(cx, logical, want).await?;

@@ -107,7 +107,12 @@ pub fn rds_tags(want: &Attrs) -> Vec<aws_sdk_rds::types::Tag> {
 
 pub fn rds_pairs(tags: &[aws_sdk_rds::types::Tag]) -> Vec<(String, String)> {
     tags.iter()
-        .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string())))
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_string(),
+                t.value().unwrap_or_default().to_string(),
+            ))
+        })
         .collect()
 }
 
@@ -181,7 +186,12 @@ pub async fn cache_list_tags(cx: &Cx, arn: &str) -> Result<Vec<(String, String)>
     Ok(found
         .tag_list()
         .iter()
-        .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string())))
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_string(),
+                t.value().unwrap_or_default().to_string(),
+            ))
+        })
         .collect())
 }
 

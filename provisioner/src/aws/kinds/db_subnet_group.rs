@@ -4,8 +4,7 @@ use async_trait::async_trait;
 use aws_sdk_rds::types::DbSubnetGroup as Group;
 
 use super::data_common::{
-    differing,
-    foreign, gone_is_ok, may_be_ours, missing, owned, rds_list_tags, rds_retag, rds_tags,
+    differing, foreign, gone_is_ok, may_be_ours, missing, owned, rds_list_tags, rds_retag, rds_tags,
 };
 use super::Driver;
 use crate::aws::attrs::{s, strs, Attrs, AttrsExt};

@@ -34,11 +34,16 @@ impl Driver for ReplicationGroup {
         let mut groups = Vec::new();
         while let Some(page) = pages.next().await {
             let page = page.map_err(api("elasticache:DescribeReplicationGroups"))?;
-            groups.extend(page.replication_groups().iter().cloned().filter(|g| {
-                // One being deleted is gone for the plan; `create` explains the wait.
-                g.status() != Some("deleting")
-                    && may_be_ours(&cx.stack, g.replication_group_id().unwrap_or_default())
-            }));
+            groups.extend(
+                page.replication_groups()
+                    .iter()
+                    .filter(|g| {
+                        // One being deleted is gone for the plan; `create` explains the wait.
+                        g.status() != Some("deleting")
+                            && may_be_ours(&cx.stack, g.replication_group_id().unwrap_or_default())
+                    })
+                    .cloned(),
+            );
         }
         if groups.is_empty() {
             return Ok(Vec::new());
@@ -76,9 +81,10 @@ impl Driver for ReplicationGroup {
             .await
             .map_err(api("elasticache:CreateReplicationGroup"));
         let group = match created {
-            Ok(made) => made.replication_group().cloned().ok_or_else(|| {
-                missing("elasticache:CreateReplicationGroup", logical, "group")
-            })?,
+            Ok(made) => made
+                .replication_group()
+                .cloned()
+                .ok_or_else(|| missing("elasticache:CreateReplicationGroup", logical, "group"))?,
             Err(error) if error.code() == Some("ReplicationGroupAlreadyExistsFault") => {
                 adopt(cx, logical, id).await?
             }
@@ -119,7 +125,11 @@ impl Driver for ReplicationGroup {
         let rest: Vec<String> = changed
             .iter()
             .filter(|c| matches!(c.as_str(), "node_type" | "security_group_ids"))
-            .chain(changed.iter().filter(|c| *c == "automatic_failover" && failover))
+            .chain(
+                changed
+                    .iter()
+                    .filter(|c| *c == "automatic_failover" && failover),
+            )
             .cloned()
             .collect();
         if !rest.is_empty() {
@@ -365,7 +375,10 @@ fn group_attrs(group: &Rg) -> Attrs {
     let members = i64::try_from(group.member_clusters().len()).unwrap_or(i64::MAX);
     let text = |v: Option<&str>| s(v.unwrap_or_default());
     let mut attrs = Attrs::from([
-        ("replication_group_id".to_string(), text(group.replication_group_id())),
+        (
+            "replication_group_id".to_string(),
+            text(group.replication_group_id()),
+        ),
         ("id".to_string(), text(group.replication_group_id())),
         ("arn".to_string(), text(group.arn())),
         ("engine".to_string(), text(group.engine())),

@@ -118,7 +118,10 @@ impl Driver for Secret {
         } else {
             call.recovery_window_in_days(RECOVERY_DAYS)
         };
-        let result = call.send().await.map_err(api("secretsmanager:DeleteSecret"));
+        let result = call
+            .send()
+            .await
+            .map_err(api("secretsmanager:DeleteSecret"));
         match result {
             // A second delete of a secret already scheduled for deletion: done already.
             Err(error) if marked_for_deletion(&error) => Ok(()),
@@ -233,7 +236,12 @@ fn filter(key: FilterNameStringType, value: &str) -> Filter {
 
 fn pairs(tags: &[Tag]) -> Vec<(String, String)> {
     tags.iter()
-        .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string())))
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_string(),
+                t.value().unwrap_or_default().to_string(),
+            ))
+        })
         .collect()
 }
 
