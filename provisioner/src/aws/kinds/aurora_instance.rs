@@ -1,3 +1,219 @@
-//! AuroraInstance: not implemented yet.
+//! The Aurora writer: a `db.serverless` instance inside the cluster (the cluster alone serves
+//! nothing). Its data lives in the cluster, so deleting it takes no snapshot.
 
-crate::unimplemented_driver!(AuroraInstance);
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_rds::types::DbInstance;
+
+use super::data_common::{foreign, gone_is_ok, missing, owned, rds_pairs, rds_retag, rds_tags};
+use super::{Driver, Goal, Progress};
+use crate::aws::attrs::{s, Attrs, AttrsExt};
+use crate::aws::{api, AwsError, Cx};
+use crate::core::{Observed, Resource, ResourceKind};
+
+pub struct AuroraInstance;
+
+#[async_trait]
+impl Driver for AuroraInstance {
+    async fn observe(&self, cx: &Cx, _: &[&Resource]) -> Result<Vec<(String, Observed)>, AwsError> {
+        let mut pages = cx.aws.rds.describe_db_instances().into_paginator().send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(api("rds:DescribeDBInstances"))?;
+            for instance in page.db_instances() {
+                // One being deleted is gone for the plan; `create` explains the wait.
+                if instance.db_instance_status() == Some("deleting") {
+                    continue;
+                }
+                let Some((logical, tags)) = owned(&cx.stack, &rds_pairs(instance.tag_list()))
+                else {
+                    continue;
+                };
+                if let Some(mut attrs) = instance_attrs(instance) {
+                    attrs.insert("tags".into(), tags);
+                    let kind = ResourceKind::AuroraInstance;
+                    out.push((logical, Observed { kind, attrs }));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn create(&self, cx: &Cx, logical: &str, want: &Attrs) -> Result<Attrs, AwsError> {
+        let created = cx
+            .aws
+            .rds
+            .create_db_instance()
+            .db_instance_identifier(want.str("identifier")?)
+            .db_cluster_identifier(want.str("cluster_identifier")?)
+            .engine(want.str("engine")?)
+            .db_instance_class(want.str("instance_class")?)
+            .set_tags(Some(rds_tags(want)))
+            .send()
+            .await
+            .map_err(api("rds:CreateDBInstance"));
+        let instance = match created {
+            Ok(made) => made
+                .db_instance()
+                .cloned()
+                .ok_or_else(|| missing("rds:CreateDBInstance", logical, "instance"))?,
+            Err(error) if error.code() == Some("DBInstanceAlreadyExists") => {
+                adopt(cx, logical, want).await?
+            }
+            Err(error) => return Err(error),
+        };
+        let mut have = instance_attrs(&instance)
+            .ok_or_else(|| missing("rds:CreateDBInstance", logical, "instance identifier"))?;
+        have.insert("tags".into(), want.attr("tags")?.clone());
+        Ok(have)
+    }
+
+    async fn update(
+        &self,
+        cx: &Cx,
+        logical: &str,
+        have: &Attrs,
+        want: &Attrs,
+        changed: &[String],
+    ) -> Result<Attrs, AwsError> {
+        for key in changed {
+            match key.as_str() {
+                "instance_class" => {
+                    cx.aws
+                        .rds
+                        .modify_db_instance()
+                        .db_instance_identifier(have.str("identifier")?)
+                        .db_instance_class(want.str(key)?)
+                        .apply_immediately(true)
+                        .send()
+                        .await
+                        .map_err(api("rds:ModifyDBInstance"))?;
+                }
+                "tags" => rds_retag(cx, have.str("arn")?, have, want).await?,
+                other => {
+                    return Err(AwsError::Model(format!(
+                        "{logical}: Aurora instance `{other}` cannot change in place"
+                    )))
+                }
+            }
+        }
+        let mut out = have.clone();
+        for key in changed {
+            if let Some(value) = want.get(key) {
+                out.insert(key.clone(), value.clone());
+            }
+        }
+        Ok(out)
+    }
+
+    async fn delete(&self, cx: &Cx, _logical: &str, have: &Attrs) -> Result<(), AwsError> {
+        let id = have.str("identifier")?;
+        match describe(cx, id).await? {
+            None => return Ok(()),
+            Some(found) if found.db_instance_status() == Some("deleting") => return Ok(()),
+            Some(_) => {}
+        }
+        let result = cx
+            .aws
+            .rds
+            .delete_db_instance()
+            .db_instance_identifier(id)
+            .send()
+            .await
+            .map_err(api("rds:DeleteDBInstance"));
+        gone_is_ok(result)
+    }
+
+    async fn poll(&self, cx: &Cx, have: &Attrs, goal: Goal) -> Result<Progress, AwsError> {
+        let instance = describe(cx, have.str("identifier")?).await?;
+        let status = instance
+            .as_ref()
+            .and_then(|i| i.db_instance_status())
+            .unwrap_or("absent");
+        Ok(match (goal, &instance) {
+            (Goal::Gone, None) => Progress::Done(None),
+            (Goal::Ready, Some(found)) if status == "available" => {
+                Progress::Done(instance_attrs(found))
+            }
+            (Goal::Ready, _) if FAILED.contains(&status) => {
+                Progress::Failed(format!("the instance is `{status}`"))
+            }
+            _ => Progress::Pending(status.to_string()),
+        })
+    }
+
+    fn timeout(&self) -> Duration {
+        Duration::from_secs(45 * 60)
+    }
+}
+
+/// Instance states it does not leave by itself.
+const FAILED: &[&str] = &[
+    "failed",
+    "incompatible-parameters",
+    "incompatible-network",
+    "inaccessible-encryption-credentials",
+    "storage-full",
+    "absent",
+];
+
+async fn describe(cx: &Cx, id: &str) -> Result<Option<DbInstance>, AwsError> {
+    let found = cx
+        .aws
+        .rds
+        .describe_db_instances()
+        .db_instance_identifier(id)
+        .send()
+        .await
+        .map_err(api("rds:DescribeDBInstances"));
+    match found {
+        Ok(answer) => Ok(answer.db_instances().first().cloned()),
+        Err(error) if error.is_not_found() => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+/// The identifier is taken: ours (a create whose answer was lost) is adopted; one being deleted
+/// must finish first; anyone else's is an error.
+async fn adopt(cx: &Cx, logical: &str, want: &Attrs) -> Result<DbInstance, AwsError> {
+    let id = want.str("identifier")?;
+    let instance = describe(cx, id)
+        .await?
+        .ok_or_else(|| missing("rds:DescribeDBInstances", logical, "instance"))?;
+    match owned(&cx.stack, &rds_pairs(instance.tag_list())) {
+        Some((owner, _)) if owner == logical => {}
+        _ => return Err(foreign("Aurora instance", id, &cx.stack)),
+    }
+    if instance.db_instance_status() == Some("deleting") {
+        return Err(AwsError::Failed(format!(
+            "{logical}: Aurora instance `{id}` is still being deleted; run again once it is gone"
+        )));
+    }
+    Ok(instance)
+}
+
+/// The observed form of an instance, `tags` aside.
+fn instance_attrs(instance: &DbInstance) -> Option<Attrs> {
+    let id = instance.db_instance_identifier()?;
+    let text = |v: Option<&str>| s(v.unwrap_or_default());
+    let mut attrs = Attrs::from([
+        ("identifier".to_string(), s(id)),
+        ("id".to_string(), s(id)),
+        ("arn".to_string(), text(instance.db_instance_arn())),
+        (
+            "cluster_identifier".to_string(),
+            text(instance.db_cluster_identifier()),
+        ),
+        ("engine".to_string(), text(instance.engine())),
+        (
+            "instance_class".to_string(),
+            text(instance.db_instance_class()),
+        ),
+        ("status".to_string(), text(instance.db_instance_status())),
+    ]);
+    if let Some(host) = instance.endpoint().and_then(|e| e.address()) {
+        attrs.insert("endpoint".into(), s(host));
+    }
+    Some(attrs)
+}

@@ -18,6 +18,7 @@ mod api_domain_name;
 mod aurora_cluster;
 mod aurora_instance;
 mod cache_subnet_group;
+mod data_common;
 mod db_subnet_group;
 mod dns_record;
 mod ec2_tags;
