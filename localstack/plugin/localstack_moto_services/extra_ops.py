@@ -37,7 +37,42 @@ def delete_replication_group(context, request: dict) -> dict:
 
     response = call_moto(context)
     backend = elasticache_backends[context.account_id][context.region]
-    backend.replication_groups.pop(request["ReplicationGroupId"], None)
+    group = backend.replication_groups.pop(request["ReplicationGroupId"], None)
+    for member in getattr(group, "member_clusters", []) or []:
+        backend.cache_clusters.pop(member, None)
+    return response
+
+
+def create_replication_group(context, request: dict) -> dict:
+    """ElastiCache CreateReplicationGroup: moto names member clusters but creates none, so
+    DescribeCacheClusters (where AWS reports a group's subnet group and security groups) finds
+    nothing; create them, in the group's placement."""
+    from localstack.services.moto import call_moto
+    from moto.elasticache.models import elasticache_backends
+
+    response = call_moto(context)
+    backend = elasticache_backends[context.account_id][context.region]
+    group = backend.replication_groups[request["ReplicationGroupId"]]
+    params = dict.fromkeys(
+        backend.create_cache_cluster.__code__.co_varnames[1 : backend.create_cache_cluster.__code__.co_argcount]
+    )
+    for member in group.member_clusters:
+        if member in backend.cache_clusters:
+            continue
+        backend.create_cache_cluster(**{
+            **params,
+            "cache_cluster_id": member,
+            "replication_group_id": group.replication_group_id,
+            "num_cache_nodes": 1,
+            "cache_node_type": group.cache_node_type,
+            "engine": group.engine,
+            "engine_version": group.engine_version,
+            "cache_subnet_group_name": group.cache_subnet_group_name,
+            "security_group_ids": group.security_group_ids or [],
+            "cache_security_group_names": [],
+            "tags": [],
+            "port": group.port,
+        })
     return response
 
 
@@ -91,5 +126,6 @@ def call_moto_get_domain(context, domain) -> dict:
 EXTRA_OPERATIONS = {
     ("elasticache", "DeleteCacheSubnetGroup"): delete_cache_subnet_group,
     ("elasticache", "DeleteReplicationGroup"): delete_replication_group,
+    ("elasticache", "CreateReplicationGroup"): create_replication_group,
     ("apigatewayv2", "CreateDomainName"): create_domain_name,
 }

@@ -65,8 +65,6 @@ const NOT_YET: &[&str] = &[
     "IncorrectState",
     "InvalidGroup.InUse",
     "ServiceUnavailable",
-    "InternalFailure",
-    "InternalError",
     "Unavailable",
 ];
 
