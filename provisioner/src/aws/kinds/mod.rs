@@ -20,6 +20,7 @@ mod aurora_instance;
 mod cache_subnet_group;
 mod db_subnet_group;
 mod dns_record;
+mod ec2_common;
 mod ec2_tags;
 mod ecs_cluster;
 mod ecs_service;
