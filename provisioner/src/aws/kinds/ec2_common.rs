@@ -16,11 +16,10 @@ pub fn answered_id(
     operation: &'static str,
     logical: &str,
 ) -> Result<String, AwsError> {
-    id.map(str::to_string)
-        .ok_or_else(|| AwsError::Unexpected {
-            operation,
-            message: format!("{logical}: no id in the answer"),
-        })
+    id.map(str::to_string).ok_or_else(|| AwsError::Unexpected {
+        operation,
+        message: format!("{logical}: no id in the answer"),
+    })
 }
 
 /// `want` plus the id AWS gave it: the observed form right after a create.

@@ -61,11 +61,7 @@ impl Driver for ElasticIp {
             .send()
             .await
             .map_err(api("ec2:AllocateAddress"))?;
-        let id = answered_id(
-            allocated.allocation_id(),
-            "ec2:AllocateAddress",
-            logical,
-        )?;
+        let id = answered_id(allocated.allocation_id(), "ec2:AllocateAddress", logical)?;
         let mut out = with_id(want, &id);
         if let Some(ip) = allocated.public_ip() {
             out.insert("public_ip".into(), s(ip));

@@ -33,7 +33,9 @@ impl Driver for NatGateway {
             // route nothing, so the plan should make a new one rather than keep them.
             if matches!(
                 gateway.state(),
-                Some(NatGatewayState::Deleted | NatGatewayState::Deleting | NatGatewayState::Failed)
+                Some(
+                    NatGatewayState::Deleted | NatGatewayState::Deleting | NatGatewayState::Failed
+                )
             ) {
                 continue;
             }

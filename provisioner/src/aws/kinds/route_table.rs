@@ -42,9 +42,10 @@ impl Driver for RouteTable {
             .map_err(api("ec2:DescribeRouteTables"))?;
         let mut out = Vec::new();
         for table in &tables {
-            let (Some((logical, tags)), Some(id)) =
-                (ec2_tags::owned(&cx.stack, table.tags()), table.route_table_id())
-            else {
+            let (Some((logical, tags)), Some(id)) = (
+                ec2_tags::owned(&cx.stack, table.tags()),
+                table.route_table_id(),
+            ) else {
                 continue;
             };
             let contents = contents_of(table);

@@ -4,8 +4,9 @@
 
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{
-    Filter, IpPermission, IpRange, Ipv6Range, SecurityGroupRule as AwsRule,
-    SecurityGroupRuleRequest, SecurityGroupRuleUpdate, UserIdGroupPair,
+    Filter, IpPermission, IpRange, Ipv6Range, SecurityGroup as AwsGroup,
+    SecurityGroupRule as AwsRule, SecurityGroupRuleRequest, SecurityGroupRuleUpdate,
+    UserIdGroupPair,
 };
 
 use super::ec2_common::{answered_id, entry, gone_ok, with_id};
@@ -25,23 +26,29 @@ enum Peer {
     Cidr(String),
 }
 
-/// A rule as we send it.
-#[derive(Debug, Clone)]
-struct Spec {
+/// What makes a rule the rule it is (AWS refuses two rules of one shape in a group).
+#[derive(Debug, Clone, PartialEq)]
+struct Shape {
     group_id: String,
     egress: bool,
     protocol: String,
     from_port: i32,
     to_port: i32,
     peer: Peer,
+}
+
+/// A rule as we send it.
+#[derive(Debug, Clone)]
+struct Spec {
+    shape: Shape,
     description: String,
 }
 
 #[async_trait]
 impl Driver for SecurityGroupRule {
     async fn observe(&self, cx: &Cx, _: &[&Resource]) -> Result<Vec<(String, Observed)>, AwsError> {
-        let group_ids: Vec<String> = owned_groups(cx)
-            .await?
+        let groups = owned_groups(cx).await?;
+        let group_ids: Vec<String> = groups
             .iter()
             .filter_map(|g| g.group_id().map(str::to_string))
             .collect();
@@ -49,10 +56,12 @@ impl Driver for SecurityGroupRule {
             return Ok(Vec::new());
         }
         let rules = rules_of_groups(cx, group_ids).await?;
+        let described = descriptions(&groups);
         let prefix = format!("{}: ", cx.stack);
         let mut out: Vec<(String, Observed)> = Vec::new();
         for rule in &rules {
-            let Some(logical) = rule.description().and_then(|d| d.strip_prefix(&prefix)) else {
+            let description = description_of(rule, &described);
+            let Some(logical) = description.and_then(|d| d.strip_prefix(&prefix)) else {
                 continue;
             };
             // A copy of one of our rules made by hand carries the same description: keep one.
@@ -60,6 +69,7 @@ impl Driver for SecurityGroupRule {
                 continue;
             }
             let mut attrs = attrs_of(rule);
+            attrs.insert("description".into(), s(format!("{prefix}{logical}")));
             attrs.insert("tags".into(), synthetic_tags(&cx.stack, logical));
             out.push(entry(
                 ResourceKind::SecurityGroupRule,
@@ -73,9 +83,9 @@ impl Driver for SecurityGroupRule {
     async fn create(&self, cx: &Cx, logical: &str, want: &Attrs) -> Result<Attrs, AwsError> {
         let spec = spec_of(logical, want)?;
         let ec2 = &cx.aws.ec2;
-        let created = if spec.egress {
+        let created = if spec.shape.egress {
             ec2.authorize_security_group_egress()
-                .group_id(&spec.group_id)
+                .group_id(&spec.shape.group_id)
                 .ip_permissions(permission(&spec))
                 .send()
                 .await
@@ -83,7 +93,7 @@ impl Driver for SecurityGroupRule {
                 .map(|out| out.security_group_rules().to_vec())
         } else {
             ec2.authorize_security_group_ingress()
-                .group_id(&spec.group_id)
+                .group_id(&spec.shape.group_id)
                 .ip_permissions(permission(&spec))
                 .send()
                 .await
@@ -127,7 +137,7 @@ impl Driver for SecurityGroupRule {
             cx.aws
                 .ec2
                 .modify_security_group_rules()
-                .group_id(&spec.group_id)
+                .group_id(&spec.shape.group_id)
                 .security_group_rules(change)
                 .send()
                 .await
@@ -161,6 +171,83 @@ impl Driver for SecurityGroupRule {
     }
 }
 
+/// The shape of a described rule (`None` for peers we do not manage, e.g. prefix lists).
+fn shape_of(rule: &AwsRule) -> Option<Shape> {
+    let peer = match rule.referenced_group_info().and_then(|g| g.group_id()) {
+        Some(group) => Peer::Group(group.to_string()),
+        None => Peer::Cidr(rule.cidr_ipv4().or(rule.cidr_ipv6())?.to_string()),
+    };
+    Some(Shape {
+        group_id: rule.group_id()?.to_string(),
+        egress: rule.is_egress()?,
+        protocol: rule.ip_protocol()?.to_string(),
+        from_port: rule.from_port().unwrap_or(-1),
+        to_port: rule.to_port().unwrap_or(-1),
+        peer,
+    })
+}
+
+/// A rule's description, from DescribeSecurityGroupRules or else from the group's permissions.
+fn description_of<'a>(rule: &'a AwsRule, described: &'a [(Shape, String)]) -> Option<&'a str> {
+    rule.description().or_else(|| {
+        let shape = shape_of(rule)?;
+        described
+            .iter()
+            .find(|(s, _)| *s == shape)
+            .map(|(_, d)| d.as_str())
+    })
+}
+
+/// Rule descriptions as DescribeSecurityGroups reports them inside each permission. Some
+/// implementations (moto) leave the description out of DescribeSecurityGroupRules for rules
+/// that reference a group, while AWS reports it in both places.
+fn descriptions(groups: &[AwsGroup]) -> Vec<(Shape, String)> {
+    let mut out = Vec::new();
+    for group in groups {
+        let Some(group_id) = group.group_id() else {
+            continue;
+        };
+        let sides = [
+            (false, group.ip_permissions()),
+            (true, group.ip_permissions_egress()),
+        ];
+        for (egress, permissions) in sides {
+            for permission in permissions {
+                let shape = |peer: Peer| Shape {
+                    group_id: group_id.to_string(),
+                    egress,
+                    protocol: permission.ip_protocol().unwrap_or("-1").to_string(),
+                    from_port: permission.from_port().unwrap_or(-1),
+                    to_port: permission.to_port().unwrap_or(-1),
+                    peer,
+                };
+                let peers = permission_peers(permission);
+                for (peer, description) in peers {
+                    out.push((shape(peer), description.to_string()));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Each peer of a permission with its description.
+fn permission_peers(permission: &IpPermission) -> Vec<(Peer, &str)> {
+    let groups = permission
+        .user_id_group_pairs()
+        .iter()
+        .filter_map(|p| Some((Peer::Group(p.group_id()?.into()), p.description()?)));
+    let v4 = permission
+        .ip_ranges()
+        .iter()
+        .filter_map(|r| Some((Peer::Cidr(r.cidr_ip()?.into()), r.description()?)));
+    let v6 = permission
+        .ipv6_ranges()
+        .iter()
+        .filter_map(|r| Some((Peer::Cidr(r.cidr_ipv6()?.into()), r.description()?)));
+    groups.chain(v4).chain(v6).collect()
+}
+
 async fn rules_of_groups(cx: &Cx, group_ids: Vec<String>) -> Result<Vec<AwsRule>, AwsError> {
     let filter = Filter::builder()
         .name("group-id")
@@ -178,7 +265,8 @@ async fn rules_of_groups(cx: &Cx, group_ids: Vec<String>) -> Result<Vec<AwsRule>
         .map_err(api("ec2:DescribeSecurityGroupRules"))
 }
 
-/// Observed attributes in the desired shape (`cidr` or `source_group_id`), without tags.
+/// Observed attributes in the desired shape (`cidr` or `source_group_id`), without the
+/// description and tags (the caller knows them).
 fn attrs_of(rule: &AwsRule) -> Attrs {
     let mut attrs = Attrs::new();
     let text = |key: &str, value: Option<&str>, attrs: &mut Attrs| {
@@ -203,7 +291,6 @@ fn attrs_of(rule: &AwsRule) -> Attrs {
     text("cidr", rule.cidr_ipv4().or(rule.cidr_ipv6()), &mut attrs);
     let source = rule.referenced_group_info().and_then(|g| g.group_id());
     text("source_group_id", source, &mut attrs);
-    text("description", rule.description(), &mut attrs);
     attrs
 }
 
@@ -232,13 +319,16 @@ fn spec_of(logical: &str, want: &Attrs) -> Result<Spec, AwsError> {
             )))
         }
     };
-    Ok(Spec {
+    let shape = Shape {
         group_id: want.str("group_id")?.to_string(),
         egress,
         protocol: want.str("protocol")?.to_ascii_lowercase(),
         from_port: port("from_port")?,
         to_port: port("to_port")?,
         peer,
+    };
+    Ok(Spec {
+        shape,
         description: want.str("description")?.to_string(),
     })
 }
@@ -246,11 +336,11 @@ fn spec_of(logical: &str, want: &Attrs) -> Result<Spec, AwsError> {
 /// The `IpPermission` that authorizes `spec` (the description rides on the peer).
 fn permission(spec: &Spec) -> IpPermission {
     let call = IpPermission::builder()
-        .ip_protocol(&spec.protocol)
-        .from_port(spec.from_port)
-        .to_port(spec.to_port);
+        .ip_protocol(&spec.shape.protocol)
+        .from_port(spec.shape.from_port)
+        .to_port(spec.shape.to_port);
     let description = spec.description.clone();
-    match &spec.peer {
+    match &spec.shape.peer {
         Peer::Group(group) => call.user_id_group_pairs(
             UserIdGroupPair::builder()
                 .group_id(group)
@@ -276,11 +366,11 @@ fn permission(spec: &Spec) -> IpPermission {
 /// The full rule for ModifySecurityGroupRules, which replaces a rule's every field.
 fn request(spec: &Spec) -> SecurityGroupRuleRequest {
     let call = SecurityGroupRuleRequest::builder()
-        .ip_protocol(&spec.protocol)
-        .from_port(spec.from_port)
-        .to_port(spec.to_port)
+        .ip_protocol(&spec.shape.protocol)
+        .from_port(spec.shape.from_port)
+        .to_port(spec.shape.to_port)
         .description(&spec.description);
-    match &spec.peer {
+    match &spec.shape.peer {
         Peer::Group(group) => call.referenced_group_id(group),
         Peer::Cidr(cidr) if cidr.contains(':') => call.cidr_ipv6(cidr),
         Peer::Cidr(cidr) => call.cidr_ipv4(cidr),
@@ -291,28 +381,31 @@ fn request(spec: &Spec) -> SecurityGroupRuleRequest {
 /// The id of the existing rule equal to `spec` when it carries our description (a run that died
 /// after authorizing it); an equal rule described otherwise belongs to someone else.
 async fn adopt(cx: &Cx, logical: &str, spec: &Spec) -> Result<String, AwsError> {
-    let rules = rules_of_groups(cx, vec![spec.group_id.clone()]).await?;
-    let same = rules.iter().find(|rule| {
-        let peer = match (rule.referenced_group_info().and_then(|g| g.group_id()), rule) {
-            (Some(group), _) => Some(Peer::Group(group.to_string())),
-            (None, r) => r.cidr_ipv4().or(r.cidr_ipv6()).map(|c| Peer::Cidr(c.into())),
-        };
-        rule.is_egress() == Some(spec.egress)
-            && rule.ip_protocol() == Some(spec.protocol.as_str())
-            && rule.from_port() == Some(spec.from_port)
-            && rule.to_port() == Some(spec.to_port)
-            && peer.as_ref() == Some(&spec.peer)
-    });
+    let rules = rules_of_groups(cx, vec![spec.shape.group_id.clone()]).await?;
+    let groups = cx
+        .aws
+        .ec2
+        .describe_security_groups()
+        .group_ids(&spec.shape.group_id)
+        .send()
+        .await
+        .map_err(api("ec2:DescribeSecurityGroups"))?;
+    let described = descriptions(groups.security_groups());
+    let same = rules
+        .iter()
+        .find(|rule| shape_of(rule).as_ref() == Some(&spec.shape));
     match same {
-        Some(rule) if rule.description() == Some(spec.description.as_str()) => answered_id(
-            rule.security_group_rule_id(),
-            "ec2:DescribeSecurityGroupRules",
-            logical,
-        ),
+        Some(rule) if description_of(rule, &described) == Some(spec.description.as_str()) => {
+            answered_id(
+                rule.security_group_rule_id(),
+                "ec2:DescribeSecurityGroupRules",
+                logical,
+            )
+        }
         _ => Err(AwsError::Failed(format!(
             "{logical}: an equal rule already exists in {} without the description `{}` \
              (it is not this stack's; remove it or give it that description)",
-            spec.group_id, spec.description
+            spec.shape.group_id, spec.description
         ))),
     }
 }

@@ -28,9 +28,10 @@ impl Driver for Subnet {
             .map_err(api("ec2:DescribeSubnets"))?;
         let mut out = Vec::new();
         for subnet in &subnets {
-            let (Some((logical, tags)), Some(id)) =
-                (ec2_tags::owned(&cx.stack, subnet.tags()), subnet.subnet_id())
-            else {
+            let (Some((logical, tags)), Some(id)) = (
+                ec2_tags::owned(&cx.stack, subnet.tags()),
+                subnet.subnet_id(),
+            ) else {
                 continue;
             };
             let mut attrs = Attrs::new();
