@@ -1,3 +1,95 @@
-//! ElasticIp: not implemented yet.
+//! An Elastic IP for a NAT gateway (`id` is the allocation id the NAT gateway takes).
 
-crate::unimplemented_driver!(ElasticIp);
+use async_trait::async_trait;
+use aws_sdk_ec2::types::{DomainType, ResourceType};
+
+use super::ec2_common::{answered_id, entry, gone_ok, update_tags_only, with_id};
+use super::{ec2_tags, Driver};
+use crate::aws::attrs::{s, Attrs, AttrsExt};
+use crate::aws::{api, AwsError, Cx};
+use crate::core::{Observed, Resource, ResourceKind};
+
+pub struct ElasticIp;
+
+#[async_trait]
+impl Driver for ElasticIp {
+    async fn observe(&self, cx: &Cx, _: &[&Resource]) -> Result<Vec<(String, Observed)>, AwsError> {
+        let found = cx
+            .aws
+            .ec2
+            .describe_addresses()
+            .filters(ec2_tags::owner_filter(&cx.stack))
+            .send()
+            .await
+            .map_err(api("ec2:DescribeAddresses"))?;
+        let mut out = Vec::new();
+        for address in found.addresses() {
+            let (Some((logical, tags)), Some(id)) = (
+                ec2_tags::owned(&cx.stack, address.tags()),
+                address.allocation_id(),
+            ) else {
+                continue;
+            };
+            let mut attrs = Attrs::new();
+            attrs.insert("id".into(), s(id));
+            if let Some(domain) = address.domain() {
+                attrs.insert("domain".into(), s(domain.as_str()));
+            }
+            if let Some(ip) = address.public_ip() {
+                attrs.insert("public_ip".into(), s(ip));
+            }
+            attrs.insert("tags".into(), tags);
+            out.push(entry(ResourceKind::ElasticIp, logical, attrs));
+        }
+        Ok(out)
+    }
+
+    async fn create(&self, cx: &Cx, logical: &str, want: &Attrs) -> Result<Attrs, AwsError> {
+        let domain = want.opt_str("domain").unwrap_or("vpc");
+        if domain != "vpc" {
+            // EC2-Classic is retired: every address lives in a VPC.
+            return Err(AwsError::Model(format!(
+                "{logical}: elastic IP domain `{domain}` is not supported, only `vpc`"
+            )));
+        }
+        let allocated = cx
+            .aws
+            .ec2
+            .allocate_address()
+            .domain(DomainType::Vpc)
+            .tag_specifications(ec2_tags::spec(ResourceType::ElasticIp, want))
+            .send()
+            .await
+            .map_err(api("ec2:AllocateAddress"))?;
+        let id = answered_id(allocated.allocation_id(), "ec2:AllocateAddress", logical)?;
+        let mut out = with_id(want, &id);
+        if let Some(ip) = allocated.public_ip() {
+            out.insert("public_ip".into(), s(ip));
+        }
+        Ok(out)
+    }
+
+    async fn update(
+        &self,
+        cx: &Cx,
+        logical: &str,
+        have: &Attrs,
+        want: &Attrs,
+        changed: &[String],
+    ) -> Result<Attrs, AwsError> {
+        update_tags_only(cx, logical, have, want, changed).await
+    }
+
+    async fn delete(&self, cx: &Cx, _logical: &str, have: &Attrs) -> Result<(), AwsError> {
+        // The engine deletes the NAT gateway (and waits for it to be gone) before its address.
+        let result = cx
+            .aws
+            .ec2
+            .release_address()
+            .allocation_id(have.str("id")?)
+            .send()
+            .await
+            .map_err(api("ec2:ReleaseAddress"));
+        gone_ok(result)
+    }
+}

@@ -1,3 +1,165 @@
-//! InternetGateway: not implemented yet.
+//! The internet gateway, attached to the stack's VPC (its `vpc_id` is the attachment).
 
-crate::unimplemented_driver!(InternetGateway);
+use async_trait::async_trait;
+use aws_sdk_ec2::types::{AttachmentStatus, InternetGatewayAttachment, ResourceType};
+
+use super::ec2_common::{answered_id, entry, gone_ok, with_id};
+use super::{ec2_tags, Driver};
+use crate::aws::attrs::{s, Attrs, AttrsExt};
+use crate::aws::{api, AwsError, Cx};
+use crate::core::{Observed, Resource, ResourceKind};
+
+pub struct InternetGateway;
+
+#[async_trait]
+impl Driver for InternetGateway {
+    async fn observe(&self, cx: &Cx, _: &[&Resource]) -> Result<Vec<(String, Observed)>, AwsError> {
+        let gateways = cx
+            .aws
+            .ec2
+            .describe_internet_gateways()
+            .filters(ec2_tags::owner_filter(&cx.stack))
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(api("ec2:DescribeInternetGateways"))?;
+        let mut out = Vec::new();
+        for gateway in &gateways {
+            let (Some((logical, tags)), Some(id)) = (
+                ec2_tags::owned(&cx.stack, gateway.tags()),
+                gateway.internet_gateway_id(),
+            ) else {
+                continue;
+            };
+            let mut attrs = Attrs::new();
+            attrs.insert("id".into(), s(id));
+            // An unattached gateway has no `vpc_id`, so the plan attaches it.
+            if let Some(vpc) = attached_vpcs(gateway.attachments()).first() {
+                attrs.insert("vpc_id".into(), s(*vpc));
+            }
+            attrs.insert("tags".into(), tags);
+            out.push(entry(ResourceKind::InternetGateway, logical, attrs));
+        }
+        Ok(out)
+    }
+
+    async fn create(&self, cx: &Cx, logical: &str, want: &Attrs) -> Result<Attrs, AwsError> {
+        let created = cx
+            .aws
+            .ec2
+            .create_internet_gateway()
+            .tag_specifications(ec2_tags::spec(ResourceType::InternetGateway, want))
+            .send()
+            .await
+            .map_err(api("ec2:CreateInternetGateway"))?;
+        let id = answered_id(
+            created
+                .internet_gateway()
+                .and_then(|g| g.internet_gateway_id()),
+            "ec2:CreateInternetGateway",
+            logical,
+        )?;
+        // Tagged before attaching: if the attach fails, the next run finds it and attaches it.
+        attach(cx, &id, want.str("vpc_id")?).await?;
+        Ok(with_id(want, &id))
+    }
+
+    async fn update(
+        &self,
+        cx: &Cx,
+        logical: &str,
+        have: &Attrs,
+        want: &Attrs,
+        changed: &[String],
+    ) -> Result<Attrs, AwsError> {
+        let id = have.str("id")?;
+        for key in changed {
+            match key.as_str() {
+                "vpc_id" => {
+                    detach_all(cx, id).await?;
+                    attach(cx, id, want.str("vpc_id")?).await?;
+                }
+                "tags" => ec2_tags::retag(cx, id, have, want).await?,
+                other => {
+                    return Err(AwsError::Model(format!(
+                        "{logical}: internet gateway `{other}` cannot change in place"
+                    )))
+                }
+            }
+        }
+        Ok(with_id(want, id))
+    }
+
+    async fn delete(&self, cx: &Cx, _logical: &str, have: &Attrs) -> Result<(), AwsError> {
+        let id = have.str("id")?;
+        // AWS refuses to delete an attached gateway.
+        gone_ok(detach_all(cx, id).await)?;
+        let result = cx
+            .aws
+            .ec2
+            .delete_internet_gateway()
+            .internet_gateway_id(id)
+            .send()
+            .await
+            .map_err(api("ec2:DeleteInternetGateway"));
+        gone_ok(result)
+    }
+}
+
+/// VPCs the gateway is attached to (or being attached to), from its attachments.
+fn attached_vpcs(attachments: &[InternetGatewayAttachment]) -> Vec<&str> {
+    attachments
+        .iter()
+        .filter(|a| {
+            !matches!(
+                a.state(),
+                Some(AttachmentStatus::Detached | AttachmentStatus::Detaching)
+            )
+        })
+        .filter_map(|a| a.vpc_id())
+        .collect()
+}
+
+async fn attach(cx: &Cx, id: &str, vpc: &str) -> Result<(), AwsError> {
+    cx.aws
+        .ec2
+        .attach_internet_gateway()
+        .internet_gateway_id(id)
+        .vpc_id(vpc)
+        .send()
+        .await
+        .map_err(api("ec2:AttachInternetGateway"))?;
+    Ok(())
+}
+
+/// Detaches the gateway from every VPC it is attached to, as AWS reports them now.
+async fn detach_all(cx: &Cx, id: &str) -> Result<(), AwsError> {
+    let found = cx
+        .aws
+        .ec2
+        .describe_internet_gateways()
+        .internet_gateway_ids(id)
+        .send()
+        .await
+        .map_err(api("ec2:DescribeInternetGateways"))?;
+    for gateway in found.internet_gateways() {
+        for vpc in attached_vpcs(gateway.attachments()) {
+            let result = cx
+                .aws
+                .ec2
+                .detach_internet_gateway()
+                .internet_gateway_id(id)
+                .vpc_id(vpc)
+                .send()
+                .await
+                .map_err(api("ec2:DetachInternetGateway"));
+            match result {
+                Err(error) if error.code() == Some("Gateway.NotAttached") => {}
+                other => gone_ok(other)?,
+            }
+        }
+    }
+    Ok(())
+}

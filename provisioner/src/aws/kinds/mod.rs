@@ -21,6 +21,7 @@ mod cache_subnet_group;
 mod data_common;
 mod db_subnet_group;
 mod dns_record;
+mod ec2_common;
 mod ec2_tags;
 mod ecs_cluster;
 mod ecs_service;
