@@ -64,6 +64,8 @@ const NOT_YET: &[&str] = &[
     "OperationAborted",
     "IncorrectState",
     "InvalidGroup.InUse",
+    "InvalidIPAddress.InUse",
+    "InvalidRouteTableID.NotFound",
     "ServiceUnavailable",
     "Unavailable",
 ];
