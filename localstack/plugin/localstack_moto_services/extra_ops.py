@@ -59,7 +59,7 @@ def create_replication_group(context, request: dict) -> dict:
     for member in group.member_clusters:
         if member in backend.cache_clusters:
             continue
-        backend.create_cache_cluster(**{
+        cluster = backend.create_cache_cluster(**{
             **params,
             "cache_cluster_id": member,
             "replication_group_id": group.replication_group_id,
@@ -73,6 +73,11 @@ def create_replication_group(context, request: dict) -> dict:
             "tags": [],
             "port": group.port,
         })
+        # moto's answer is built from model attributes named after the API's members; it keeps
+        # the ids but has no `SecurityGroups` membership list to show them.
+        cluster.security_groups = [
+            {"SecurityGroupId": sg, "Status": "active"} for sg in group.security_group_ids or []
+        ]
     return response
 
 
