@@ -22,6 +22,7 @@ mod db_subnet_group;
 mod dns_record;
 mod ec2_tags;
 mod ecs_cluster;
+mod ecs_common;
 mod ecs_service;
 mod elastic_ip;
 mod health_check;
