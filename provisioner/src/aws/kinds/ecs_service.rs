@@ -6,8 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_ecs::types::{
     AssignPublicIp, AwsVpcConfiguration, DeploymentCircuitBreaker, DeploymentConfiguration,
-    DeploymentRolloutState, LaunchType, LoadBalancer, NetworkConfiguration, Service,
-    ServiceField,
+    DeploymentRolloutState, LaunchType, LoadBalancer, NetworkConfiguration, Service, ServiceField,
 };
 
 use super::{ecs_common, Driver, Goal, Progress};
@@ -90,7 +89,10 @@ fn attrs_of(service: &Service, tags: Attr) -> Attrs {
     attrs.insert("arn".into(), text(service.service_arn()));
     attrs.insert("cluster".into(), text(service.cluster_arn()));
     attrs.insert("task_definition".into(), text(service.task_definition()));
-    attrs.insert("desired_count".into(), Attr::Int(service.desired_count().into()));
+    attrs.insert(
+        "desired_count".into(),
+        Attr::Int(service.desired_count().into()),
+    );
     if let Some(launch) = service.launch_type() {
         attrs.insert("launch_type".into(), s(launch.as_str()));
     }
@@ -169,8 +171,7 @@ fn rollout(service: &Service) -> Progress {
         }
         Some(DeploymentRolloutState::Completed) if deployments.len() == 1 => {}
         Some(state) => return Progress::Pending(format!("rollout {}", state.as_str())),
-        None if deployments.len() == 1
-            && service.running_count() == service.desired_count() => {}
+        None if deployments.len() == 1 && service.running_count() == service.desired_count() => {}
         None => {
             return Progress::Pending(format!(
                 "{} of {} tasks running",
@@ -224,7 +225,12 @@ impl Driver for EcsService {
             if existing.status() == Some("ACTIVE") {
                 return match ecs_common::owned(&cx.stack, existing.tags()) {
                     Some((owner, tags)) if owner == logical => Ok(attrs_of(&existing, tags)),
-                    _ => Err(ecs_common::not_ours("ecs:CreateService", logical, name, &cx.stack)),
+                    _ => Err(ecs_common::not_ours(
+                        "ecs:CreateService",
+                        logical,
+                        name,
+                        &cx.stack,
+                    )),
                 };
             }
         }
@@ -249,8 +255,19 @@ impl Driver for EcsService {
             operation: "ecs:CreateService",
             message: format!("{logical}: no service in the answer"),
         })?;
+        let arn = service.service_arn().unwrap_or_default().to_string();
         let mut have = want.clone();
-        have.insert("arn".into(), s(service.service_arn().unwrap_or_default()));
+        have.insert("arn".into(), s(&arn));
+        // Converge when the new service does not report the breaker asked for (AWS answers with
+        // it; moto drops it on create and keeps it on update).
+        let wanted = deployment(want)?.and_then(|d| d.deployment_circuit_breaker().cloned());
+        let reported = service
+            .deployment_configuration()
+            .and_then(|d| d.deployment_circuit_breaker());
+        if wanted.is_some() && wanted.as_ref() != reported {
+            let changed = ["deployment_circuit_breaker".to_string()];
+            return self.update(cx, logical, &have, want, &changed).await;
+        }
         Ok(have)
     }
 

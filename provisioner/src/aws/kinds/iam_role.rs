@@ -164,7 +164,10 @@ impl Driver for IamRole {
             .map_err(api("iam:ListRoles"))?;
         let mut out = Vec::new();
         // Role names start with the stack's prefix; tags (not listed by ListRoles) decide.
-        for role in roles.iter().filter(|r| r.role_name().starts_with(&cx.stack)) {
+        for role in roles
+            .iter()
+            .filter(|r| r.role_name().starts_with(&cx.stack))
+        {
             let tags = match role_tags(cx, role.role_name()).await {
                 Err(error) if error.is_not_found() => continue,
                 other => other?,
@@ -217,8 +220,12 @@ impl Driver for IamRole {
             ));
         }
         let have = read(cx, &role, &tags).await?;
-        let changed = ["assume_role_service", "managed_policies", "secret_read_arns"]
-            .map(String::from);
+        let changed = [
+            "assume_role_service",
+            "managed_policies",
+            "secret_read_arns",
+        ]
+        .map(String::from);
         self.update(cx, logical, &have, want, &changed).await
     }
 

@@ -109,10 +109,12 @@ impl Driver for LogGroup {
             Err(error) if error.code() == Some("ResourceAlreadyExistsException") => true,
             other => other.map(|_| false)?,
         };
-        let arn = find_arn(cx, name).await?.ok_or_else(|| AwsError::Unexpected {
-            operation: "logs:DescribeLogGroups",
-            message: format!("{logical}: `{name}` not found right after its creation"),
-        })?;
+        let arn = find_arn(cx, name)
+            .await?
+            .ok_or_else(|| AwsError::Unexpected {
+                operation: "logs:DescribeLogGroups",
+                message: format!("{logical}: `{name}` not found right after its creation"),
+            })?;
         // A run that died after creating it: adopt the group only when it is ours.
         let tags = tags_of(cx, &arn).await?;
         let pairs = tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
@@ -193,8 +195,9 @@ async fn set_retention(cx: &Cx, name: &str, days: Option<i64>) -> Result<(), Aws
     let logs = &cx.aws.logs;
     match days {
         Some(days) => {
-            let days = i32::try_from(days)
-                .map_err(|_| AwsError::Model(format!("{name}: retention {days} is out of range")))?;
+            let days = i32::try_from(days).map_err(|_| {
+                AwsError::Model(format!("{name}: retention {days} is out of range"))
+            })?;
             logs.put_retention_policy()
                 .log_group_name(name)
                 .retention_in_days(days)

@@ -66,7 +66,11 @@ async fn tags_of(cx: &Cx, target: &AwsTarget) -> Result<Option<HashMap<String, S
     }
 }
 
-async fn observed(cx: &Cx, target: &AwsTarget, desired: &[&Resource]) -> Result<(String, Attrs), AwsError> {
+async fn observed(
+    cx: &Cx,
+    target: &AwsTarget,
+    desired: &[&Resource],
+) -> Result<(String, Attrs), AwsError> {
     let id = target.resource_id();
     let tags = tags_of(cx, target).await?.unwrap_or_default();
     let pairs = || tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
@@ -84,8 +88,14 @@ async fn observed(cx: &Cx, target: &AwsTarget, desired: &[&Resource]) -> Result<
     attrs.insert("resource_id".into(), s(id));
     let dimension = target.scalable_dimension().as_str();
     attrs.insert("scalable_dimension".into(), s(dimension));
-    attrs.insert("min_capacity".into(), Attr::Int(target.min_capacity().into()));
-    attrs.insert("max_capacity".into(), Attr::Int(target.max_capacity().into()));
+    attrs.insert(
+        "min_capacity".into(),
+        Attr::Int(target.min_capacity().into()),
+    );
+    attrs.insert(
+        "max_capacity".into(),
+        Attr::Int(target.max_capacity().into()),
+    );
     if let Some(arn) = target.scalable_target_arn() {
         attrs.insert("arn".into(), s(arn));
     }
@@ -99,7 +109,12 @@ fn capacity(logical: &str, want: &Attrs, key: &str) -> Result<i32, AwsError> {
 }
 
 /// Registers (or re-registers: the same call updates) the target with the wanted capacities.
-async fn register(cx: &Cx, logical: &str, want: &Attrs, tagged: bool) -> Result<Option<String>, AwsError> {
+async fn register(
+    cx: &Cx,
+    logical: &str,
+    want: &Attrs,
+    tagged: bool,
+) -> Result<Option<String>, AwsError> {
     let mut call = cx
         .aws
         .autoscaling

@@ -49,7 +49,10 @@ fn container(cx: &Cx, logical: &str, want: &Attrs) -> Result<ContainerDefinition
     }
     for (name, value) in want.map("environment")? {
         let Attr::Str(value) = value else {
-            return Err(model(logical, format!("environment `{name}` is not a string")));
+            return Err(model(
+                logical,
+                format!("environment `{name}` is not a string"),
+            ));
         };
         def = def.environment(KeyValuePair::builder().name(name).value(value).build());
     }
@@ -140,7 +143,10 @@ fn attrs_of(def: &AwsTaskDefinition, tags: Attr) -> Attrs {
     let mut attrs = Attrs::new();
     let number = |text: Option<&str>| text.and_then(|t| t.parse::<i64>().ok()).map(Attr::Int);
     attrs.insert("family".into(), s(def.family().unwrap_or_default()));
-    attrs.insert("arn".into(), s(def.task_definition_arn().unwrap_or_default()));
+    attrs.insert(
+        "arn".into(),
+        s(def.task_definition_arn().unwrap_or_default()),
+    );
     attrs.insert("revision".into(), Attr::Int(def.revision().into()));
     for (key, value) in [("cpu", number(def.cpu())), ("memory", number(def.memory()))] {
         if let Some(value) = value {
@@ -303,9 +309,15 @@ impl Driver for TaskDefinition {
             ))
             .runtime_platform(
                 RuntimePlatform::builder()
-                    .set_cpu_architecture(platform.opt_str("cpu_architecture").map(CpuArchitecture::from))
+                    .set_cpu_architecture(
+                        platform
+                            .opt_str("cpu_architecture")
+                            .map(CpuArchitecture::from),
+                    )
                     .set_operating_system_family(
-                        platform.opt_str("operating_system_family").map(OsFamily::from),
+                        platform
+                            .opt_str("operating_system_family")
+                            .map(OsFamily::from),
                     )
                     .build(),
             )
@@ -323,7 +335,10 @@ impl Driver for TaskDefinition {
                 message: format!("{logical}: no task definition in the answer"),
             })?;
         let mut have = want.clone();
-        have.insert("arn".into(), s(def.task_definition_arn().unwrap_or_default()));
+        have.insert(
+            "arn".into(),
+            s(def.task_definition_arn().unwrap_or_default()),
+        );
         have.insert("revision".into(), Attr::Int(def.revision().into()));
         Ok(have)
     }
