@@ -2,6 +2,7 @@
 //! against LocalStack: create, observe equal to what was asked, update in place, delete.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 
 use provisioner::aws::{driver, Attrs, Cx, Goal, Progress};
 use provisioner::core::diff::normalise;
@@ -112,6 +113,15 @@ async fn update(cx: &Cx, kind: K, logical: &str, want: &Attrs, changed: &[&str])
     seen.remove(logical).expect("observed after update")
 }
 
+/// Runs `checks` in a task so that a failed assertion still lets the teardown run, then fails.
+async fn guarded(cx: &Cx, kinds: &[K], checks: impl Future<Output = ()> + Send + 'static) {
+    let outcome = tokio::spawn(checks).await;
+    teardown(cx, kinds).await;
+    if let Err(failure) = outcome {
+        std::panic::resume_unwind(failure.into_panic());
+    }
+}
+
 /// Deletes everything of these kinds the stack owns (dependents first), then checks none is left.
 async fn teardown(cx: &Cx, kinds: &[K]) {
     for &kind in kinds {
@@ -136,6 +146,10 @@ async fn teardown(cx: &Cx, kinds: &[K]) {
 async fn iam_role_lifecycle() {
     let stack = unique_stack("role");
     let cx = Cx::for_endpoint(localstack(), &stack).await;
+    guarded(&cx, &[K::IamRole], iam_role_checks(cx.clone(), stack)).await;
+}
+
+async fn iam_role_checks(cx: Cx, stack: String) {
     let secret = "arn:aws:secretsmanager:us-east-1:000000000000:secret:db-AbCdEf";
     let want = attrs([
         ("name", s(&format!("{stack}-task-execution"))),
@@ -179,6 +193,10 @@ async fn iam_role_lifecycle() {
 async fn log_group_lifecycle() {
     let stack = unique_stack("logs");
     let cx = Cx::for_endpoint(localstack(), &stack).await;
+    guarded(&cx, &[K::LogGroup], log_group_checks(cx.clone(), stack)).await;
+}
+
+async fn log_group_checks(cx: Cx, stack: String) {
     let want = attrs([
         ("name", s(&format!("/ecs/{stack}-gateway"))),
         ("retention_days", Attr::Int(30)),
@@ -214,7 +232,9 @@ async fn log_group_lifecycle() {
 
 /// What the service needs and other drivers own: a VPC, two subnets, a security group and an IP
 /// target group (made through the SDK), then cluster, roles and log group through our drivers.
+#[derive(Clone)]
 struct Fixture {
+    stack: String,
     vpc: Attrs,
     subnets: Vec<String>,
     group: String,
@@ -283,6 +303,7 @@ async fn fixture(cx: &Cx, stack: &str) -> Fixture {
         .expect("target group arn")
         .to_string();
     Fixture {
+        stack: stack.to_string(),
         vpc,
         subnets,
         group,
@@ -542,39 +563,32 @@ async fn service_stack_lifecycle() {
     let stack = unique_stack("svc");
     let cx = Cx::for_endpoint(localstack(), &stack).await;
     let fx = fixture(&cx, &stack).await;
-    // Run the checks in a task so a failed assertion still lets the teardown below run.
-    let (inner_cx, inner_stack) = (cx.clone(), stack.clone());
-    let fx_ids = (
-        fx.subnets.clone(),
-        fx.group.clone(),
-        fx.target_group.clone(),
-    );
-    let checks = tokio::spawn(async move {
-        let fx = Fixture {
-            vpc: Attrs::new(),
-            subnets: fx_ids.0,
-            group: fx_ids.1,
-            target_group: fx_ids.2,
-        };
-        let (cluster, def) = platform(&inner_cx, &inner_stack).await;
-        service_and_scaling(&inner_cx, &inner_stack, &fx, &cluster, &def).await;
+    let (inner_cx, inner_fx) = (cx.clone(), fx.clone());
+    let checks = async move {
+        let (cluster, def) = platform(&inner_cx, &stack).await;
+        service_and_scaling(&inner_cx, &stack, &inner_fx, &cluster, &def).await;
+    };
+    let kinds = [
+        K::ScalingPolicy,
+        K::ScalableTarget,
+        K::EcsService,
+        K::TaskDefinition,
+        K::LogGroup,
+        K::IamRole,
+        K::EcsCluster,
+    ];
+    // The fixture goes after the drivers' resources, whether the checks passed or not.
+    let outcome = tokio::spawn(async move {
+        guarded(&cx, &kinds, checks).await;
+        cx
     })
     .await;
-    teardown(
-        &cx,
-        &[
-            K::ScalingPolicy,
-            K::ScalableTarget,
-            K::EcsService,
-            K::TaskDefinition,
-            K::LogGroup,
-            K::IamRole,
-            K::EcsCluster,
-        ],
-    )
-    .await;
-    drop_fixture(&cx, &fx).await;
-    if let Err(panic) = checks {
-        std::panic::resume_unwind(panic.into_panic());
+    match outcome {
+        Ok(cx) => drop_fixture(&cx, &fx).await,
+        Err(failure) => {
+            let cx = Cx::for_endpoint(localstack(), &fx.stack).await;
+            drop_fixture(&cx, &fx).await;
+            std::panic::resume_unwind(failure.into_panic());
+        }
     }
 }
