@@ -1,3 +1,137 @@
-//! EcsCluster: not implemented yet.
+//! The ECS cluster the gateway service runs in (Fargate needs no capacity of its own).
 
-crate::unimplemented_driver!(EcsCluster);
+use async_trait::async_trait;
+use aws_sdk_ecs::types::{Cluster, ClusterField};
+
+use super::{ecs_common, Driver, Goal, Progress};
+use crate::aws::attrs::{s, Attrs, AttrsExt};
+use crate::aws::{api, AwsError, Cx};
+use crate::core::resource::Attr;
+use crate::core::{Observed, Resource, ResourceKind};
+
+pub struct EcsCluster;
+
+fn attrs_of(cluster: &Cluster, tags: Attr) -> Attrs {
+    let mut attrs = Attrs::new();
+    attrs.insert("name".into(), s(cluster.cluster_name().unwrap_or_default()));
+    attrs.insert("arn".into(), s(cluster.cluster_arn().unwrap_or_default()));
+    attrs.insert("tags".into(), tags);
+    attrs
+}
+
+/// The cluster named `name` with its tags, if it exists and is active.
+async fn find(cx: &Cx, name: &str) -> Result<Option<Cluster>, AwsError> {
+    let found = cx
+        .aws
+        .ecs
+        .describe_clusters()
+        .clusters(name)
+        .include(ClusterField::Tags)
+        .send()
+        .await
+        .map_err(api("ecs:DescribeClusters"))?;
+    Ok(found
+        .clusters()
+        .iter()
+        .find(|c| c.status() == Some("ACTIVE"))
+        .cloned())
+}
+
+#[async_trait]
+impl Driver for EcsCluster {
+    async fn observe(&self, cx: &Cx, _: &[&Resource]) -> Result<Vec<(String, Observed)>, AwsError> {
+        let clusters = ecs_common::owned_clusters(cx).await?;
+        Ok(clusters
+            .into_iter()
+            .map(|(logical, tags, cluster)| {
+                let attrs = attrs_of(&cluster, tags);
+                let kind = ResourceKind::EcsCluster;
+                (logical, Observed { kind, attrs })
+            })
+            .collect())
+    }
+
+    async fn create(&self, cx: &Cx, logical: &str, want: &Attrs) -> Result<Attrs, AwsError> {
+        let name = want.str("name")?;
+        // CreateCluster answers with an existing cluster of that name: adopt only our own.
+        if let Some(existing) = find(cx, name).await? {
+            return match ecs_common::owned(&cx.stack, existing.tags()) {
+                Some((owner_logical, tags)) if owner_logical == logical => {
+                    Ok(attrs_of(&existing, tags))
+                }
+                _ => Err(ecs_common::not_ours(
+                    "ecs:CreateCluster",
+                    logical,
+                    name,
+                    &cx.stack,
+                )),
+            };
+        }
+        let created = cx
+            .aws
+            .ecs
+            .create_cluster()
+            .cluster_name(name)
+            .set_tags(Some(ecs_common::tags(want)))
+            .send()
+            .await
+            .map_err(api("ecs:CreateCluster"))?;
+        let arn = created
+            .cluster()
+            .and_then(|c| c.cluster_arn())
+            .ok_or_else(|| AwsError::Unexpected {
+                operation: "ecs:CreateCluster",
+                message: format!("{logical}: no cluster ARN in the answer"),
+            })?;
+        let mut have = want.clone();
+        have.insert("arn".into(), s(arn));
+        Ok(have)
+    }
+
+    async fn update(
+        &self,
+        cx: &Cx,
+        logical: &str,
+        have: &Attrs,
+        want: &Attrs,
+        changed: &[String],
+    ) -> Result<Attrs, AwsError> {
+        let arn = have.str("arn")?;
+        for key in changed {
+            match key.as_str() {
+                "tags" => ecs_common::retag(cx, arn, have, want).await?,
+                other => {
+                    return Err(AwsError::Model(format!(
+                        "{logical}: ecs cluster `{other}` cannot change in place"
+                    )))
+                }
+            }
+        }
+        let mut out = want.clone();
+        out.insert("arn".into(), s(arn));
+        Ok(out)
+    }
+
+    async fn delete(&self, cx: &Cx, _logical: &str, have: &Attrs) -> Result<(), AwsError> {
+        let result = cx
+            .aws
+            .ecs
+            .delete_cluster()
+            .cluster(have.str("arn")?)
+            .send()
+            .await
+            .map_err(api("ecs:DeleteCluster"));
+        match result {
+            Err(error) if error.is_not_found() => Ok(()),
+            other => other.map(|_| ()),
+        }
+    }
+
+    async fn poll(&self, cx: &Cx, have: &Attrs, goal: Goal) -> Result<Progress, AwsError> {
+        let status = find(cx, have.str("arn")?).await?.map(|_| "ACTIVE");
+        Ok(match (goal, status) {
+            (Goal::Ready, Some(_)) | (Goal::Gone, None) => Progress::Done(None),
+            (_, status) => Progress::Pending(status.unwrap_or("absent").to_string()),
+        })
+    }
+}

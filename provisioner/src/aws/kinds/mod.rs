@@ -24,6 +24,7 @@ mod dns_record;
 mod ec2_common;
 mod ec2_tags;
 mod ecs_cluster;
+mod ecs_common;
 mod ecs_service;
 mod edge_common;
 mod elastic_ip;
