@@ -127,10 +127,34 @@ def call_moto_get_domain(context, domain) -> dict:
     }
 
 
+def create_service(context, request: dict) -> dict:
+    """ECS CreateService: moto starts no tasks and leaves the service at 0 running for ever, so
+    nothing waiting for it to settle ever finishes. No LocalStack here can run a container (the
+    gateway runs on this machine instead); report the service's tasks as running, the state AWS
+    reaches once its tasks are up."""
+    from localstack.services.moto import call_moto
+    from moto.ecs.models import ecs_backends
+
+    response = call_moto(context)
+    backend = ecs_backends[context.account_id][context.region]
+    arn = (response.get("service") or {}).get("serviceArn")
+    for service in backend.services.values():
+        if service.arn == arn:
+            service.running_count = service.desired_count
+            service.pending_count = 0
+            for deployment in service.deployments:
+                deployment["runningCount"] = service.desired_count
+                deployment["pendingCount"] = 0
+            response["service"]["runningCount"] = service.desired_count
+            response["service"]["pendingCount"] = 0
+    return response
+
+
 # (service, operation) -> handler(context, request) -> response shape.
 EXTRA_OPERATIONS = {
     ("elasticache", "DeleteCacheSubnetGroup"): delete_cache_subnet_group,
     ("elasticache", "DeleteReplicationGroup"): delete_replication_group,
     ("elasticache", "CreateReplicationGroup"): create_replication_group,
+    ("ecs", "CreateService"): create_service,
     ("apigatewayv2", "CreateDomainName"): create_domain_name,
 }

@@ -301,7 +301,7 @@ impl ResourceKind {
         use ResourceKind::*;
         !matches!(
             self,
-            SecurityGroupRule | DnsRecord | ScalingPolicy | LambdaPermission
+            SecurityGroupRule | DnsRecord | ScalableTarget | ScalingPolicy | LambdaPermission
         )
     }
 
