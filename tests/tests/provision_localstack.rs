@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 use provisioner::aws::Cx;
-use provisioner::core::Graph;
 use stack_tests::scratch::ScratchDir;
 use stack_tests::{cargo_bin, localstack, unique_stack};
 
@@ -83,10 +82,12 @@ impl TestStack {
         Cx::for_endpoint(localstack(), &self.name).await
     }
 
-    /// Everything the stack owns, as `plan` sees it.
+    /// Everything the stack owns, as `plan` and `destroy` see it (kinds found by name, such as
+    /// DNS records, are looked for where the stack file says).
     async fn owned(&self) -> Vec<String> {
         let cx = self.cx().await;
-        let observed = provisioner::engine::observe(&cx, &Graph::new(self.name.clone()))
+        let stack = provisioner::load_file(&self.file).expect("stack file");
+        let observed = provisioner::engine::observe(&cx, &provisioner::core::desired(&stack))
             .await
             .expect("observe");
         observed.into_keys().collect()
