@@ -25,9 +25,15 @@ pub enum CommandError {
     #[error(transparent)]
     Aws(#[from] AwsError),
     #[error(transparent)]
-    Lock(#[from] crate::engine::lock::LockError),
+    Lock(Box<crate::engine::lock::LockError>),
     #[error("{0}")]
     Other(String),
+}
+
+impl From<crate::engine::lock::LockError> for CommandError {
+    fn from(error: crate::engine::lock::LockError) -> Self {
+        CommandError::Lock(Box::new(error))
+    }
 }
 
 /// One stack, ready to be observed and changed.
