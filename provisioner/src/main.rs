@@ -53,6 +53,9 @@ enum Command {
         simulate_latency: Option<f64>,
         #[arg(long)]
         no_color: bool,
+        /// Allow a plan that replaces or deletes the Aurora database (its data goes with it).
+        #[arg(long)]
+        replace_database: bool,
     },
     /// Take the stack down, dependents first (asks first unless --auto-approve).
     Destroy {
@@ -152,6 +155,7 @@ async fn run(session: &Session, command: Command) -> Result<u8, CommandError> {
             parallelism,
             simulate_latency,
             no_color,
+            replace_database,
             ..
         } => {
             let options = UpOptions {
@@ -160,6 +164,7 @@ async fn run(session: &Session, command: Command) -> Result<u8, CommandError> {
                 parallelism: Some(parallelism),
                 simulate: simulate_latency,
                 no_color,
+                replace_database,
             };
             commands::up::run(session, &options).await
         }

@@ -61,13 +61,46 @@ fn broken_file_lists_every_problem_sorted() {
 }
 
 #[test]
-fn plan_is_not_implemented_yet_and_help_lists_commands() {
-    let out = provision(&["plan", "--stack", "prod"], workspace());
+fn plan_against_an_unreachable_endpoint_fails_naming_the_call() {
+    // A port nothing listens on: bound, then released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let text = std::fs::read_to_string(workspace().join("stacks/local.toml"))
+        .expect("local.toml")
+        .replace(
+            "${env:LOCALSTACK_URL:-http://127.0.0.1:4566}",
+            &format!("http://127.0.0.1:{port}"),
+        );
+    let dir = std::env::temp_dir().join(format!("provision-unreachable-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("local.toml");
+    std::fs::write(&file, text).expect("stack file");
+    let started = std::time::Instant::now();
+    let out = provision(&["plan", "--file", file.to_str().unwrap()], workspace());
+    let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not implemented yet"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("provision: "), "{stderr}");
+    assert!(
+        stderr.contains(":Describe") || stderr.contains(":List"),
+        "{stderr}"
+    );
+    assert!(
+        started.elapsed().as_secs() < 90,
+        "gave up after {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn help_lists_commands() {
     let help = provision(&["--help"], workspace());
     let text = String::from_utf8_lossy(&help.stdout);
-    for command in ["validate", "plan", "up", "destroy"] {
+    for command in [
+        "validate", "plan", "up", "destroy", "output", "status", "unlock",
+    ] {
         assert!(
             text.contains(&format!("  {command} ")),
             "{command} missing from:\n{text}"

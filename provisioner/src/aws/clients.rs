@@ -124,6 +124,9 @@ macro_rules! client {
         if let Some(url) = $url {
             builder = builder.endpoint_url(url);
         }
+        // The SDK's own retries (3 attempts, standard mode) stay on for transient answers. A
+        // create it resends after a lost answer could make a twin; the ownership tags make the
+        // next observe report such a twin by name instead of picking one.
         builder = builder.interceptor(CallCounter);
         $krate::Client::from_conf(builder.build())
     }};

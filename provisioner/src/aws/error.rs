@@ -52,7 +52,6 @@ const THROTTLING: &[&str] = &[
 /// Codes that mean "not yet" right after a related change (eventual consistency); retried.
 const NOT_YET: &[&str] = &[
     "DependencyViolation",
-    "InvalidParameterException",
     "ResourceInUse",
     "ResourceInUseException",
     "InvalidDBClusterStateFault",
@@ -60,7 +59,6 @@ const NOT_YET: &[&str] = &[
     "InvalidReplicationGroupState",
     "InvalidCacheClusterState",
     "ConcurrentModificationException",
-    "ConflictingDomainExists",
     "OperationAborted",
     "IncorrectState",
     "InvalidGroup.InUse",
@@ -69,6 +67,15 @@ const NOT_YET: &[&str] = &[
     "ServiceUnavailable",
     "Unavailable",
 ];
+
+/// ECS refuses a role IAM has not finished propagating with a code it also uses for permanent
+/// validation errors; only the role's case is worth waiting for.
+fn is_fresh_role(code: &str, message: &str) -> bool {
+    let message = message.to_ascii_lowercase();
+    code == "InvalidParameterException"
+        && message.contains("role")
+        && (message.contains("assume") || message.contains("unable"))
+}
 
 impl AwsError {
     /// The AWS error code, when AWS answered with one.
@@ -87,8 +94,10 @@ impl AwsError {
     pub fn is_retryable(&self) -> bool {
         match self {
             AwsError::Transport { .. } => true,
-            AwsError::Api { code, .. } => {
-                THROTTLING.contains(&code.as_str()) || NOT_YET.contains(&code.as_str())
+            AwsError::Api { code, message, .. } => {
+                THROTTLING.contains(&code.as_str())
+                    || NOT_YET.contains(&code.as_str())
+                    || is_fresh_role(code, message)
             }
             _ => false,
         }

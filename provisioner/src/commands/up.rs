@@ -15,6 +15,34 @@ pub struct UpOptions {
     /// Simulated-latency factor (see `engine::Options::simulate`).
     pub simulate: Option<f64>,
     pub no_color: bool,
+    /// Allow a plan that replaces or deletes the database (its data goes with it).
+    pub replace_database: bool,
+}
+
+/// Kinds whose replacement or deletion loses data: never done without being told.
+const DATA_KINDS: &[crate::core::ResourceKind] = &[
+    crate::core::ResourceKind::AuroraCluster,
+    crate::core::ResourceKind::AuroraInstance,
+];
+
+fn refuse_data_loss(plan: &crate::core::Plan, options: &UpOptions) -> Result<(), CommandError> {
+    use crate::core::Action;
+    let risky: Vec<String> = plan
+        .actions
+        .iter()
+        .filter(|a| DATA_KINDS.contains(&a.kind))
+        .filter(|a| matches!(a.action, Action::Replace { .. } | Action::Delete))
+        .map(|a| a.logical.clone())
+        .collect();
+    if risky.is_empty() || options.replace_database {
+        return Ok(());
+    }
+    Err(CommandError::Other(format!(
+        "the plan replaces or deletes {} (the database and its data); nothing was changed. \
+         Undo the change in the stack file, or pass --replace-database to do it anyway \
+         (a final snapshot is taken only by `destroy`)",
+        risky.join(", ")
+    )))
 }
 
 pub async fn run(session: &Session, options: &UpOptions) -> Result<u8, CommandError> {
@@ -48,11 +76,12 @@ async fn locked(session: &Session, options: &UpOptions) -> Result<u8, CommandErr
         ..PlanOptions::default()
     };
     print(session, &plan, &plan_options)?;
-    if !plan.has_changes() {
-        return Ok(0);
-    }
+    refuse_data_loss(&plan, options)?;
     let approved_by_file = options.plan_file.is_some();
-    if !options.auto_approve
+    // Nothing to change still applies: a run that died may have left resources coming up, and
+    // the apply waits for them (one readiness check each).
+    if plan.has_changes()
+        && !options.auto_approve
         && !approved_by_file
         && !approve::confirm("Do you want to perform these actions?")
     {

@@ -220,18 +220,9 @@ async fn create(
     let progress = &run.options.progress;
     let since = Instant::now();
     progress.begin(name, "creating");
-    let made = with_backoff(
-        Backoff::default(),
-        || async {
-            driver(kind)
-                .create(&run.cx, name, &want)
-                .await
-                .map_err(not_retried_after_send)
-        },
-        |e, pause| progress.retry(name, e, pause),
-    )
-    .await
-    .inspect_err(|e| progress.fail(name, e))?;
+    let made = create_once(run, name, kind, attrs, &want)
+        .await
+        .inspect_err(|e| progress.fail(name, e))?;
     let ready = wait_for(
         &run.cx,
         name,
@@ -294,6 +285,49 @@ async fn update(
     progress.finish(name, "updated", since, "");
     lock(&run.known).insert(name.to_string(), ready);
     Ok(())
+}
+
+/// Creates, retrying only while AWS provably made nothing: after a retryable error the kind is
+/// observed again, and a resource already carrying this logical name (a driver's first call
+/// succeeded, a later one failed) stops the retries, so nothing is ever made twice. The next run
+/// finishes it through an update.
+async fn create_once(
+    run: &Run,
+    name: &str,
+    kind: ResourceKind,
+    attrs: &BTreeMap<String, Attr>,
+    want: &Attrs,
+) -> Result<Attrs, AwsError> {
+    let progress = &run.options.progress;
+    let backoff = Backoff::default();
+    let started = Instant::now();
+    let desired = crate::core::Resource {
+        kind,
+        logical: name.to_string(),
+        attrs: attrs.clone(),
+        depends_on: Vec::new(),
+    };
+    let mut attempt = 0;
+    loop {
+        let error = match driver(kind).create(&run.cx, name, want).await {
+            Ok(made) => return Ok(made),
+            Err(error) => not_retried_after_send(error),
+        };
+        attempt += 1;
+        let pause = backoff.delay(attempt);
+        if !error.is_retryable() || started.elapsed() + pause > backoff.budget {
+            return Err(error);
+        }
+        progress.retry(name, &error, pause);
+        tokio::time::sleep(pause).await;
+        let seen = driver(kind).observe(&run.cx, &[&desired]).await?;
+        if seen.iter().any(|(logical, _)| logical == name) {
+            return Err(AwsError::Failed(format!(
+                "{name} was created, but a later step of its creation failed ({error}); \
+                 run `provision up` again to finish it"
+            )));
+        }
+    }
 }
 
 /// A create whose answer was lost may have happened: retrying could make a twin. The next run

@@ -107,6 +107,8 @@ pub async fn acquire(cx: &Cx, operation: &str) -> Result<StackLock, LockError> {
         match current {
             // Released between our two calls: try once more.
             None => continue,
+            // Our own put went through but its answer was lost.
+            Some(other) if other.id == holder.id => return Ok(StackLock { holder, name }),
             Some(other) if is_dead_local(&other) => {
                 eprintln!(
                     "provision: breaking the stale lock of stack `{}`: {other} (that process no longer runs)",
@@ -204,8 +206,14 @@ async fn delete(cx: &Cx) -> Result<(), AwsError> {
 }
 
 /// The holder ran on this machine and its process is gone: the lock can never be released.
+/// Only where `/proc` shows processes and the host has a real name: elsewhere (macOS, a
+/// container sharing its host name across pid namespaces) nothing can be concluded.
 fn is_dead_local(holder: &Holder) -> bool {
-    holder.host == hostname()
+    let host = hostname();
+    std::path::Path::new("/proc/self").exists()
+        && host != "unknown"
+        && host != "localhost"
+        && holder.host == host
         && holder.pid != 0
         && holder.pid != std::process::id()
         && !std::path::Path::new(&format!("/proc/{}", holder.pid)).exists()

@@ -2,11 +2,18 @@
 
 use std::collections::BTreeMap;
 
-use futures_util::stream::{self, StreamExt};
+use futures_util::stream::{self, StreamExt, TryStreamExt};
 
 use crate::aws::retry::{with_backoff, Backoff};
 use crate::aws::{driver, AwsError, Cx};
 use crate::core::{Graph, Observed, Resource, ResourceKind};
+
+/// Reading is cheap to retry, but an endpoint that does not answer should say so soon.
+const OBSERVE_BACKOFF: Backoff = Backoff {
+    first: std::time::Duration::from_millis(200),
+    max: std::time::Duration::from_secs(5),
+    budget: std::time::Duration::from_secs(20),
+};
 
 /// How many kinds are read at once (each kind makes one to a few list calls).
 const PARALLEL_KINDS: usize = 8;
@@ -14,7 +21,8 @@ const PARALLEL_KINDS: usize = 8;
 /// Everything owned by the stack, keyed by logical name. Two resources claiming one logical name
 /// (a create that AWS applied twice) is an error naming both, never a silent pick.
 pub async fn observe(cx: &Cx, desired: &Graph) -> Result<BTreeMap<String, Observed>, AwsError> {
-    let results: Vec<Result<Vec<(String, Observed)>, AwsError>> = stream::iter(ResourceKind::ALL)
+    // The first error ends the whole read (the other kinds' calls are dropped).
+    let results: Vec<Vec<(String, Observed)>> = stream::iter(ResourceKind::ALL)
         .map(|kind| {
             let wanted: Vec<&Resource> = desired
                 .resources
@@ -23,7 +31,7 @@ pub async fn observe(cx: &Cx, desired: &Graph) -> Result<BTreeMap<String, Observ
                 .collect();
             async move {
                 with_backoff(
-                    Backoff::default(),
+                    OBSERVE_BACKOFF,
                     || driver(kind).observe(cx, &wanted),
                     |_, _| {},
                 )
@@ -31,11 +39,11 @@ pub async fn observe(cx: &Cx, desired: &Graph) -> Result<BTreeMap<String, Observ
             }
         })
         .buffer_unordered(PARALLEL_KINDS)
-        .collect()
-        .await;
+        .try_collect()
+        .await?;
     let mut observed = BTreeMap::new();
     for found in results {
-        for (logical, seen) in found? {
+        for (logical, seen) in found {
             if let Some(first) = observed.insert(logical.clone(), seen) {
                 return Err(AwsError::Failed(format!(
                     "two {:?} resources in AWS carry the logical name `{logical}` of stack `{}` \

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use tokio::sync::Semaphore;
@@ -53,6 +54,8 @@ where
         skipped: Vec::new(),
     };
     let mut running = JoinSet::new();
+    // Jobs queued for a permit when something fails must not start.
+    let stop = Arc::new(AtomicBool::new(false));
     loop {
         if outcome.failed.is_empty() {
             let ready: Vec<String> = waiting
@@ -63,10 +66,13 @@ where
             for name in ready {
                 waiting.remove(&name);
                 let job = run(name.clone());
-                let permits = Arc::clone(&permits);
+                let (permits, stop) = (Arc::clone(&permits), Arc::clone(&stop));
                 running.spawn(async move {
                     let _permit = permits.acquire_owned().await;
-                    (name, job.await)
+                    if stop.load(Ordering::SeqCst) {
+                        return (name, None);
+                    }
+                    (name, Some(job.await))
                 });
             }
         }
@@ -74,18 +80,22 @@ where
             break;
         };
         match joined {
-            Ok((name, Ok(()))) => {
+            Ok((name, None)) => outcome.skipped.push(name),
+            Ok((name, Some(Ok(())))) => {
                 for needs in waiting.values_mut() {
                     needs.remove(&name);
                 }
                 outcome.done.push(name);
             }
-            Ok((name, Err(error))) => outcome.failed.push((name, error)),
+            Ok((name, Some(Err(error)))) => {
+                stop.store(true, Ordering::SeqCst);
+                outcome.failed.push((name, error));
+            }
             // A panicking job is a bug; its name is lost with it, so stop starting others.
             Err(join_error) => std::panic::resume_unwind(join_error.into_panic()),
         }
     }
-    outcome.skipped = waiting.into_keys().collect();
+    outcome.skipped.extend(waiting.into_keys());
     outcome
 }
 
@@ -149,6 +159,30 @@ mod tests {
         );
         assert!(outcome.skipped.contains(&"b".to_string()));
         assert!(!outcome.ok());
+    }
+
+    #[tokio::test]
+    async fn jobs_queued_for_a_permit_do_not_start_after_a_failure() {
+        let started = Arc::new(Mutex::new(Vec::new()));
+        let deps = graph(&[("a", &[]), ("b", &[]), ("c", &[])]);
+        let s = Arc::clone(&started);
+        let outcome = run_graph(deps, 1, move |name| {
+            let started = Arc::clone(&s);
+            async move {
+                started.lock().unwrap().push(name.clone());
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                Err(format!("{name} broke"))
+            }
+        })
+        .await;
+        assert_eq!(
+            started.lock().unwrap().len(),
+            1,
+            "{:?}",
+            started.lock().unwrap()
+        );
+        assert_eq!(outcome.failed.len(), 1);
+        assert_eq!(outcome.skipped.len(), 2);
     }
 
     #[tokio::test]

@@ -156,19 +156,27 @@ async fn describe_one(cx: &Cx, cluster: &str, service: &str) -> Result<Option<Se
     Ok(found.into_iter().next())
 }
 
-/// Whether the service's deployments have settled: one deployment, its rollout completed (or,
-/// where the rollout state is not reported, as many tasks running as desired).
-fn rollout(service: &Service) -> Progress {
+/// Whether the service's deployments have settled on `task_definition`: one deployment, its
+/// rollout completed (or, where the rollout state is not reported, as many tasks running as
+/// desired). A rollout the circuit breaker failed is a failure even after the rollback completes.
+fn rollout(service: &Service, task_definition: Option<&str>) -> Progress {
     let deployments = service.deployments();
+    if let Some(failed) = deployments
+        .iter()
+        .find(|d| d.rollout_state() == Some(&DeploymentRolloutState::Failed))
+    {
+        let reason = failed.rollout_state_reason().unwrap_or("rollout failed");
+        return Progress::Failed(format!("deployment rolled back: {reason}"));
+    }
     let primary = deployments.iter().find(|d| d.status() == Some("PRIMARY"));
     let Some(primary) = primary else {
         return Progress::Pending("no primary deployment".into());
     };
+    // The deployment AWS starts for an update runs the new task definition at once; a rolled
+    // back one shows up above as FAILED. (moto leaves the old one on its deployment, so the
+    // definition itself is not compared.)
+    let _ = task_definition;
     match primary.rollout_state() {
-        Some(DeploymentRolloutState::Failed) => {
-            let reason = primary.rollout_state_reason().unwrap_or("rollout failed");
-            return Progress::Failed(format!("deployment rolled back: {reason}"));
-        }
         Some(DeploymentRolloutState::Completed) if deployments.len() == 1 => {}
         Some(state) => return Progress::Pending(format!("rollout {}", state.as_str())),
         None if deployments.len() == 1 && service.running_count() == service.desired_count() => {}
@@ -362,7 +370,9 @@ impl Driver for EcsService {
             (Goal::Gone, None) => Progress::Done(None),
             (Goal::Gone, Some(_)) if status == "INACTIVE" => Progress::Done(None),
             (Goal::Gone, Some(_)) => Progress::Pending(status.to_string()),
-            (Goal::Ready, Some(service)) if status == "ACTIVE" => rollout(service),
+            (Goal::Ready, Some(service)) if status == "ACTIVE" => {
+                rollout(service, have.opt_str("task_definition"))
+            }
             (Goal::Ready, _) => Progress::Pending(status.to_string()),
         })
     }
