@@ -72,7 +72,12 @@ where
                     if stop.load(Ordering::SeqCst) {
                         return (name, None);
                     }
-                    (name, Some(job.await))
+                    let result = job.await;
+                    if result.is_err() {
+                        // Before the permit goes: the job waiting for it must see the stop.
+                        stop.store(true, Ordering::SeqCst);
+                    }
+                    (name, Some(result))
                 });
             }
         }
