@@ -156,10 +156,10 @@ async fn describe_one(cx: &Cx, cluster: &str, service: &str) -> Result<Option<Se
     Ok(found.into_iter().next())
 }
 
-/// Whether the service's deployments have settled on `task_definition`: one deployment, its
+/// Whether the service's deployments have settled: one deployment, its
 /// rollout completed (or, where the rollout state is not reported, as many tasks running as
 /// desired). A rollout the circuit breaker failed is a failure even after the rollback completes.
-fn rollout(service: &Service, task_definition: Option<&str>) -> Progress {
+fn rollout(service: &Service) -> Progress {
     let deployments = service.deployments();
     if let Some(failed) = deployments
         .iter()
@@ -172,10 +172,9 @@ fn rollout(service: &Service, task_definition: Option<&str>) -> Progress {
     let Some(primary) = primary else {
         return Progress::Pending("no primary deployment".into());
     };
-    // The deployment AWS starts for an update runs the new task definition at once; a rolled
-    // back one shows up above as FAILED. (moto leaves the old one on its deployment, so the
-    // definition itself is not compared.)
-    let _ = task_definition;
+    // An update's new deployment runs the new task definition at once, and a rolled-back one
+    // shows up above as FAILED, so the definition itself is not compared (moto also leaves the
+    // old one on its deployment).
     match primary.rollout_state() {
         Some(DeploymentRolloutState::Completed) if deployments.len() == 1 => {}
         Some(state) => return Progress::Pending(format!("rollout {}", state.as_str())),
@@ -370,9 +369,7 @@ impl Driver for EcsService {
             (Goal::Gone, None) => Progress::Done(None),
             (Goal::Gone, Some(_)) if status == "INACTIVE" => Progress::Done(None),
             (Goal::Gone, Some(_)) => Progress::Pending(status.to_string()),
-            (Goal::Ready, Some(service)) if status == "ACTIVE" => {
-                rollout(service, have.opt_str("task_definition"))
-            }
+            (Goal::Ready, Some(service)) if status == "ACTIVE" => rollout(service),
             (Goal::Ready, _) => Progress::Pending(status.to_string()),
         })
     }
