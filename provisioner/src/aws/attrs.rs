@@ -117,6 +117,16 @@ fn mistyped(key: &str, wanted: &str, got: &Attr) -> AwsError {
     AwsError::Model(format!("attribute `{key}` should be {wanted}, not {got:?}"))
 }
 
+/// The attribute that names a resource in AWS (`id`, else `arn`, else `name`) and its value.
+pub fn handle(attrs: &Attrs) -> Option<(&'static str, &str)> {
+    ["id", "arn", "name"]
+        .into_iter()
+        .find_map(|k| match attrs.get(k) {
+            Some(Attr::Str(v)) => Some((k, v.as_str())),
+            _ => None,
+        })
+}
+
 /// A `tags` attribute from AWS's key/value pairs.
 pub fn tags_attr<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Attr {
     Attr::Map(

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use super::progress::Progress;
 use super::schedule::{run_graph, Outcome};
 use super::wait::{wait_for, Verb};
+use crate::aws::attrs::handle;
 use crate::aws::retry::{with_backoff, Backoff};
 use crate::aws::{driver, Attrs, AwsError, Cx, Goal};
 use crate::core::{Action, Attr, Graph, Observed, Plan, PlannedAction, ResourceKind};
@@ -240,7 +241,8 @@ async fn create(
         ))
         .await;
     }
-    progress.finish(name, "created", since, &identity(&ready));
+    let shown = handle(&ready).map(|(k, v)| format!("{k}={v}"));
+    progress.finish(name, "created", since, &shown.unwrap_or_default());
     lock(&run.known).insert(name.to_string(), ready);
     Ok(())
 }
@@ -339,17 +341,6 @@ fn not_retried_after_send(error: AwsError) -> AwsError {
         )),
         other => other,
     }
-}
-
-/// The id or ARN a finished line shows.
-fn identity(attrs: &Attrs) -> String {
-    ["id", "arn", "name"]
-        .iter()
-        .find_map(|k| match attrs.get(*k) {
-            Some(Attr::Str(v)) => Some(format!("{k}={v}")),
-            _ => None,
-        })
-        .unwrap_or_default()
 }
 
 /// Desired attributes with every reference replaced by the value it points at.

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 
+use crate::aws::attrs::handle;
 use crate::aws::retry::{with_backoff, Backoff};
 use crate::aws::{driver, AwsError, Cx};
 use crate::core::{Graph, Observed, Resource, ResourceKind};
@@ -60,12 +61,5 @@ pub async fn observe(cx: &Cx, desired: &Graph) -> Result<BTreeMap<String, Observ
 }
 
 fn id_of(seen: &Observed) -> String {
-    use crate::core::Attr;
-    ["id", "arn", "name"]
-        .iter()
-        .find_map(|k| match seen.attrs.get(*k) {
-            Some(Attr::Str(v)) => Some(v.clone()),
-            _ => None,
-        })
-        .unwrap_or_else(|| "?".into())
+    handle(&seen.attrs).map_or("?", |(_, v)| v).to_string()
 }
