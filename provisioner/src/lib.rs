@@ -15,6 +15,7 @@ pub mod aws;
 pub mod commands;
 pub mod core;
 pub mod cost;
+pub mod deploy;
 pub mod engine;
 pub mod env;
 pub mod names;

@@ -28,6 +28,11 @@ pub struct Stack {
     pub fallback: Option<Fallback>,
     /// Endpoint overrides (LocalStack); absent means real AWS.
     pub endpoints: Option<Endpoints>,
+    /// Where the data plane of a stack with endpoint overrides runs on this machine.
+    pub local: Option<Local>,
+    /// The directory of the stack file (set by the loader; relative paths resolve against it).
+    #[serde(skip)]
+    pub dir: Option<std::path::PathBuf>,
 }
 
 /// The VPC and its subnets: one public and one private subnet per availability zone.
@@ -94,6 +99,21 @@ pub struct Gateway {
     /// Environment variables filled from Secrets Manager: name to secret ARN (`valueFrom`).
     #[serde(default)]
     pub secrets: BTreeMap<String, String>,
+    /// The gateway's declarative configuration, deployed after the infrastructure converges;
+    /// without it `up` stops at the infrastructure.
+    pub config: Option<GatewayConfig>,
+}
+
+/// A Kong declarative configuration template and the values filled into its `${name}`
+/// placeholders.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayConfig {
+    /// The template file, relative to the stack file's directory.
+    pub template: String,
+    /// Values for the template's placeholders (strings; numbers are written as they should appear).
+    #[serde(default)]
+    pub values: BTreeMap<String, String>,
 }
 
 /// Fargate CPU architecture (`runtimePlatform.cpuArchitecture`). AWS offers ARM64 for Linux
@@ -144,6 +164,23 @@ pub struct Fallback {
     pub custom_domain: Option<String>,
     /// ACM certificate for the custom domain, in the stack's region.
     pub certificate_arn: Option<String>,
+}
+
+/// Ports of the data plane that runs on this machine for a LocalStack stack (LocalStack cannot run
+/// containers, Aurora or Redis): the gateway processes, their Admin API and a stand-in backend.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Local {
+    /// The first gateway process's proxy port (the next ones count up from it).
+    pub proxy_port: u16,
+    /// The first gateway process's Admin API port, on loopback.
+    pub admin_port: u16,
+    /// PostgreSQL, standing in for the Aurora writer.
+    pub postgres_port: u16,
+    /// Redis, standing in for the ElastiCache primary.
+    pub redis_port: u16,
+    /// Start the stand-in echo backend (`scripts/echo_backend.py`) on this port.
+    pub backend_port: Option<u16>,
 }
 
 /// Where AWS API calls go instead of AWS (LocalStack).

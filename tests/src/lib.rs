@@ -13,6 +13,7 @@ pub mod postgres;
 pub mod process;
 pub mod redis;
 pub mod scratch;
+pub mod stackfile;
 pub mod user;
 
 pub use bins::cargo_bin;

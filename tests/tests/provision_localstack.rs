@@ -22,15 +22,7 @@ impl TestStack {
         let endpoint = localstack();
         let name = unique_stack(tag);
         let dir = ScratchDir::new("provision-test").expect("scratch dir");
-        let base =
-            std::fs::read_to_string(stack_tests::bins::workspace_root().join("stacks/local.toml"))
-                .expect("stacks/local.toml")
-                .replace(
-                    "name_prefix = \"gateway-local\"",
-                    &format!("name_prefix = \"{name}\""),
-                )
-                .replace("gateway.test", &format!("{name}.test"))
-                .replace("${env:LOCALSTACK_URL:-http://127.0.0.1:4566}", endpoint);
+        let base = stack_tests::stackfile::infra_only(&name, endpoint);
         let stack = TestStack {
             file: dir.path().join(format!("{name}.toml")),
             name,

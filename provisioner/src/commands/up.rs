@@ -75,12 +75,14 @@ async fn locked(session: &Session, options: &UpOptions) -> Result<u8, CommandErr
         no_color: options.no_color,
         ..PlanOptions::default()
     };
-    print(session, &plan, &plan_options)?;
+    let deploy = crate::deploy::plan(session, &observed, &plan).await?;
+    print(session, &plan, deploy.as_ref(), &plan_options)?;
     refuse_data_loss(&plan, options)?;
+    let deploy_changes = deploy.as_ref().is_some_and(|d| d.has_changes());
     let approved_by_file = options.plan_file.is_some();
     // Nothing to change still applies: a run that died may have left resources coming up, and
     // the apply waits for them (one readiness check each).
-    if plan.has_changes()
+    if (plan.has_changes() || deploy_changes)
         && !options.auto_approve
         && !approved_by_file
         && !approve::confirm("Do you want to perform these actions?")
@@ -117,6 +119,9 @@ async fn locked(session: &Session, options: &UpOptions) -> Result<u8, CommandErr
     }
     if report.ok() {
         println!("\nApply complete! Resources: {summary}.");
+        if let Some(deploy) = &deploy {
+            crate::deploy::run(session, deploy).await?;
+        }
         return Ok(0);
     }
     for (name, error) in &report.failed {

@@ -4,6 +4,7 @@
 //! the fields it read, so a rule never piles onto a value that failed to decode.
 
 mod aurora;
+mod deploy;
 mod dns;
 mod fargate;
 mod general;
@@ -54,6 +55,7 @@ pub fn check(stack: &Stack) -> Vec<Finding> {
     general::check_cache(&stack.cache, &mut findings);
     fargate::check(&stack.gateway, &mut findings);
     dns::check(stack, &mut findings);
+    deploy::check(stack, &mut findings);
     findings.0
 }
 

@@ -5,7 +5,7 @@ mod de;
 mod node;
 mod suggest;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use toml::de::{DeTable, DeValue};
@@ -32,11 +32,9 @@ pub fn load_stack(root: &Path, name: &str) -> Result<Stack, LoadError> {
         path: root.join(&relative),
         source,
     })?;
-    Ok(parse_stack(
-        &relative.display().to_string(),
-        &text,
-        &ProcessEnv,
-    )?)
+    let mut stack = parse_stack(&relative.display().to_string(), &text, &ProcessEnv)?;
+    stack.dir = Some(root.join("stacks"));
+    Ok(stack)
 }
 
 /// Loads a stack file by path, with the process environment.
@@ -45,11 +43,14 @@ pub fn load_file(path: &Path) -> Result<Stack, LoadError> {
         path: path.to_path_buf(),
         source,
     })?;
-    Ok(parse_stack(
-        &path.display().to_string(),
-        &text,
-        &ProcessEnv,
-    )?)
+    let mut stack = parse_stack(&path.display().to_string(), &text, &ProcessEnv)?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    stack.dir = Some(if dir.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        dir.to_path_buf()
+    });
+    Ok(stack)
 }
 
 /// Parses and checks one stack file's text; `file` only labels the problems.

@@ -33,7 +33,8 @@ fn count(logical: &str, want: &Attrs) -> Result<i32, AwsError> {
     i32::try_from(n).map_err(|_| AwsError::Model(format!("{logical}: desired_count {n}")))
 }
 
-fn network(logical: &str, want: &Attrs) -> Result<NetworkConfiguration, AwsError> {
+/// The awsvpc network of a service (or a one-off task beside it) from its attributes.
+pub fn network(logical: &str, want: &Attrs) -> Result<NetworkConfiguration, AwsError> {
     let public = if want.opt_bool("assign_public_ip").unwrap_or(false) {
         AssignPublicIp::Enabled
     } else {

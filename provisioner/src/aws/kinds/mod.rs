@@ -110,6 +110,9 @@ pub trait Driver: Send + Sync {
 }
 
 /// The driver of `kind`.
+/// The awsvpc network of the gateway service, for one-off tasks run beside it (deploy).
+pub use ecs_service::network as service_network;
+
 pub fn driver(kind: ResourceKind) -> &'static dyn Driver {
     use ResourceKind as K;
     match kind {

@@ -7,6 +7,8 @@ use crate::core::resource::{Attr, ResourceKind as K};
 /// The database user the gateway connects as.
 pub const DB_USER: &str = "gateway";
 pub const DB_NAME: &str = "gateway";
+/// The generated Admin API key of a stack that deploys a gateway configuration.
+pub const ADMIN_KEY_SECRET: &str = "secret.admin_key";
 
 pub fn add(b: &mut Builder, net: &Net) {
     let private: Vec<Attr> = net.private_subnets.iter().map(|l| r(l, "id")).collect();
@@ -22,6 +24,22 @@ pub fn add(b: &mut Builder, net: &Net) {
         ],
         &[],
     );
+    if b.stack.gateway.config.is_some() {
+        // The Admin API's key for the developer portal: generated, never in the stack file; the
+        // gateway receives it as GATEWAY_ADMIN_KEY and the configuration refers to it as
+        // `{vault://env/gateway-admin-key}`.
+        b.add(
+            K::Secret,
+            ADMIN_KEY_SECRET,
+            vec![
+                ("name", s(b.name("/admin-api-key"))),
+                ("generate_length", int(40)),
+                ("exclude_punctuation", Attr::Bool(true)),
+                ("value", Attr::Secret(None)),
+            ],
+            &[],
+        );
+    }
     aurora(b, &private);
     b.add(
         K::CacheSubnetGroup,

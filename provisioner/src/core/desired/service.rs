@@ -25,8 +25,8 @@ pub fn add(b: &mut Builder, net: &Net) {
                     "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
                 )]),
             ),
-            // The execution role injects the secret at container start, so it must read it.
-            ("secret_read_arns", list([Attr::Ref(data::secret_ref())])),
+            // The execution role injects the secrets at container start, so it must read them.
+            ("secret_read_arns", list(secret_arns(b))),
         ],
         &[],
     );
@@ -81,6 +81,12 @@ fn container(b: &Builder) -> Attr {
         "KONG_PG_PASSWORD",
         Attr::Ref(data::secret_ref()),
     )];
+    if gw.config.is_some() {
+        secrets.push(secret_entry(
+            crate::deploy::ADMIN_KEY_ENV,
+            r(data::ADMIN_KEY_SECRET, "arn"),
+        ));
+    }
     secrets.extend(
         gw.secrets
             .iter()
@@ -133,6 +139,15 @@ fn task_definition(b: &mut Builder) {
         ],
         &[],
     );
+}
+
+/// The generated secrets the tasks receive.
+fn secret_arns(b: &Builder) -> Vec<Attr> {
+    let mut arns = vec![Attr::Ref(data::secret_ref())];
+    if b.stack.gateway.config.is_some() {
+        arns.push(r(data::ADMIN_KEY_SECRET, "arn"));
+    }
+    arns
 }
 
 fn secret_entry(name: &str, value_from: Attr) -> Attr {

@@ -1,0 +1,104 @@
+//! Stack files for tests: `stacks/local.toml` renamed (own name prefix and DNS zone, so tests run
+//! side by side) and pointed at the test's LocalStack; either infrastructure only, or with the
+//! deploy phase on ports of the test's own.
+
+use crate::bins::workspace_root;
+
+/// Ports of a test's local data plane.
+#[derive(Debug, Clone, Copy)]
+pub struct LocalPorts {
+    pub proxy: u16,
+    pub admin: u16,
+    pub postgres: u16,
+    pub redis: u16,
+    pub backend: u16,
+}
+
+impl LocalPorts {
+    /// Free ports for every part.
+    pub fn free() -> LocalPorts {
+        use crate::ports::free_port;
+        LocalPorts {
+            proxy: free_port(),
+            admin: free_port(),
+            postgres: free_port(),
+            redis: free_port(),
+            backend: free_port(),
+        }
+    }
+}
+
+/// `stacks/local.toml` as stack `name` against `endpoint`.
+fn renamed(name: &str, endpoint: &str) -> String {
+    std::fs::read_to_string(workspace_root().join("stacks/local.toml"))
+        .expect("stacks/local.toml")
+        .replace(
+            "name_prefix = \"gateway-local\"",
+            &format!("name_prefix = \"{name}\""),
+        )
+        .replace("gateway.test", &format!("{name}.test"))
+        .replace("${env:LOCALSTACK_URL:-http://127.0.0.1:4566}", endpoint)
+}
+
+/// The infrastructure alone: without `[gateway.config]` and `[local]`, `up` stops after the
+/// resources converge.
+pub fn infra_only(name: &str, endpoint: &str) -> String {
+    let text = renamed(name, endpoint);
+    let mut out = String::new();
+    let mut skipping = false;
+    for line in text.lines() {
+        if line.starts_with('[') {
+            let table = line.trim_matches(|c| c == '[' || c == ']');
+            skipping = table == "local" || table.starts_with("gateway.config");
+        }
+        if !skipping {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    assert!(
+        !out.contains("[local]") && !out.contains("[gateway.config"),
+        "infra_only left deploy settings:\n{out}"
+    );
+    out
+}
+
+/// The whole stack with the deploy phase: the data plane on `ports`, the configuration from
+/// `template` (an absolute path).
+pub fn with_deploy(name: &str, endpoint: &str, ports: LocalPorts, template: &str) -> String {
+    let text = renamed(name, endpoint);
+    let edits = [
+        (
+            "template = \"../templates/gateway.yaml\"",
+            format!("template = \"{template}\""),
+        ),
+        (
+            "backend_url = \"http://127.0.0.1:18080\"",
+            format!("backend_url = \"http://127.0.0.1:{}\"", ports.backend),
+        ),
+        ("proxy_port = 8000", format!("proxy_port = {}", ports.proxy)),
+        ("admin_port = 8001", format!("admin_port = {}", ports.admin)),
+        (
+            "postgres_port = 54329",
+            format!("postgres_port = {}", ports.postgres),
+        ),
+        (
+            "redis_port = 54330",
+            format!("redis_port = {}", ports.redis),
+        ),
+        (
+            "backend_port = 18080",
+            format!("backend_port = {}", ports.backend),
+        ),
+        (
+            "url = \"http://127.0.0.1:18080/\"",
+            format!("url = \"http://127.0.0.1:{}/\"", ports.backend),
+        ),
+    ];
+    let mut text = text;
+    for (from, to) in edits {
+        assert!(text.contains(from), "stacks/local.toml has no `{from}`");
+        text = text.replacen(from, &to, 1);
+    }
+    text
+}
