@@ -1,12 +1,13 @@
 //! The `gateway` command: start a node, check its health, run migrations, parse or sync a
-//! declarative configuration. Settings come from Kong's `KONG_*` environment variables.
+//! declarative configuration. Settings come from Kong's `KONG_*` environment variables; a
+//! declarative configuration from a file or `KONG_DECLARATIVE_CONFIG_STRING`.
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use gateway::settings::{self, Database, Settings};
 use gateway::store::{migrations, PgStore, Store};
 use gateway::{declarative, node::Node};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -31,7 +32,8 @@ enum Command {
         #[command(subcommand)]
         action: Migrations,
     },
-    /// Declarative configuration files (Kong's `_format_version: "3.0"`).
+    /// Declarative configuration (Kong's `_format_version: "3.0"`), from a file or
+    /// KONG_DECLARATIVE_CONFIG_STRING; `{vault://env/NAME}` values read environment variables.
     Config {
         #[command(subcommand)]
         action: ConfigAction,
@@ -57,11 +59,15 @@ enum Migrations {
 
 #[derive(Subcommand)]
 enum ConfigAction {
-    /// Check a file; errors name file:line:column.
-    Parse { file: PathBuf },
-    /// Make the database match the file: print the diff, then apply it.
+    /// Check a configuration; errors name file:line:column.
+    Parse {
+        /// Default: the text of KONG_DECLARATIVE_CONFIG_STRING.
+        file: Option<PathBuf>,
+    },
+    /// Make the database match the configuration: print the diff, then apply it.
     Sync {
-        file: PathBuf,
+        /// Default: the text of KONG_DECLARATIVE_CONFIG_STRING.
+        file: Option<PathBuf>,
         /// Print the diff only.
         #[arg(long)]
         dry_run: bool,
@@ -118,12 +124,12 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
         Command::Config {
             action: ConfigAction::Parse { file },
         } => {
-            let config = declarative::parse_file(&file).map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!("{}: ok ({} entities)", file.display(), config.len());
+            let loaded = load(file.as_deref())?;
+            println!("{}: ok ({} entities)", loaded.origin, loaded.config.len());
         }
         Command::Config {
             action: ConfigAction::Sync { file, dry_run },
-        } => sync(&file, dry_run, &settings).await?,
+        } => sync(file.as_deref(), dry_run, &settings).await?,
         Command::Version => println!("gateway {}", env!("CARGO_PKG_VERSION")),
     }
     Ok(ExitCode::SUCCESS)
@@ -187,8 +193,17 @@ async fn migrate(action: Migrations, settings: &Settings) -> anyhow::Result<Exit
     Ok(ExitCode::SUCCESS)
 }
 
-async fn sync(file: &std::path::Path, dry_run: bool, settings: &Settings) -> anyhow::Result<()> {
-    let desired = declarative::parse_file(file).map_err(|e| anyhow::anyhow!("{e}"))?;
+/// The declarative configuration from `file`, else from `KONG_DECLARATIVE_CONFIG_STRING`.
+fn load(file: Option<&Path>) -> anyhow::Result<declarative::Loaded> {
+    declarative::load(file, &declarative::process_env).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+async fn sync(file: Option<&Path>, dry_run: bool, settings: &Settings) -> anyhow::Result<()> {
+    let declarative::Loaded {
+        config: desired,
+        secrets,
+        ..
+    } = load(file)?;
     let url = database_url(settings)?;
     let store = Store::Postgres(PgStore::connect_lazy(&url)?);
     let current = store
@@ -196,9 +211,12 @@ async fn sync(file: &std::path::Path, dry_run: bool, settings: &Settings) -> any
         .await
         .context("cannot read the current configuration")?;
     let changes = declarative::diff(&current, &desired);
-    print!("{}", declarative::render(&changes));
+    print!("{}", declarative::render(&changes, &secrets));
     if !dry_run && !changes.is_empty() {
-        declarative::apply(&store, &changes).await?;
+        // A store error may quote a value (`UNIQUE violation detected on '{key="..."}'`).
+        declarative::apply(&store, &changes)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", secrets.redact(&e.to_string())))?;
         let node = Node::new(store, None);
         node.refresh().await?;
         println!("applied");

@@ -1,6 +1,7 @@
 //! The `gateway` binary as an operator runs it: `config sync` against PostgreSQL (create,
-//! no-op, edit, dry run), `config parse` errors, `version`, and `health` against a started
-//! node that SIGTERM stops cleanly.
+//! no-op, edit, dry run), `config parse` errors (also of `KONG_DECLARATIVE_CONFIG_STRING` with
+//! `{vault://env/NAME}` references), `version`, and `health` against a started node that
+//! SIGTERM stops cleanly.
 
 #[path = "support/cli.rs"]
 mod cli;
@@ -160,6 +161,37 @@ fn config_parse_points_at_the_bad_line() {
     let run = cli::gateway(&["config", "parse", missing.to_str().expect("utf-8")], &[]);
     assert_eq!(run.code, Some(1), "{run:?}");
     assert!(run.stderr.contains("cannot read the file"), "{run:?}");
+}
+
+#[test]
+fn config_parse_reads_kong_declarative_config_string_and_env_vault_references() {
+    let text = FILE.replace(
+        "key: alice-key",
+        "key: \"{vault://env/gateway-cli-alice-key}\"",
+    );
+    let string = |text: &str| ("KONG_DECLARATIVE_CONFIG_STRING", text.to_string());
+    let secret = ("GATEWAY_CLI_ALICE_KEY", "cli-secret-value".to_string());
+    let run = cli::gateway(&["config", "parse"], &[string(&text), secret]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(
+        run.stdout,
+        "KONG_DECLARATIVE_CONFIG_STRING: ok (5 entities)\n"
+    );
+
+    let run = cli::gateway(&["config", "parse"], &[string(&text)]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    let expected =
+        "KONG_DECLARATIVE_CONFIG_STRING:11:14: consumers[0].keyauth_credentials[0].key: \
+         environment variable GATEWAY_CLI_ALICE_KEY is not set";
+    assert!(run.stderr.contains(expected), "{expected} missing: {run:?}");
+
+    let run = cli::gateway(&["config", "parse"], &[]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("KONG_DECLARATIVE_CONFIG_STRING: not set and no FILE given"),
+        "{run:?}"
+    );
 }
 
 #[test]

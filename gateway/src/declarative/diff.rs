@@ -2,6 +2,7 @@
 //! that reads to a person, and applying it in an order the store accepts.
 
 use super::ids;
+use super::vault::{Secrets, HIDDEN};
 use crate::config::Config;
 use crate::entities::{now_seconds, Kind};
 use crate::store::{BatchOp, Store, StoreError};
@@ -150,15 +151,21 @@ fn without_stamps(value: &Value) -> Value {
     value
 }
 
-/// decK-style report: one line per change, then a summary.
-pub fn render(changes: &[Change]) -> String {
+/// decK-style report: one line per change, then a summary. Key-auth keys, secret-looking
+/// fields and anything holding one of `hidden` (what vault references resolved to) show as
+/// [`HIDDEN`], on both sides of a change.
+pub fn render(changes: &[Change], hidden: &Secrets) -> String {
     let mut out = String::new();
     let (mut created, mut updated, mut deleted) = (0, 0, 0);
     for change in changes {
         let line = match change {
             Change::Create { kind, value, .. } => {
                 created += 1;
-                format!("creating {} {}", kind.singular(), label(*kind, value))
+                format!(
+                    "creating {} {}",
+                    kind.singular(),
+                    label(*kind, value, hidden)
+                )
             }
             Change::Update {
                 kind,
@@ -167,16 +174,20 @@ pub fn render(changes: &[Change]) -> String {
                 ..
             } => {
                 updated += 1;
-                let fields = field_changes(*kind, "", before, after).join(", ");
+                let fields = field_changes(*kind, "", before, after, hidden).join(", ");
                 format!(
                     "updating {} {} {{{fields}}}",
                     kind.singular(),
-                    label(*kind, after)
+                    label(*kind, after, hidden)
                 )
             }
             Change::Delete { kind, value, .. } => {
                 deleted += 1;
-                format!("deleting {} {}", kind.singular(), label(*kind, value))
+                format!(
+                    "deleting {} {}",
+                    kind.singular(),
+                    label(*kind, value, hidden)
+                )
             }
         };
         out.push_str(&line);
@@ -188,9 +199,13 @@ pub fn render(changes: &[Change]) -> String {
     out
 }
 
-/// How a person recognises the entity: its name, else its id (never a credential's key).
-fn label(kind: Kind, value: &Value) -> String {
-    let text = |field: &str| value.get(field).and_then(Value::as_str).map(str::to_string);
+/// How a person recognises the entity: its name, else its id (never a credential's key, nor
+/// a name that came from a vault).
+fn label(kind: Kind, value: &Value, hidden: &Secrets) -> String {
+    let text = |field: &str| {
+        let v = value.get(field).filter(|v| !hidden.hides(v))?;
+        v.as_str().map(str::to_string)
+    };
     let id = || text("id").unwrap_or_default();
     match kind {
         Kind::Service | Kind::Route | Kind::Upstream => text("name").unwrap_or_else(id),
@@ -209,8 +224,14 @@ fn label(kind: Kind, value: &Value) -> String {
 }
 
 /// `"strip_path": true -> false` for every leaf that differs, objects walked into
-/// (`"config.minute": 5 -> 10`); secrets shown as `[redacted]`.
-fn field_changes(kind: Kind, prefix: &str, before: &Value, after: &Value) -> Vec<String> {
+/// (`"config.minute": 5 -> 10`); secrets shown as [`HIDDEN`].
+fn field_changes(
+    kind: Kind,
+    prefix: &str,
+    before: &Value,
+    after: &Value,
+    hidden: &Secrets,
+) -> Vec<String> {
     let (Value::Object(b), Value::Object(a)) = (before, after) else {
         return Vec::new();
     };
@@ -234,9 +255,9 @@ fn field_changes(kind: Kind, prefix: &str, before: &Value, after: &Value) -> Vec
             continue;
         }
         if old.is_object() && new.is_object() {
-            out.extend(field_changes(kind, &path, old, new));
-        } else if secret(kind, &path) {
-            out.push(format!("\"{path}\": [redacted] -> [redacted]"));
+            out.extend(field_changes(kind, &path, old, new, hidden));
+        } else if secret(kind, &path) || hidden.hides(old) || hidden.hides(new) {
+            out.push(format!("\"{path}\": {HIDDEN} -> {HIDDEN}"));
         } else {
             out.push(format!("\"{path}\": {old} -> {new}"));
         }

@@ -6,19 +6,25 @@
 //! keys, nested children flattened into entries) → [`build`] (references resolved,
 //! deterministic ids, each entity validated, uniqueness checked) → [`Config`].
 //! [`export`] goes the other way; [`diff`] compares two configs and applies the changes.
+//! Files and `KONG_DECLARATIVE_CONFIG_STRING` get Kong's `{vault://env/NAME}` references
+//! resolved on the tree by [`vault`] first; text from the Admin API does not.
 
 mod build;
 mod diff;
 mod document;
 mod export;
 mod ids;
+mod vault;
 mod yaml;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod vault_tests;
 
 pub use diff::{apply, diff, render, Change};
 pub use export::to_document;
+pub use vault::{process_env, Env, Secrets, HIDDEN};
 
 use crate::config::Config;
 use std::fmt;
@@ -44,6 +50,16 @@ impl Problem {
             line: Some(at.line),
             column: Some(at.column),
             path: path.into(),
+            message: message.into(),
+        }
+    }
+
+    /// A problem with the whole source rather than a place in it.
+    fn whole(message: impl Into<String>) -> Self {
+        Problem {
+            line: None,
+            column: None,
+            path: String::new(),
             message: message.into(),
         }
     }
@@ -82,39 +98,106 @@ impl fmt::Display for DeclarativeError {
 
 impl std::error::Error for DeclarativeError {}
 
-/// Read and parse a declarative file; the file name appears in every message.
-pub fn parse_file(path: &Path) -> Result<Config, DeclarativeError> {
-    let origin = path.display().to_string();
-    match std::fs::read_to_string(path) {
-        Ok(text) => parse_str(&text, &origin),
-        Err(err) => Err(DeclarativeError {
-            origin,
-            problems: vec![Problem {
-                line: None,
-                column: None,
-                path: String::new(),
-                message: format!("cannot read the file: {err}"),
-            }],
-        }),
-    }
+/// Kong's variable for a declarative configuration given as text rather than as a file.
+pub const CONFIG_STRING_VAR: &str = "KONG_DECLARATIVE_CONFIG_STRING";
+
+/// A configuration as read by [`load`].
+#[derive(Debug)]
+pub struct Loaded {
+    pub config: Config,
+    /// The file name, or [`CONFIG_STRING_VAR`].
+    pub origin: String,
+    /// What its vault references resolved to, for reports to hide.
+    pub secrets: Secrets,
 }
 
-/// Parse a declarative document (YAML or JSON). `origin` names it in messages.
+/// Read `file`, or without one the text of `KONG_DECLARATIVE_CONFIG_STRING`, with env vault
+/// references resolved; `env` supplies both variables and references.
+pub fn load(file: Option<&Path>, env: Env<'_>) -> Result<Loaded, DeclarativeError> {
+    let (text, origin) = match file {
+        Some(path) => (read(path)?, path.display().to_string()),
+        None => (config_string(env)?, CONFIG_STRING_VAR.to_string()),
+    };
+    let (config, secrets) = parse(&text, &origin, Some(env))?;
+    Ok(Loaded {
+        config,
+        origin,
+        secrets,
+    })
+}
+
+/// Read and parse a declarative file, env vault references resolved from the process
+/// environment; the file name appears in every message.
+pub fn parse_file(path: &Path) -> Result<Config, DeclarativeError> {
+    load(Some(path), &process_env).map(|loaded| loaded.config)
+}
+
+/// Parse a declarative document (YAML or JSON) as written: vault references stay text, so
+/// whoever sends it (the Admin API's `/config`) cannot read the node's environment. `origin`
+/// names it in messages.
 pub fn parse_str(text: &str, origin: &str) -> Result<Config, DeclarativeError> {
-    let fail = |mut problems: Vec<Problem>| {
+    parse(text, origin, None).map(|(config, _)| config)
+}
+
+fn read(path: &Path) -> Result<String, DeclarativeError> {
+    std::fs::read_to_string(path).map_err(|err| DeclarativeError {
+        origin: path.display().to_string(),
+        problems: vec![Problem::whole(format!("cannot read the file: {err}"))],
+    })
+}
+
+/// The text of `KONG_DECLARATIVE_CONFIG_STRING`; unset and empty alike are an error.
+fn config_string(env: Env<'_>) -> Result<String, DeclarativeError> {
+    env(CONFIG_STRING_VAR)
+        .filter(|text| !text.trim().is_empty())
+        .ok_or_else(|| DeclarativeError {
+            origin: CONFIG_STRING_VAR.to_string(),
+            problems: vec![Problem::whole(
+                "not set and no FILE given: pass a declarative configuration file, \
+                 or put the configuration's text in this variable",
+            )],
+        })
+}
+
+/// Parse, resolving vault references when given an `env`. Messages never show what a
+/// reference resolved to.
+fn parse(
+    text: &str,
+    origin: &str,
+    env: Option<Env<'_>>,
+) -> Result<(Config, Secrets), DeclarativeError> {
+    let mut secrets = Secrets::default();
+    let fail = |mut problems: Vec<Problem>, secrets: &Secrets| {
         problems.sort_by_key(|p| (p.line, p.column));
+        for p in &mut problems {
+            p.message = secrets.redact(&p.message);
+        }
         DeclarativeError {
             origin: origin.to_string(),
             problems,
         }
     };
-    let root = yaml::parse(text).map_err(|e| fail(vec![Problem::at(e.at, "", e.message)]))?;
+    let mut root =
+        yaml::parse(text).map_err(|e| fail(vec![Problem::at(e.at, "", e.message)], &secrets))?;
+    let mut unresolved = Vec::new();
+    if let Some(env) = env {
+        vault::resolve(&mut root, "", env, &mut secrets, &mut unresolved);
+    }
     let mut problems = Vec::new();
     let entries = document::collect(&root, &mut problems);
     let config = build::build(&entries, &mut problems);
+    // What a reference left as text then broke is not worth a second message.
+    problems.retain(|p| !unresolved.iter().any(|u| within(&p.path, &u.path)));
+    problems.extend(unresolved);
     if problems.is_empty() {
-        Ok(config)
+        Ok((config, secrets))
     } else {
-        Err(fail(problems))
+        Err(fail(problems, &secrets))
     }
+}
+
+/// Whether document path `path` is `at` or inside it.
+fn within(path: &str, at: &str) -> bool {
+    path.strip_prefix(at)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
 }

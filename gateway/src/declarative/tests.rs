@@ -439,7 +439,10 @@ fn diff_of_equal_configs_is_empty_even_with_other_timestamps() {
     b.services[0].created_at = 42;
     b.routes[0].updated_at = 43;
     assert_eq!(diff(&a, &b), vec![]);
-    assert_eq!(render(&[]), "Summary: Created: 0, Updated: 0, Deleted: 0\n");
+    assert_eq!(
+        render(&[], &Secrets::default()),
+        "Summary: Created: 0, Updated: 0, Deleted: 0\n"
+    );
 }
 
 #[test]
@@ -460,7 +463,7 @@ fn diff_creates_parents_first_and_deletes_children_first() {
         reverse_kinds.extend(std::iter::repeat_n(kind, c.count(kind)));
     }
     assert_eq!(order, reverse_kinds);
-    let text = render(&deletes);
+    let text = render(&deletes, &Secrets::default());
     assert!(text.contains("deleting consumer alice\n"), "{text}");
     assert!(
         text.ends_with("Summary: Created: 0, Updated: 0, Deleted: 10\n"),
@@ -485,7 +488,7 @@ fn diff_reports_updated_fields() {
         vec![("update", Kind::Service), ("update", Kind::Route)]
     );
     assert_eq!(
-        render(&changes),
+        render(&changes, &Secrets::default()),
         "updating service weather {\"retries\": 3 -> 4}\n\
          updating route forecast {\"strip_path\": false -> true}\n\
          Summary: Created: 0, Updated: 2, Deleted: 0\n"
@@ -550,7 +553,7 @@ fn diff_moves_a_route_to_a_renamed_service_before_deleting_the_old_one() {
             ("delete", Kind::Service)
         ]
     );
-    let text = render(&changes);
+    let text = render(&changes, &Secrets::default());
     assert!(
         text.starts_with("creating service new\nupdating route r {\"service.id\": "),
         "{text}"
@@ -562,7 +565,7 @@ fn render_redacts_credential_keys() {
     let current = example();
     let mut desired = current.clone();
     desired.keyauth_credentials[0].key = "rotated".into();
-    let text = render(&diff(&current, &desired));
+    let text = render(&diff(&current, &desired), &Secrets::default());
     assert!(text.contains("\"key\": [redacted] -> [redacted]"), "{text}");
     assert!(
         !text.contains("rotated") && !text.contains("alice-secret"),
