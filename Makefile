@@ -5,7 +5,7 @@ CARGO ?= cargo
 CARGO_TARGET_DIR ?= $(CURDIR)/target
 export CARGO_TARGET_DIR
 
-.PHONY: all setup build test lint fmt bench demo stop
+.PHONY: all setup build test lint fmt bench up down
 
 all: build
 
@@ -35,13 +35,14 @@ fmt:
 bench:
 	@if [ -f bench/run ]; then bash bench/run; else echo "bench: no bench/run yet"; fi
 
-## demo: the quick start: PostgreSQL, a stand-in backend and the gateway, then a request through it
-demo:
-	bash scripts/demo
+## up: the quick start: `provision up --stack local` (LocalStack + the data plane on this machine),
+## then a request through the gateway
+up:
+	bash scripts/up
 
-## stop: stop what `make demo` started
-stop:
-	bash scripts/demo stop
+## down: `provision destroy --stack local`: everything `make up` made and started
+down:
+	bash scripts/up down
 
 .PHONY: localstack-start localstack-stop localstack-status localstack-check
 

@@ -142,7 +142,12 @@ pub fn estimate(stack: &Stack) -> Estimate {
         "Aurora storage, first 10 GB",
         10.0 * price::AURORA_STORAGE_GB_MONTH,
     );
-    monthly("Secrets Manager secret", price::SECRET_MONTH);
+    // The DB password, plus the Admin API key when the stack deploys a gateway configuration.
+    let secrets = if stack.gateway.config.is_some() { 2 } else { 1 };
+    monthly(
+        &format!("{secrets} Secrets Manager secret(s)"),
+        f64::from(secrets) * price::SECRET_MONTH,
+    );
     if stack.dns.is_some() {
         monthly(
             "Route53 hosted zone and health check",

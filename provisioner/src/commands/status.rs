@@ -35,6 +35,17 @@ pub async fn run(session: &Session) -> Result<u8, CommandError> {
         }
         None => println!("health     no health check"),
     }
+    if let Some(line) = crate::deploy::local_status(session, &observed) {
+        println!("local      {line}");
+    }
+    match crate::deploy::record::read(&session.cx).await? {
+        Some(deployed) => println!(
+            "deployed   {} ({} configuration lines)",
+            deployed.task_definition,
+            deployed.config.lines().count()
+        ),
+        None => println!("deployed   never"),
+    }
     Ok(0)
 }
 

@@ -52,25 +52,33 @@ impl LocalPlane {
         self.dir.join(name)
     }
 
-    /// What is not running that should (for `plan`): empty when all is up.
-    pub fn missing(&self, count: u32) -> Vec<String> {
-        let mut missing = Vec::new();
-        if !self.postgres_running() {
-            missing.push("postgres".to_string());
-        }
-        if procs::running(&self.path("redis.pid")).is_none() {
-            missing.push("redis".to_string());
-        }
-        if self.ports.backend_port.is_some() && procs::running(&self.path("backend.pid")).is_none()
-        {
-            missing.push("backend".to_string());
+    /// Each process the plane should run for `count` gateways, and whether it runs.
+    pub fn processes(&self, count: u32) -> Vec<(String, bool)> {
+        let mut all = vec![
+            ("postgres".to_string(), self.postgres_running()),
+            (
+                "redis".to_string(),
+                procs::running(&self.path("redis.pid")).is_some(),
+            ),
+        ];
+        if self.ports.backend_port.is_some() {
+            let running = procs::running(&self.path("backend.pid")).is_some();
+            all.push(("backend".to_string(), running));
         }
         for i in 0..count {
-            if procs::running(&self.path(&format!("gateway-{i}.pid"))).is_none() {
-                missing.push(format!("gateway-{i}"));
-            }
+            let running = procs::running(&self.path(&format!("gateway-{i}.pid"))).is_some();
+            all.push((format!("gateway-{i}"), running));
         }
-        missing
+        all
+    }
+
+    /// What is not running that should (for `plan`): empty when all is up.
+    pub fn missing(&self, count: u32) -> Vec<String> {
+        self.processes(count)
+            .into_iter()
+            .filter(|(_, running)| !running)
+            .map(|(name, _)| name)
+            .collect()
     }
 
     /// Starts PostgreSQL, Redis and the backend where they are not running, and makes the

@@ -278,7 +278,7 @@ async fn deploy_ecs(
         || planned
             .previous
             .as_ref()
-            .map_or(true, |p| p.task_definition != task_def_arn);
+            .is_none_or(|p| p.task_definition != task_def_arn);
     if migrations_due {
         let one_off = ecs::OneOff {
             label: "migrations",
@@ -493,6 +493,23 @@ fn values(
         values.insert(key.clone(), known(value.clone()));
     }
     values
+}
+
+/// `provision status`'s line about the local data plane, for stacks that have one.
+pub fn local_status(session: &Session, observed: &BTreeMap<String, Observed>) -> Option<String> {
+    session.stack.local.as_ref()?;
+    let plane = LocalPlane::for_stack(&session.stack).ok()?;
+    let parts: Vec<String> = plane
+        .processes(desired_count(session, observed))
+        .into_iter()
+        .map(|(name, running)| format!("{name} {}", if running { "running" } else { "STOPPED" }))
+        .collect();
+    Some(format!(
+        "{} (proxy http://127.0.0.1:{}/, in {})",
+        parts.join(", "),
+        plane.ports.proxy_port,
+        plane.dir.display()
+    ))
 }
 
 fn desired_count(session: &Session, observed: &BTreeMap<String, Observed>) -> u32 {

@@ -36,7 +36,7 @@ pub fn diff(before: &str, after: &str) -> Vec<Line> {
             full.push(Line::Same(a[i].to_string()));
             i += 1;
             j += 1;
-        } else if j < b.len() && (i == a.len() || lcs[i][j + 1] >= lcs[i + 1][j]) {
+        } else if j < b.len() && (i == a.len() || lcs[i][j + 1] > lcs[i + 1][j]) {
             full.push(Line::Added(b[j].to_string()));
             j += 1;
         } else {

@@ -71,6 +71,46 @@ fn rules_table() {
 }
 
 /// Rules on sections appended to `BASE` (tags, endpoints).
+/// The deploy phase's settings: template values, the local data plane's ports.
+#[test]
+fn deploy_sections_table() {
+    let endpoints = "[endpoints]\nurl = \"http://127.0.0.1:4566\"";
+    let ports = "proxy_port = 8000\nadmin_port = 8100\npostgres_port = 5432\nredis_port = 6379";
+    let cases: &[(String, Pairs)] = &[
+        (
+            "[gateway.config]\ntemplate = \"t.yaml\"\n\n[gateway.config.values]\nredis_host = \"x\"\n\"bad name\" = \"y\"".into(),
+            &[
+                ("52:14: gateway.config.values.redis_host", "filled in by the provisioner"),
+                ("53:14: gateway.config.values.bad name", "letters, digits and `_`"),
+            ],
+        ),
+        (
+            format!("[gateway.config]\ntemplate = \"t.yaml\"\n\n{endpoints}"),
+            &[("48:10: gateway.config", "add a [local] section")],
+        ),
+        (
+            format!("[local]\n{ports}"),
+            &[("48:2: local", "for stacks whose AWS calls go to [endpoints]")],
+        ),
+        (
+            format!("{endpoints}\n\n[local]\nproxy_port = 8000\nadmin_port = 8002\npostgres_port = 80\nredis_port = 8003"),
+            &[
+                ("53:14: local.admin_port", "overlap local.proxy_port (8000..=8003)"),
+                ("54:17: local.postgres_port", "within 1024..=65535"),
+                // One problem per field: the first overlap found.
+                ("55:14: local.redis_port", "overlap local.proxy_port"),
+            ],
+        ),
+    ];
+    for (section, want) in cases {
+        assert_problems(&format!("{BASE}\n{section}\n"), want);
+    }
+    let fine = format!(
+        "[gateway.config]\ntemplate = \"t.yaml\"\n\n[gateway.config.values]\nbackend_url = \"http://x\"\n\n{endpoints}\n\n[local]\n{ports}"
+    );
+    assert_eq!(problems(&format!("{BASE}\n{fine}\n")), Vec::<String>::new());
+}
+
 #[test]
 fn appended_sections_table() {
     let cases: &[(&str, Pairs)] = &[

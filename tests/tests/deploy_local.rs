@@ -1,0 +1,303 @@
+//! `provision up` with the deploy phase, end to end on this machine: the control plane in
+//! LocalStack, the data plane (PostgreSQL, Redis, the backend, the gateway) started by the
+//! provisioner, and real HTTP requests through the deployed gateway. Then a no-op plan, a
+//! template change that plans and applies as a configuration diff only, and a destroy that
+//! leaves nothing running and nothing tagged.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use provisioner::aws::Cx;
+use stack_tests::scratch::ScratchDir;
+use stack_tests::stackfile::{with_deploy, LocalPorts};
+use stack_tests::{cargo_bin, localstack, unique_stack, wait_for_port};
+
+/// One test's stack: its file, its own copy of the template, its ports.
+struct Deployed {
+    name: String,
+    file: PathBuf,
+    template: PathBuf,
+    ports: LocalPorts,
+    _dir: ScratchDir,
+}
+
+impl Deployed {
+    fn new(tag: &str, requests_per_minute: u32) -> Deployed {
+        let endpoint = localstack();
+        let name = unique_stack(tag);
+        let dir = ScratchDir::new("deploy-test").expect("scratch dir");
+        let template = dir.path().join("gateway.yaml");
+        let original = stack_tests::bins::workspace_root().join("templates/gateway.yaml");
+        std::fs::copy(&original, &template).expect("copy the template");
+        let ports = LocalPorts::free();
+        let text = with_deploy(&name, endpoint, ports, &template.display().to_string()).replace(
+            "requests_per_minute = \"60\"",
+            &format!("requests_per_minute = \"{requests_per_minute}\""),
+        );
+        let file = dir.path().join(format!("{name}.toml"));
+        std::fs::write(&file, text).expect("write the stack file");
+        Deployed {
+            name,
+            file,
+            template,
+            ports,
+            _dir: dir,
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(cargo_bin("provision"))
+            .args(args)
+            .arg("--file")
+            .arg(&self.file)
+            .env("NO_COLOR", "1")
+            .env("GATEWAY_BIN", cargo_bin("gateway"))
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_PROFILE")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run provision")
+    }
+
+    fn proxy(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.ports.proxy)
+    }
+
+    /// The directory the local data plane lives in.
+    fn state_dir(&self) -> PathBuf {
+        stack_tests::bins::workspace_root()
+            .join(".provision")
+            .join(&self.name)
+    }
+
+    async fn admin_key(&self) -> String {
+        let cx = Cx::for_endpoint(localstack(), &self.name).await;
+        cx.aws
+            .secrets
+            .get_secret_value()
+            .secret_id(format!("{}/admin-api-key", self.name))
+            .send()
+            .await
+            .expect("the admin key secret")
+            .secret_string
+            .expect("a string secret")
+    }
+
+    fn plan(&self) -> (i32, String) {
+        let out = self.run(&["plan", "--detailed-exitcode"]);
+        (out.status.code().unwrap_or(-1), text(&out))
+    }
+}
+
+impl Drop for Deployed {
+    /// A failed test still stops what it started.
+    fn drop(&mut self) {
+        if self.state_dir().exists() {
+            let _ = self.run(&["destroy", "--auto-approve", "--delete-data"]);
+        }
+    }
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}\n--- stderr ---\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn assert_success(out: &Output, what: &str) -> String {
+    assert!(out.status.success(), "{what} failed:\n{}", text(out));
+    text(out)
+}
+
+/// An HTTP answer: status, raw header block (lower-cased names), body.
+struct Answer {
+    status: u16,
+    headers: String,
+    body: String,
+}
+
+/// One request with curl over a real socket.
+fn http(method: &str, url: &str, headers: &[(&str, &str)], form: &[(&str, &str)]) -> Answer {
+    let mut curl = Command::new("curl");
+    curl.args(["-s", "-i", "--max-time", "10", "-X", method]);
+    for (name, value) in headers {
+        curl.arg("-H").arg(format!("{name}: {value}"));
+    }
+    for (name, value) in form {
+        curl.arg("--data-urlencode").arg(format!("{name}={value}"));
+    }
+    let out = curl.arg(url).output().expect("run curl");
+    let raw = String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n");
+    let (head, body) = raw.split_once("\n\n").unwrap_or((&raw, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no HTTP answer from {method} {url}: {raw}"));
+    Answer {
+        status,
+        headers: head.to_ascii_lowercase(),
+        body: body.to_string(),
+    }
+}
+
+fn get(url: &str) -> Answer {
+    http("GET", url, &[], &[])
+}
+
+fn redis_keys(port: u16) -> usize {
+    let out = Command::new("redis-cli")
+        .args(["-p", &port.to_string(), "--scan"])
+        .output()
+        .expect("run redis-cli");
+    String::from_utf8_lossy(&out.stdout).lines().count()
+}
+
+fn pids_in(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "pid"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn up_deploys_a_gateway_that_serves_plans_config_changes_and_destroys_cleanly() {
+    let stack = Deployed::new("deploy", 5);
+    let out = assert_success(&stack.run(&["up", "--auto-approve"]), "up");
+    assert!(out.contains("Apply complete!"), "{out}");
+    assert!(out.contains("Deploy complete."), "{out}");
+    assert!(out.contains("gateway-0: started"), "{out}");
+    let admin_key = stack.admin_key().await;
+    assert!(
+        !out.contains(&admin_key),
+        "the Admin API key must never be printed"
+    );
+
+    // The developer portal registers a customer through the protected Admin API route.
+    let admin = stack.proxy("/admin-api/consumers");
+    assert_eq!(http("POST", &admin, &[], &[("username", "x")]).status, 401);
+    let created = http(
+        "POST",
+        &admin,
+        &[("apikey", &admin_key)],
+        &[("username", "alice")],
+    );
+    assert_eq!(created.status, 201, "{}", created.body);
+    let key = http(
+        "POST",
+        &stack.proxy("/admin-api/consumers/alice/key-auth"),
+        &[("apikey", &admin_key)],
+        &[("key", "alice-key")],
+    );
+    assert_eq!(key.status, 201, "{}", key.body);
+    // A customer's key does not open the Admin API (ACL group `admin`).
+    let forbidden = http("GET", &admin, &[("apikey", "alice-key")], &[]);
+    assert_eq!(forbidden.status, 403, "{}", forbidden.body);
+
+    // The key in the URL path: 200 from the backend, with the consumer named.
+    let ok = get(&stack.proxy("/forecast/alice-key/52.52,13.40"));
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert!(
+        ok.body.contains("\"path\": \"/forecast/52.52,13.40\""),
+        "{}",
+        ok.body
+    );
+    assert!(
+        ok.body.contains("\"x-consumer-username\": \"alice\""),
+        "{}",
+        ok.body
+    );
+    assert!(
+        ok.headers.contains("x-ratelimit-limit-minute: 5"),
+        "{}",
+        ok.headers
+    );
+    // A wrong key: Kong's 401.
+    let wrong = get(&stack.proxy("/forecast/not-a-key/52.52,13.40"));
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.body.contains("Unauthorized"), "{}", wrong.body);
+    // The Route53 health check's path answers through the proxy.
+    assert_eq!(get(&stack.proxy("/status")).status, 200);
+
+    // Over quota: 429 within a few requests, counted in the local "ElastiCache" Redis.
+    let statuses: Vec<u16> = (0..12)
+        .map(|_| get(&stack.proxy("/forecast/alice-key/1,2")).status)
+        .collect();
+    assert!(statuses.contains(&429), "no 429 in {statuses:?}");
+    assert!(redis_keys(stack.ports.redis) > 0, "no counters in Redis");
+
+    // Nothing to change now.
+    let (code, plan) = stack.plan();
+    assert_eq!(code, 0, "{plan}");
+    assert!(plan.contains("No changes. The stack matches"), "{plan}");
+    assert!(
+        plan.contains("No changes. The gateway runs the deployed"),
+        "{plan}"
+    );
+
+    // A template change is a configuration diff only, and applies without a restart.
+    let template = std::fs::read_to_string(&stack.template).expect("template");
+    let changed = template.replacen(
+        "minute: ${requests_per_minute}",
+        "minute: ${requests_per_minute}\n              hour: 1000",
+        1,
+    );
+    assert_ne!(
+        template, changed,
+        "the template has no rate-limiting minute"
+    );
+    std::fs::write(&stack.template, changed).expect("edit the template");
+    let (code, plan) = stack.plan();
+    assert_eq!(code, 2, "{plan}");
+    assert!(plan.contains("No changes. The stack matches"), "{plan}");
+    assert!(
+        plan.contains("gateway configuration will be synced"),
+        "{plan}"
+    );
+    assert!(plan.contains("+               hour: 1000"), "{plan}");
+    assert!(!plan.contains("migrations will run"), "{plan}");
+    assert!(!plan.contains(&admin_key), "{plan}");
+    let out = assert_success(&stack.run(&["up", "--auto-approve"]), "second up");
+    assert!(out.contains("updating plugin rate-limiting"), "{out}");
+    assert!(out.contains("gateway-0: unchanged"), "{out}");
+    let after = get(&stack.proxy("/forecast/alice-key/3,4"));
+    assert!(
+        after.headers.contains("x-ratelimit-limit-hour: 1000"),
+        "{}",
+        after.headers
+    );
+    // The portal's customer survived the sync: the file only owns what it tags.
+    assert_ne!(after.status, 401, "alice's key is gone after the sync");
+    assert_eq!(stack.plan().0, 0);
+
+    // Destroy: the processes stop, the local data is gone, nothing tagged is left.
+    let state = stack.state_dir();
+    let pid_files = pids_in(&state);
+    assert!(!pid_files.is_empty());
+    let out = assert_success(
+        &stack.run(&["destroy", "--auto-approve", "--delete-data"]),
+        "destroy",
+    );
+    assert!(out.contains("Stopped the local data plane"), "{out}");
+    assert!(!state.exists(), "{} is still there", state.display());
+    for port in [stack.ports.proxy, stack.ports.redis, stack.ports.postgres] {
+        assert!(
+            !wait_for_port(port, Duration::from_millis(200)),
+            "something still listens on {port}"
+        );
+    }
+    let (code, plan) = stack.plan();
+    assert_eq!(
+        code, 2,
+        "after destroy everything is to create again:\n{plan}"
+    );
+    assert!(plan.contains("first deploy"), "{plan}");
+}
