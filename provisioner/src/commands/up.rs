@@ -1,10 +1,12 @@
 //! `provision up`: take the stack's lock, plan (or check a saved plan still holds), ask, apply
 //! along the graph, report; the lock is released however the apply ends, except on SIGKILL.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use super::plan::{print, PlanOptions};
 use super::{approve, saved, CommandError, Session};
+use crate::core::{Action, Plan};
 use crate::engine::{self, lock, Options};
 
 #[derive(Debug, Default, Clone)]
@@ -98,41 +100,116 @@ async fn locked(session: &Session, options: &UpOptions) -> Result<u8, CommandErr
     if let Some(n) = options.parallelism {
         engine_options.parallelism = n;
     }
-    let report = engine::apply(
-        &session.cx,
-        &session.graph,
-        &plan,
-        &observed,
-        engine_options,
-    )
-    .await;
-    let summary = format!(
+    let report = match &deploy {
+        None => {
+            engine::apply(
+                &session.cx,
+                &session.graph,
+                &plan,
+                &observed,
+                engine_options,
+            )
+            .await
+        }
+        Some(deploy) => {
+            // Everything but the service first; then the migrations and the configuration; then
+            // the service rolls onto the new revision, so no task ever meets an old schema.
+            let rollout = rollout_set(&session.graph);
+            let first = Plan {
+                stack: plan.stack.clone(),
+                actions: plan
+                    .actions
+                    .iter()
+                    .filter(|a| !rollout.contains(&a.logical))
+                    .filter(|a| !matches!(a.action, Action::Delete))
+                    .cloned()
+                    .collect(),
+            };
+            let mut report = engine::apply(
+                &session.cx,
+                &session.graph,
+                &first,
+                &observed,
+                engine_options.clone(),
+            )
+            .await;
+            if !report.ok() {
+                return Err(incomplete(&report));
+            }
+            println!(
+                "\nInfrastructure ready ({}); the service rolls after the migrations.",
+                summary(&report)
+            );
+            let prepared = crate::deploy::migrate_and_sync(session, deploy).await?;
+            let (observed, rest) = session.plan().await?;
+            let second = engine::apply(
+                &session.cx,
+                &session.graph,
+                &rest,
+                &observed,
+                engine_options,
+            )
+            .await;
+            report.absorb(second);
+            if !report.ok() {
+                return Err(incomplete(&report));
+            }
+            println!("\nApply complete! Resources: {}.", summary(&report));
+            crate::deploy::finish(session, prepared).await?;
+            return Ok(0);
+        }
+    };
+    if let Some(scale) = options.simulate {
+        simulation_report(session, &plan, scale, report.elapsed.as_secs_f64());
+    }
+    if report.ok() {
+        println!("\nApply complete! Resources: {}.", summary(&report));
+        return Ok(0);
+    }
+    Err(incomplete(&report))
+}
+
+/// The service and everything that depends on it: applied after the deploy's migrations.
+fn rollout_set(graph: &crate::core::Graph) -> BTreeSet<String> {
+    let mut set = BTreeSet::from([SERVICE.to_string()]);
+    loop {
+        let before = set.len();
+        for resource in graph.resources.values() {
+            if resource.depends_on.iter().any(|d| set.contains(d)) {
+                set.insert(resource.logical.clone());
+            }
+        }
+        if set.len() == before {
+            return set;
+        }
+    }
+}
+
+const SERVICE: &str = "service.gateway";
+
+fn summary(report: &engine::Report) -> String {
+    format!(
         "{} added, {} changed, {} replaced, {} destroyed in {:.1}s",
         report.created.len(),
         report.updated.len(),
         report.replaced.len(),
         report.deleted.len(),
         report.elapsed.as_secs_f64()
-    );
-    if let Some(scale) = options.simulate {
-        simulation_report(session, &plan, scale, report.elapsed.as_secs_f64());
-    }
-    if report.ok() {
-        println!("\nApply complete! Resources: {summary}.");
-        if let Some(deploy) = &deploy {
-            crate::deploy::run(session, deploy).await?;
-        }
-        return Ok(0);
-    }
+    )
+}
+
+/// Reports an apply that stopped, and the error `up` ends with.
+fn incomplete(report: &engine::Report) -> CommandError {
     for (name, error) in &report.failed {
         eprintln!("error: {name}: {error}");
     }
     if !report.skipped.is_empty() {
         eprintln!("not started: {}", report.skipped.join(", "));
     }
-    Err(CommandError::Other(format!(
-        "apply incomplete ({summary}); everything made so far is tagged: fix the cause and run `provision up` again"
-    )))
+    CommandError::Other(format!(
+        "apply incomplete ({}); everything made so far is tagged: fix the cause and run `provision up` again",
+        summary(report)
+    ))
 }
 
 /// Simulated-latency mode: the sum of all waits, the graph's critical path and what the parallel

@@ -162,8 +162,21 @@ pub async fn plan(
     }))
 }
 
-/// Runs the deploy after the infrastructure converged (observed afresh here).
-pub async fn run(session: &Session, planned: &DeployPlan) -> Result<(), CommandError> {
+/// What the first half of a deploy hands to the second.
+#[derive(Debug)]
+pub struct Prepared {
+    task_def_arn: String,
+    config: String,
+    /// The gateway container's environment, secrets resolved (local runtime only).
+    task_env: BTreeMap<String, String>,
+}
+
+/// The first half, after everything but the service converged: the migrations run to
+/// completion and the configuration is synced, before any task of the new revision starts.
+pub async fn migrate_and_sync(
+    session: &Session,
+    planned: &DeployPlan,
+) -> Result<Prepared, CommandError> {
     let runtime = Runtime::for_session(session)?;
     let observed = session.observe().await?;
     let rendered = render(session, &runtime, &observed, &planned.template)?;
@@ -177,12 +190,36 @@ pub async fn run(session: &Session, planned: &DeployPlan) -> Result<(), CommandE
     let task_def = get(&observed, "task_def.gateway")?;
     let task_def_arn = task_def.str("arn")?.to_string();
     println!("\nDeploying the gateway ({task_def_arn}):");
-    match &runtime {
+    let task_env = match &runtime {
         Runtime::Local(plane) => {
-            deploy_local(session, plane, &observed, task_def, &rendered.text).await?
+            let task_env = container_env(session, task_def).await?;
+            migrate_and_sync_local(plane, &task_env, &rendered.text).await?;
+            task_env
         }
         Runtime::Ecs => {
-            deploy_ecs(session, planned, &observed, &task_def_arn, &rendered.text).await?
+            migrate_and_sync_ecs(session, planned, &observed, &task_def_arn, &rendered.text)
+                .await?;
+            BTreeMap::new()
+        }
+    };
+    Ok(Prepared {
+        task_def_arn,
+        config: rendered.text,
+        task_env,
+    })
+}
+
+/// The second half, once the service runs the new revision (ECS rolled it, its circuit breaker
+/// watching): the local gateway processes are rolled, and the deploy is recorded.
+pub async fn finish(session: &Session, prepared: Prepared) -> Result<(), CommandError> {
+    if let Runtime::Local(plane) = Runtime::for_session(session)? {
+        let observed = session.observe().await?;
+        let count = desired_count(session, &observed);
+        let envs: Vec<_> = (0..count)
+            .map(|i| plane.gateway_env(&prepared.task_env, i))
+            .collect();
+        for line in plane.roll(&envs).await? {
+            println!("  {line}");
         }
     }
     let at = SystemTime::now()
@@ -192,8 +229,8 @@ pub async fn run(session: &Session, planned: &DeployPlan) -> Result<(), CommandE
     record::write(
         &session.cx,
         &Deployed {
-            task_definition: task_def_arn,
-            config: rendered.text,
+            task_definition: prepared.task_def_arn,
+            config: prepared.config,
             at,
         },
     )
@@ -216,15 +253,12 @@ pub async fn teardown(session: &Session, delete_data: bool) -> Result<(), Comman
     Ok(())
 }
 
-async fn deploy_local(
-    session: &Session,
+async fn migrate_and_sync_local(
     plane: &LocalPlane,
-    observed: &BTreeMap<String, Observed>,
-    task_def: &Attrs,
+    task_env: &BTreeMap<String, String>,
     config: &str,
 ) -> Result<(), DeployError> {
-    let task_env = container_env(session, task_def).await?;
-    let env0 = plane.gateway_env(&task_env, 0);
+    let env0 = plane.gateway_env(task_env, 0);
     let password = env0.get("KONG_PG_PASSWORD").ok_or_else(|| {
         DeployError::Other("the task definition has no KONG_PG_PASSWORD secret".into())
     })?;
@@ -250,24 +284,27 @@ async fn deploy_local(
     let file_arg = file.display().to_string();
     let out = plane.one_off(&["config", "sync", &file_arg], &env0)?;
     print_indented("configuration", &out);
-    let count = desired_count(session, observed);
-    let envs: Vec<_> = (0..count)
-        .map(|i| plane.gateway_env(&task_env, i))
-        .collect();
-    for line in plane.roll(&envs).await? {
-        println!("  {line}");
-    }
     Ok(())
 }
 
-async fn deploy_ecs(
+async fn migrate_and_sync_ecs(
     session: &Session,
     planned: &DeployPlan,
     observed: &BTreeMap<String, Observed>,
     task_def_arn: &str,
     config: &str,
 ) -> Result<(), DeployError> {
-    let service = get(observed, "service.gateway")?;
+    // The service may not exist yet (it starts after the migrations): its network comes from
+    // the desired graph, resolved against what exists.
+    let known: BTreeMap<String, Attrs> = observed
+        .iter()
+        .map(|(k, o)| (k.clone(), o.attrs.clone()))
+        .collect();
+    let desired = session
+        .graph
+        .get("service.gateway")
+        .ok_or_else(|| DeployError::Other("the stack has no service.gateway".into()))?;
+    let service = crate::engine::apply::resolve_all(&known, "service.gateway", &desired.attrs)?;
     let log_group = observed
         .get("logs.gateway")
         .and_then(|o| o.attrs.opt_str("name"))
@@ -288,7 +325,7 @@ async fn deploy_ecs(
         ecs::run(
             &session.cx,
             progress,
-            service,
+            &service,
             task_def_arn,
             &log_group,
             &one_off,
@@ -308,7 +345,7 @@ async fn deploy_ecs(
         ecs::run(
             &session.cx,
             progress,
-            service,
+            &service,
             task_def_arn,
             &log_group,
             &one_off,

@@ -56,6 +56,18 @@ impl Report {
     pub fn ok(&self) -> bool {
         self.failed.is_empty() && self.skipped.is_empty()
     }
+
+    /// Adds what a later apply of the same run did.
+    pub fn absorb(&mut self, later: Report) {
+        self.created.extend(later.created);
+        self.updated.extend(later.updated);
+        self.replaced.extend(later.replaced);
+        self.deleted.extend(later.deleted);
+        self.failed.extend(later.failed);
+        self.skipped.extend(later.skipped);
+        self.outputs.extend(later.outputs);
+        self.elapsed += later.elapsed;
+    }
 }
 
 /// Shared between the jobs of one apply.
