@@ -64,7 +64,8 @@ enum ConfigAction {
         /// Default: the text of KONG_DECLARATIVE_CONFIG_STRING.
         file: Option<PathBuf>,
     },
-    /// Make the database match the configuration: print the diff, then apply it.
+    /// Make the database match the configuration: print the diff, then apply it. With
+    /// decK's `_info.select_tags`, only entities carrying all of them are updated or deleted.
     Sync {
         /// Default: the text of KONG_DECLARATIVE_CONFIG_STRING.
         file: Option<PathBuf>,
@@ -198,20 +199,21 @@ fn load(file: Option<&Path>) -> anyhow::Result<declarative::Loaded> {
     declarative::load(file, &declarative::process_env).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
+/// `_info.select_tags` limit what a sync compares, updates and deletes.
 async fn sync(file: Option<&Path>, dry_run: bool, settings: &Settings) -> anyhow::Result<()> {
-    let declarative::Loaded {
-        config: desired,
-        secrets,
-        ..
-    } = load(file)?;
+    let loaded = load(file)?;
     let url = database_url(settings)?;
     let store = Store::Postgres(PgStore::connect_lazy(&url)?);
     let current = store
         .load()
         .await
         .context("cannot read the current configuration")?;
-    let changes = declarative::diff(&current, &desired);
-    print!("{}", declarative::render(&changes, &secrets));
+    if let Some(line) = declarative::scope_line(&loaded.select_tags) {
+        println!("{line}");
+    }
+    let changes = declarative::plan(&current, &loaded).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let secrets = &loaded.secrets;
+    print!("{}", declarative::render(&changes, secrets));
     if !dry_run && !changes.is_empty() {
         // A store error may quote a value (`UNIQUE violation detected on '{key="..."}'`).
         declarative::apply(&store, &changes)

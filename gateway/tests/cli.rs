@@ -1,12 +1,15 @@
 //! The `gateway` binary as an operator runs it: `config sync` against PostgreSQL (create,
-//! no-op, edit, dry run), `config parse` errors (also of `KONG_DECLARATIVE_CONFIG_STRING` with
-//! `{vault://env/NAME}` references), `version`, and `health` against a started node that
-//! SIGTERM stops cleanly.
+//! no-op, edit, dry run; scoped by decK's select tags), `config parse` errors (also of
+//! `KONG_DECLARATIVE_CONFIG_STRING` with `{vault://env/NAME}` references), `version`, and
+//! `health` against a started node that SIGTERM stops cleanly.
 
 #[path = "support/cli.rs"]
 mod cli;
 
+use gateway::config::Config;
+use gateway::entities::Kind;
 use gateway::store::{migrations, PgStore, Store};
+use serde_json::json;
 use stack_tests::process::ServerProcess;
 use stack_tests::scratch::ScratchDir;
 use stack_tests::{free_port, wait_for_port};
@@ -138,6 +141,89 @@ async fn config_sync_creates_then_converges_then_applies_edits() {
         run.stdout, "Summary: Created: 0, Updated: 0, Deleted: 0\n",
         "{run:?}"
     );
+}
+
+const SCOPED: &str = r#"_format_version: "3.0"
+_info:
+  select_tags: [gateway-config]
+services:
+  - name: weather
+    url: http://backend.internal:8080
+consumers:
+  - username: ops
+"#;
+
+/// decK's select tags: a consumer and key that the developer portal made through the Admin
+/// API (untagged) survive syncs of a file that does not list them, and a file consumer with
+/// the same username is refused at its line.
+#[tokio::test]
+async fn config_sync_with_select_tags_leaves_untagged_consumers_alone() {
+    let url = stack_tests::shared_postgres().fresh_database();
+    migrations::up(&url).await.expect("migrations");
+    let store = Store::Postgres(PgStore::connect_lazy(&url).expect("a pool"));
+    let mut portal = Config::default();
+    let alice = portal
+        .push_value(Kind::Consumer, json!({ "username": "alice" }))
+        .expect("a valid consumer");
+    let key = json!({ "consumer": { "id": alice }, "key": "alice-key" });
+    portal.push_value(Kind::KeyAuth, key).expect("a valid key");
+    for kind in [Kind::Consumer, Kind::KeyAuth] {
+        for value in portal.values(kind) {
+            store.insert(kind, value).await.expect("insert");
+        }
+    }
+    let env = cli::pg_env(&url);
+    let dir = ScratchDir::new("gateway-cli").expect("a scratch dir");
+    let file = dir.path().join("kong.yaml");
+    std::fs::write(&file, SCOPED).expect("write the file");
+    let scope = "Select tags: gateway-config (entities without all of them are neither updated \
+                 nor deleted)";
+
+    let run = sync(&file, &env, false);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let expected = [
+        scope,
+        "creating service weather",
+        "creating consumer ops",
+        "Summary: Created: 2, Updated: 0, Deleted: 0",
+        "applied",
+    ];
+    assert_eq!(run.stdout.lines().collect::<Vec<_>>(), expected, "{run:?}");
+    let run = sync(&file, &env, false);
+    assert_eq!(
+        run.stdout,
+        format!("{scope}\nSummary: Created: 0, Updated: 0, Deleted: 0\n"),
+        "{run:?}"
+    );
+    let config = store.load().await.expect("load");
+    let mut users: Vec<_> = config
+        .consumers
+        .iter()
+        .filter_map(|c| c.username.clone())
+        .collect();
+    users.sort();
+    assert_eq!(users, ["alice", "ops"]);
+    assert_eq!(config.keyauth_credentials.len(), 1);
+    assert_eq!(config.keyauth_credentials[0].key, "alice-key");
+    assert_eq!(
+        config
+            .consumers
+            .iter()
+            .find(|c| c.id == alice)
+            .unwrap()
+            .tags,
+        None
+    );
+
+    std::fs::write(&file, SCOPED.replace("username: ops", "username: alice")).expect("edit");
+    let run = sync(&file, &env, false);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    let at = format!(
+        "{}:8:5: consumers[0]: consumer 'alice' clashes with consumer {alice} in the database",
+        file.display()
+    );
+    assert!(run.stderr.contains(&at), "{at} missing: {run:?}");
+    assert_eq!(store.load().await.expect("load"), config, "nothing changed");
 }
 
 #[test]

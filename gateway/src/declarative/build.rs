@@ -16,7 +16,8 @@ use uuid::Uuid;
 /// (`config sync` stamps real times when it writes).
 pub const UNSTAMPED: i64 = 0;
 
-pub fn build(entries: &[Entry<'_>], problems: &mut Vec<Problem>) -> Config {
+/// The config, and the id each entry got (by its index in `entries`).
+pub fn build(entries: &[Entry<'_>], problems: &mut Vec<Problem>) -> (Config, Vec<Option<Uuid>>) {
     let mut state = State {
         ids: vec![None; entries.len()],
         ..State::default()
@@ -27,7 +28,7 @@ pub fn build(entries: &[Entry<'_>], problems: &mut Vec<Problem>) -> Config {
             state.add(i, entry, entries, problems);
         }
     }
-    state.config
+    (state.config, state.ids)
 }
 
 #[derive(Default)]

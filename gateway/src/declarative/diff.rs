@@ -38,20 +38,35 @@ pub enum Change {
 /// none), whose id it then takes, and references to it follow. `created_at`/`updated_at`
 /// never count as differences.
 pub fn diff(current: &Config, desired: &Config) -> Vec<Change> {
+    diff_where(current, desired, |_, _| true).0
+}
+
+/// [`diff`] against the current entities that `selected` accepts, the others ignored as if
+/// absent; also the desired ids that took over a current entity's id (desired → current).
+pub(super) fn diff_where(
+    current: &Config,
+    desired: &Config,
+    selected: impl Fn(Kind, &Value) -> bool,
+) -> (Vec<Change>, HashMap<Uuid, Uuid>) {
+    let current = |kind: Kind| -> Vec<Value> {
+        let mut values = current.values(kind);
+        values.retain(|v| selected(kind, v));
+        values
+    };
     let mut matcher = Matcher::default();
     let mut changes = Vec::new();
     for kind in Kind::ALL {
-        changes.extend(matcher.upserts(kind, &current.values(kind), desired.values(kind)));
+        changes.extend(matcher.upserts(kind, &current(kind), desired.values(kind)));
     }
     for kind in Kind::ALL.into_iter().rev() {
-        for value in current.values(kind) {
+        for value in current(kind) {
             let id = id_of(&value);
             if !matcher.matched.contains(&id) {
                 changes.push(Change::Delete { kind, id, value });
             }
         }
     }
-    changes
+    (changes, matcher.remap)
 }
 
 /// Pairs desired entities with current ones, kind by kind, parents first.
@@ -119,7 +134,7 @@ impl Matcher {
     }
 }
 
-fn id_of(value: &Value) -> Uuid {
+pub(super) fn id_of(value: &Value) -> Uuid {
     value["id"]
         .as_str()
         .and_then(|s| s.parse().ok())
@@ -201,7 +216,7 @@ pub fn render(changes: &[Change], hidden: &Secrets) -> String {
 
 /// How a person recognises the entity: its name, else its id (never a credential's key, nor
 /// a name that came from a vault).
-fn label(kind: Kind, value: &Value, hidden: &Secrets) -> String {
+pub(super) fn label(kind: Kind, value: &Value, hidden: &Secrets) -> String {
     let text = |field: &str| {
         let v = value.get(field).filter(|v| !hidden.hides(v))?;
         v.as_str().map(str::to_string)

@@ -79,7 +79,8 @@ pub fn collect<'a>(root: &'a Node, problems: &mut Vec<Problem>) -> Vec<Entry<'a>
     let version = check_format_version(root, problems);
     for entry in entries {
         let key = entry.key.as_str();
-        if key == "_format_version" || IGNORED_KEYS.contains(&key) {
+        // `_info` is read by [`super::info`].
+        if key == "_format_version" || key == super::info::KEY || IGNORED_KEYS.contains(&key) {
             continue;
         }
         match Kind::from_table(key) {

@@ -8,15 +8,21 @@
 //! [`export`] goes the other way; [`diff`] compares two configs and applies the changes.
 //! Files and `KONG_DECLARATIVE_CONFIG_STRING` get Kong's `{vault://env/NAME}` references
 //! resolved on the tree by [`vault`] first; text from the Admin API does not.
+//! decK's `_info.select_tags` ([`info`]) become tags on every entity of the file, and
+//! [`select_tags`] limits a sync to the database entities that carry them all.
 
 mod build;
 mod diff;
 mod document;
 mod export;
 mod ids;
+mod info;
+mod select_tags;
 mod vault;
 mod yaml;
 
+#[cfg(test)]
+mod select_tags_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
@@ -24,9 +30,12 @@ mod vault_tests;
 
 pub use diff::{apply, diff, render, Change};
 pub use export::to_document;
+pub use select_tags::{plan, scope_line};
 pub use vault::{process_env, Env, Secrets, HIDDEN};
 
 use crate::config::Config;
+use crate::entities::Kind;
+use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 
@@ -109,6 +118,21 @@ pub struct Loaded {
     pub origin: String,
     /// What its vault references resolved to, for reports to hide.
     pub secrets: Secrets,
+    /// decK's `_info.select_tags`: empty unless the file scopes `config sync` (see [`plan`]).
+    pub select_tags: Vec<String>,
+    /// Where each entity was written, for problems that [`plan`] finds against a database.
+    places: Places,
+}
+
+/// Each entity's (kind, id) → where it starts and its document path.
+type Places = HashMap<(Kind, uuid::Uuid), (yaml::Position, String)>;
+
+/// What [`parse`] makes of a text.
+struct Parsed {
+    config: Config,
+    secrets: Secrets,
+    select_tags: Vec<String>,
+    places: Places,
 }
 
 /// Read `file`, or without one the text of `KONG_DECLARATIVE_CONFIG_STRING`, with env vault
@@ -118,11 +142,13 @@ pub fn load(file: Option<&Path>, env: Env<'_>) -> Result<Loaded, DeclarativeErro
         Some(path) => (read(path)?, path.display().to_string()),
         None => (config_string(env)?, CONFIG_STRING_VAR.to_string()),
     };
-    let (config, secrets) = parse(&text, &origin, Some(env))?;
+    let parsed = parse(&text, &origin, Some(env))?;
     Ok(Loaded {
-        config,
+        config: parsed.config,
         origin,
-        secrets,
+        secrets: parsed.secrets,
+        select_tags: parsed.select_tags,
+        places: parsed.places,
     })
 }
 
@@ -136,7 +162,7 @@ pub fn parse_file(path: &Path) -> Result<Config, DeclarativeError> {
 /// whoever sends it (the Admin API's `/config`) cannot read the node's environment. `origin`
 /// names it in messages.
 pub fn parse_str(text: &str, origin: &str) -> Result<Config, DeclarativeError> {
-    parse(text, origin, None).map(|(config, _)| config)
+    parse(text, origin, None).map(|parsed| parsed.config)
 }
 
 fn read(path: &Path) -> Result<String, DeclarativeError> {
@@ -161,11 +187,7 @@ fn config_string(env: Env<'_>) -> Result<String, DeclarativeError> {
 
 /// Parse, resolving vault references when given an `env`. Messages never show what a
 /// reference resolved to.
-fn parse(
-    text: &str,
-    origin: &str,
-    env: Option<Env<'_>>,
-) -> Result<(Config, Secrets), DeclarativeError> {
+fn parse(text: &str, origin: &str, env: Option<Env<'_>>) -> Result<Parsed, DeclarativeError> {
     let mut secrets = Secrets::default();
     let fail = |mut problems: Vec<Problem>, secrets: &Secrets| {
         problems.sort_by_key(|p| (p.line, p.column));
@@ -184,16 +206,32 @@ fn parse(
         vault::resolve(&mut root, "", env, &mut secrets, &mut unresolved);
     }
     let mut problems = Vec::new();
-    let entries = document::collect(&root, &mut problems);
-    let config = build::build(&entries, &mut problems);
+    let select_tags = info::select_tags(&root, &mut problems);
+    let mut entries = document::collect(&root, &mut problems);
+    info::add_tags(&mut entries, &select_tags);
+    let (config, ids) = build::build(&entries, &mut problems);
     // What a reference left as text then broke is not worth a second message.
     problems.retain(|p| !unresolved.iter().any(|u| within(&p.path, &u.path)));
     problems.extend(unresolved);
     if problems.is_empty() {
-        Ok((config, secrets))
+        let places = places(&entries, &ids);
+        Ok(Parsed {
+            config,
+            secrets,
+            select_tags,
+            places,
+        })
     } else {
         Err(fail(problems, &secrets))
     }
+}
+
+fn places(entries: &[document::Entry<'_>], ids: &[Option<uuid::Uuid>]) -> Places {
+    entries
+        .iter()
+        .zip(ids)
+        .filter_map(|(e, id)| Some(((e.kind, (*id)?), (e.node.at, e.path.clone()))))
+        .collect()
 }
 
 /// Whether document path `path` is `at` or inside it.

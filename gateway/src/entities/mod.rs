@@ -174,10 +174,15 @@ pub(crate) fn check_name(errors: &mut FieldErrors, field: &str, name: Option<&st
     }
 }
 
-/// Tags: each one printable, no commas or slashes (Kong's rule).
+/// Kong's rule for a tag: non-empty, printable, no commas or slashes.
+pub(crate) fn valid_tag(tag: &str) -> bool {
+    !(tag.is_empty() || tag.contains([',', '/']) || tag.chars().any(char::is_control))
+}
+
+/// Tags: each one valid by [`valid_tag`].
 pub(crate) fn check_tags(errors: &mut FieldErrors, tags: &Option<Vec<String>>) {
     for (i, tag) in tags.iter().flatten().enumerate() {
-        if tag.is_empty() || tag.contains([',', '/']) || tag.chars().any(char::is_control) {
+        if !valid_tag(tag) {
             errors.add(
                 &format!("tags.{}", i + 1),
                 "invalid tag: must be printable and must not contain ',' or '/'",
