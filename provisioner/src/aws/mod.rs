@@ -8,6 +8,7 @@ pub mod attrs;
 pub mod clients;
 pub mod error;
 pub mod kinds;
+pub mod param;
 pub mod retry;
 
 pub use attrs::{Attrs, AttrsExt};

@@ -28,6 +28,7 @@ pub struct LocalPlane {
     pub dir: PathBuf,
     pub ports: Local,
     workspace: PathBuf,
+    stack: String,
 }
 
 impl LocalPlane {
@@ -45,6 +46,7 @@ impl LocalPlane {
             dir: workspace.join(".provision").join(&stack.name_prefix),
             ports,
             workspace,
+            stack: stack.name_prefix.clone(),
         })
     }
 
@@ -101,7 +103,12 @@ impl LocalPlane {
 
     // --- PostgreSQL ---------------------------------------------------------------------
 
+    /// PostgreSQL's directory: inside the plane's, unless we are root and the `postgres` user
+    /// it then runs as cannot reach that (a checkout under /root): then in the temp dir.
     fn pg_dir(&self) -> PathBuf {
+        if is_root() && !reachable_by_others(&self.dir) {
+            return std::env::temp_dir().join(format!("provision-{}-pg", self.stack));
+        }
         self.path("pg")
     }
 
@@ -460,6 +467,7 @@ impl LocalPlane {
             }
         }
         if delete_data {
+            let _ = fs::remove_dir_all(self.pg_dir());
             let _ = fs::remove_dir_all(&self.dir);
         } else if let Ok(entries) = fs::read_dir(&self.dir) {
             for entry in entries.flatten() {
@@ -583,6 +591,15 @@ fn is_root() -> bool {
     fs::metadata("/proc/self")
         .map(|m| m.uid() == 0)
         .unwrap_or(false)
+}
+
+/// True when every existing directory on the way to `dir` lets other users through.
+fn reachable_by_others(dir: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    dir.ancestors()
+        .filter_map(|d| fs::metadata(d).ok())
+        .all(|m| m.permissions().mode() & 0o001 != 0)
 }
 
 /// PostgreSQL refuses to run as root: its programs then run as the `postgres` user.

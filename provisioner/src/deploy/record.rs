@@ -38,19 +38,8 @@ pub fn parameter_name(stack: &str) -> String {
 /// The last deploy, or `None` when the stack was never deployed (or the record is unreadable,
 /// which `up` treats the same way: everything is done again, which is safe).
 pub async fn read(cx: &Cx) -> Result<Option<Deployed>, AwsError> {
-    let got = cx
-        .aws
-        .ssm
-        .get_parameter()
-        .name(parameter_name(&cx.stack))
-        .send()
-        .await
-        .map_err(api("ssm:GetParameter"));
-    let value = match got {
-        Err(e) if e.is_not_found() || e.code() == Some("ParameterNotFound") => return Ok(None),
-        other => other?.parameter.and_then(|p| p.value).unwrap_or_default(),
-    };
-    Ok(decode(&value))
+    let value = crate::aws::param::get(cx, &parameter_name(&cx.stack)).await?;
+    Ok(value.as_deref().and_then(decode))
 }
 
 /// Records a finished deploy.
@@ -71,18 +60,7 @@ pub async fn write(cx: &Cx, deployed: &Deployed) -> Result<(), AwsError> {
 
 /// Forgets the record (`destroy`); absent is fine.
 pub async fn delete(cx: &Cx) -> Result<(), AwsError> {
-    let deleted = cx
-        .aws
-        .ssm
-        .delete_parameter()
-        .name(parameter_name(&cx.stack))
-        .send()
-        .await
-        .map_err(api("ssm:DeleteParameter"));
-    match deleted {
-        Err(e) if e.is_not_found() || e.code() == Some("ParameterNotFound") => Ok(()),
-        other => other.map(|_| ()),
-    }
+    crate::aws::param::delete(cx, &parameter_name(&cx.stack)).await
 }
 
 fn encode(deployed: &Deployed) -> String {

@@ -165,17 +165,8 @@ pub async fn unlock(cx: &Cx, id: &str) -> Result<(), LockError> {
 
 /// The current holder, if the stack is locked.
 pub async fn current(cx: &Cx) -> Result<Option<Holder>, AwsError> {
-    let got = cx
-        .aws
-        .ssm
-        .get_parameter()
-        .name(parameter_name(&cx.stack))
-        .send()
-        .await
-        .map_err(api("ssm:GetParameter"));
-    let value = match got {
-        Err(e) if e.is_not_found() || e.code() == Some("ParameterNotFound") => return Ok(None),
-        other => other?.parameter.and_then(|p| p.value).unwrap_or_default(),
+    let Some(value) = crate::aws::param::get(cx, &parameter_name(&cx.stack)).await? else {
+        return Ok(None);
     };
     // A lock someone wrote by hand still locks; it is shown as it is.
     Ok(Some(serde_json::from_str(&value).unwrap_or_else(|_| {
@@ -191,18 +182,7 @@ pub async fn current(cx: &Cx) -> Result<Option<Holder>, AwsError> {
 }
 
 async fn delete(cx: &Cx) -> Result<(), AwsError> {
-    let deleted = cx
-        .aws
-        .ssm
-        .delete_parameter()
-        .name(parameter_name(&cx.stack))
-        .send()
-        .await
-        .map_err(api("ssm:DeleteParameter"));
-    match deleted {
-        Err(e) if e.is_not_found() || e.code() == Some("ParameterNotFound") => Ok(()),
-        other => other.map(|_| ()),
-    }
+    crate::aws::param::delete(cx, &parameter_name(&cx.stack)).await
 }
 
 /// The holder ran on this machine and its process is gone: the lock can never be released.
