@@ -148,6 +148,21 @@ fn get(url: &str) -> Answer {
     http("GET", url, &[], &[])
 }
 
+/// ACTIVE revisions of the stack's gateway task definition family.
+async fn active_revisions(stack: &Deployed) -> usize {
+    let cx = Cx::for_endpoint(localstack(), &stack.name).await;
+    let found = cx
+        .aws
+        .ecs
+        .list_task_definitions()
+        .family_prefix(format!("{}-gateway", stack.name))
+        .status(aws_sdk_ecs::types::TaskDefinitionStatus::Active)
+        .send()
+        .await
+        .expect("ListTaskDefinitions");
+    found.task_definition_arns().len()
+}
+
 fn redis_keys(port: u16) -> usize {
     let out = Command::new("redis-cli")
         .args(["-p", &port.to_string(), "--scan"])
@@ -277,6 +292,62 @@ async fn up_deploys_a_gateway_that_serves_plans_config_changes_and_destroys_clea
     // The portal's customer survived the sync: the file only owns what it tags.
     assert_ne!(after.status, 401, "alice's key is gone after the sync");
     assert_eq!(stack.plan().0, 0);
+
+    // A changed environment is a new task definition revision: migrations, then a rolling
+    // restart; the previous revision is deregistered only once the new one runs.
+    let text = std::fs::read_to_string(&stack.file).expect("stack file");
+    std::fs::write(
+        &stack.file,
+        text.replacen(
+            "KONG_LOG_LEVEL = \"notice\"",
+            "KONG_LOG_LEVEL = \"warn\"",
+            1,
+        ),
+    )
+    .expect("edit the stack file");
+    let (code, plan) = stack.plan();
+    assert_eq!(code, 2, "{plan}");
+    assert!(
+        plan.contains("task_def.gateway (TaskDefinition) must be replaced"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("migrations will run (new task definition revision)"),
+        "{plan}"
+    );
+    assert!(!plan.contains("gateway configuration will be"), "{plan}");
+    let out = assert_success(&stack.run(&["up", "--auto-approve"]), "third up");
+    assert!(out.contains("gateway-0: replaced"), "{out}");
+    assert!(out.contains("configuration:"), "{out}");
+    assert_eq!(active_revisions(&stack).await, 1, "{out}");
+    assert_eq!(get(&stack.proxy("/status")).status, 200);
+    assert_eq!(stack.plan().0, 0);
+
+    // Route53's view, checked here: PRIMARY while the gateway answers its health path, the
+    // fallback once it does not.
+    let status = assert_success(&stack.run(&["status"]), "status");
+    assert!(status.contains("dns        serves PRIMARY"), "{status}");
+    assert!(status.contains("gateway-0 running"), "{status}");
+    let gateway_pid =
+        std::fs::read_to_string(stack.state_dir().join("gateway-0.pid")).expect("gateway-0.pid");
+    let killed = Command::new("kill")
+        .args(["-KILL", gateway_pid.trim()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    std::thread::sleep(Duration::from_millis(300));
+    let status = assert_success(&stack.run(&["status"]), "status");
+    assert!(status.contains("dns        serves SECONDARY"), "{status}");
+    assert!(status.contains("gateway-0 STOPPED"), "{status}");
+    let (code, plan) = stack.plan();
+    assert_eq!(code, 2, "{plan}");
+    assert!(
+        plan.contains("local data plane will be started: gateway-0"),
+        "{plan}"
+    );
+    let out = assert_success(&stack.run(&["up", "--auto-approve"]), "up after a crash");
+    assert!(out.contains("gateway-0: started"), "{out}");
+    assert_eq!(get(&stack.proxy("/status")).status, 200);
 
     // Destroy: the processes stop, the local data is gone, nothing tagged is left.
     let state = stack.state_dir();

@@ -39,6 +39,12 @@ const OUTPUTS: &[(&str, &str, &str, &str)] = &[
         "arn",
         "DB password secret (value not shown)",
     ),
+    (
+        "admin_key_secret_arn",
+        "secret.admin_key",
+        "arn",
+        "Admin API key for the portal's /admin-api route (value not shown)",
+    ),
     ("ecs_cluster", "ecs.cluster", "name", "ECS cluster"),
     ("ecs_service", "service.gateway", "name", "ECS service"),
 ];
@@ -74,6 +80,18 @@ pub fn collect(
                 "the API's name (Route53 failover)".to_string(),
             ));
         }
+    }
+    if let Some(local) = &session.stack.local {
+        values.push((
+            "local_proxy_url".to_string(),
+            format!("http://127.0.0.1:{}/", local.proxy_port),
+            "the gateway on this machine (local data plane)".to_string(),
+        ));
+        values.push((
+            "local_admin_url".to_string(),
+            format!("http://127.0.0.1:{}/", local.admin_port),
+            "its Admin API, on loopback".to_string(),
+        ));
     }
     for (name, logical, attr, what) in OUTPUTS {
         if let Some(Attr::Str(value)) = observed.get(*logical).and_then(|o| o.attrs.get(*attr)) {

@@ -125,14 +125,12 @@ async fn locked(session: &Session, options: &UpOptions) -> Result<u8, CommandErr
                     .cloned()
                     .collect(),
             };
-            let mut report = engine::apply(
-                &session.cx,
-                &session.graph,
-                &first,
-                &observed,
-                engine_options.clone(),
-            )
-            .await;
+            let keep = Options {
+                keep_retired: true,
+                ..engine_options.clone()
+            };
+            let mut report =
+                engine::apply(&session.cx, &session.graph, &first, &observed, keep).await;
             if !report.ok() {
                 return Err(incomplete(&report));
             }
@@ -147,10 +145,19 @@ async fn locked(session: &Session, options: &UpOptions) -> Result<u8, CommandErr
                 &session.graph,
                 &rest,
                 &observed,
-                engine_options,
+                engine_options.clone(),
             )
             .await;
             report.absorb(second);
+            if !report.ok() {
+                return Err(incomplete(&report));
+            }
+            // The service runs the new revision now: the previous one can go.
+            let retired = std::mem::take(&mut report.retired);
+            let outcome = engine::delete_all(&session.cx, &retired, &engine_options).await;
+            report.deleted.extend(outcome.done);
+            report.failed.extend(outcome.failed);
+            report.skipped.extend(outcome.skipped);
             if !report.ok() {
                 return Err(incomplete(&report));
             }

@@ -436,6 +436,31 @@ impl LocalPlane {
         }
     }
 
+    /// What Route53's health checker would see through the NLB, asked here (LocalStack stores
+    /// health checks but never runs them): the status of `GET path` on the first gateway's
+    /// proxy port, `None` when nothing answers within Route53's 4 seconds.
+    pub async fn health_check(&self, path: &str) -> Option<u16> {
+        let port = self.ports.proxy_port;
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: provision-health-check\r\nConnection: close\r\n\r\n"
+        );
+        let exchange = async {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .ok()?;
+            stream.write_all(request.as_bytes()).await.ok()?;
+            let mut head = vec![0u8; 64];
+            let n = stream.read(&mut head).await.ok()?;
+            let line = String::from_utf8_lossy(&head[..n]).into_owned();
+            line.split_whitespace().nth(1)?.parse().ok()
+        };
+        tokio::time::timeout(Duration::from_secs(4), exchange)
+            .await
+            .ok()
+            .flatten()
+    }
+
     /// Stops everything; the database's files stay unless `delete_data`. Returns what stopped.
     pub fn stop_all(&self, delete_data: bool) -> Vec<String> {
         let mut stopped = Vec::new();

@@ -26,6 +26,10 @@ pub struct Options {
     /// multiplied by this factor (benchmarks of the engine's parallelism against LocalStack).
     pub simulate: Option<f64>,
     pub progress: Progress,
+    /// Keep the old halves of create-before-destroy replacements (a task definition's previous
+    /// revision) in the report's `retired` instead of deleting them: the service may still run
+    /// them until a later step rolls it.
+    pub keep_retired: bool,
 }
 
 impl Default for Options {
@@ -34,6 +38,7 @@ impl Default for Options {
             parallelism: 10,
             simulate: None,
             progress: Progress::new(),
+            keep_retired: false,
         }
     }
 }
@@ -47,6 +52,8 @@ pub struct Report {
     pub deleted: Vec<String>,
     pub failed: Vec<(String, String)>,
     pub skipped: Vec<String>,
+    /// Old halves of replacements left in place (`Options::keep_retired`).
+    pub retired: Vec<(String, Observed)>,
     /// Final attributes of every desired resource (for `output`).
     pub outputs: BTreeMap<String, Attrs>,
     pub elapsed: Duration,
@@ -65,6 +72,7 @@ impl Report {
         self.deleted.extend(later.deleted);
         self.failed.extend(later.failed);
         self.skipped.extend(later.skipped);
+        self.retired.extend(later.retired);
         self.outputs.extend(later.outputs);
         self.elapsed += later.elapsed;
     }
@@ -141,7 +149,12 @@ pub async fn apply(
                     .map(|o| (a.logical.clone(), o.clone()))
             })
             .collect();
-        leftovers.extend(run.retired.lock().map(|r| r.clone()).unwrap_or_default());
+        let retired = lock(&run.retired).clone();
+        if run.options.keep_retired {
+            lock(&run.report).retired = retired;
+        } else {
+            leftovers.extend(retired);
+        }
         let outcome = delete_all(&run.cx, &leftovers, &run.options).await;
         let mut report = lock(&run.report);
         report.deleted.extend(outcome.done);
