@@ -247,3 +247,29 @@ fn simulation_report(session: &Session, plan: &crate::core::Plan, scale: f64, me
         if critical.total > 0.0 { measured / critical.total } else { 0.0 }
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_service_and_what_needs_it_wait_for_the_migrations() {
+        let stack = crate::test_support::stack_from("prod");
+        let set = rollout_set(&crate::core::desired(&stack));
+        for name in ["service.gateway", "scaling.target", "scaling.cpu"] {
+            assert!(set.contains(name), "{name} missing from {set:?}");
+        }
+        for name in [
+            "task_def.gateway",
+            "aurora.writer",
+            "redis",
+            "nlb",
+            "ecs.cluster",
+        ] {
+            assert!(
+                !set.contains(name),
+                "{name} must come before the migrations"
+            );
+        }
+    }
+}

@@ -170,3 +170,30 @@ async fn wait_stopped(
         pause = (pause * 2).min(Duration::from_secs(10));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overrides_over_ecs_limit_are_refused_before_any_call() {
+        let small = "_format_version: \"3.0\"\n";
+        let one_off = OneOff {
+            label: "configuration sync",
+            command: &["config", "sync"],
+            environment: &[("KONG_DECLARATIVE_CONFIG_STRING", small)],
+        };
+        assert!(check_size(&one_off).is_ok());
+        let big = "x: \"y\"\n".repeat(1200);
+        let one_off = OneOff {
+            environment: &[("KONG_DECLARATIVE_CONFIG_STRING", &big)],
+            ..one_off
+        };
+        let error = check_size(&one_off).unwrap_err().to_string();
+        assert!(
+            error.starts_with("configuration sync: the task overrides"),
+            "{error}"
+        );
+        assert!(error.contains("8192"), "{error}");
+    }
+}

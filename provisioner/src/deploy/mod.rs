@@ -389,36 +389,67 @@ async fn container_env(
     Ok(env)
 }
 
-/// The value behind a `valueFrom`: a Secrets Manager ARN (optionally `:json-key:stage:version`)
-/// or an SSM parameter ARN, as ECS resolves it at task start.
-async fn resolve_secret(session: &Session, value_from: &str) -> Result<String, DeployError> {
-    let aws = &session.cx.aws;
+/// Where a `valueFrom` points, as ECS reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ValueFrom<'a> {
+    /// An SSM parameter (its name, from `arn:...:parameter/NAME`).
+    Parameter(String),
+    /// A Secrets Manager secret, optionally one JSON key of it, at a version stage or id.
+    Secret {
+        id: String,
+        json_key: Option<&'a str>,
+        stage: Option<&'a str>,
+        version: Option<&'a str>,
+    },
+}
+
+fn parse_value_from(value_from: &str) -> ValueFrom<'_> {
     let parts: Vec<&str> = value_from.split(':').collect();
     if parts.get(2) == Some(&"ssm") {
         let name = value_from
             .split_once(":parameter")
             .map(|(_, n)| n.to_string())
             .unwrap_or_default();
-        let got = aws
-            .ssm
-            .get_parameter()
-            .name(name)
-            .with_decryption(true)
-            .send()
-            .await
-            .map_err(api("ssm:GetParameter"))?;
-        return Ok(got.parameter.and_then(|p| p.value).unwrap_or_default());
+        return ValueFrom::Parameter(name);
     }
-    let secret_id = parts.iter().take(7).copied().collect::<Vec<_>>().join(":");
-    let json_key = parts.get(7).filter(|k| !k.is_empty());
-    let mut call = aws.secrets.get_secret_value().secret_id(&secret_id);
-    if let Some(stage) = parts.get(8).filter(|s| !s.is_empty()) {
-        call = call.version_stage(*stage);
+    let field = |i: usize| parts.get(i).copied().filter(|s| !s.is_empty());
+    ValueFrom::Secret {
+        id: parts.iter().take(7).copied().collect::<Vec<_>>().join(":"),
+        json_key: field(7),
+        stage: field(8),
+        version: field(9),
     }
-    if let Some(version) = parts.get(9).filter(|s| !s.is_empty()) {
-        call = call.version_id(*version);
-    }
-    let value = call
+}
+
+/// The value behind a `valueFrom`: a Secrets Manager ARN (optionally `:json-key:stage:version`)
+/// or an SSM parameter ARN, as ECS resolves it at task start.
+async fn resolve_secret(session: &Session, value_from: &str) -> Result<String, DeployError> {
+    let aws = &session.cx.aws;
+    let (secret_id, json_key, stage, version) = match parse_value_from(value_from) {
+        ValueFrom::Parameter(name) => {
+            let got = aws
+                .ssm
+                .get_parameter()
+                .name(name)
+                .with_decryption(true)
+                .send()
+                .await
+                .map_err(api("ssm:GetParameter"))?;
+            return Ok(got.parameter.and_then(|p| p.value).unwrap_or_default());
+        }
+        ValueFrom::Secret {
+            id,
+            json_key,
+            stage,
+            version,
+        } => (id, json_key, stage, version),
+    };
+    let value = aws
+        .secrets
+        .get_secret_value()
+        .secret_id(&secret_id)
+        .set_version_stage(stage.map(str::to_string))
+        .set_version_id(version.map(str::to_string))
         .send()
         .await
         .map_err(api("secretsmanager:GetSecretValue"))?
@@ -432,7 +463,7 @@ async fn resolve_secret(session: &Session, value_from: &str) -> Result<String, D
             "secret {secret_id} is not JSON, so it has no key `{key}`"
         ))
     })?;
-    match json.get(*key) {
+    match json.get(key) {
         Some(serde_json::Value::String(s)) => Ok(s.clone()),
         Some(other) => Ok(other.to_string()),
         None => Err(DeployError::Other(format!(
@@ -578,5 +609,85 @@ fn print_indented(label: &str, output: &str) {
                 println!("    {line}");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_from_forms() {
+        let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf";
+        assert_eq!(
+            parse_value_from(arn),
+            ValueFrom::Secret {
+                id: arn.into(),
+                json_key: None,
+                stage: None,
+                version: None
+            }
+        );
+        assert_eq!(
+            parse_value_from(&format!("{arn}:password::")),
+            ValueFrom::Secret {
+                id: arn.into(),
+                json_key: Some("password"),
+                stage: None,
+                version: None
+            }
+        );
+        assert_eq!(
+            parse_value_from(&format!("{arn}::AWSPREVIOUS:")),
+            ValueFrom::Secret {
+                id: arn.into(),
+                json_key: None,
+                stage: Some("AWSPREVIOUS"),
+                version: None
+            }
+        );
+        assert_eq!(
+            parse_value_from("arn:aws:ssm:us-east-1:123456789012:parameter/app/key"),
+            ValueFrom::Parameter("/app/key".into())
+        );
+    }
+
+    #[test]
+    fn plan_text_says_what_the_deploy_does() {
+        let planned = DeployPlan {
+            template: PathBuf::from("templates/gateway.yaml"),
+            rendered: Rendered {
+                text: "a: 2\n".into(),
+                complete: true,
+            },
+            previous: None,
+            migrations: Some("first deploy".into()),
+            config_diff: textdiff::diff("", "a: 2\nkey: secret-value\n"),
+            not_running: vec!["gateway-0".into()],
+        };
+        let text = planned.render();
+        assert!(
+            text.contains("~ database migrations will run (first deploy)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("gateway configuration will be applied (templates/gateway.yaml)"),
+            "{text}"
+        );
+        assert!(text.contains("+ a: 2"), "{text}");
+        assert!(text.contains("+ key: (sensitive value)"), "{text}");
+        assert!(!text.contains("secret-value"), "{text}");
+        assert!(
+            text.contains("local data plane will be started: gateway-0"),
+            "{text}"
+        );
+        let quiet = DeployPlan {
+            migrations: None,
+            config_diff: Vec::new(),
+            not_running: Vec::new(),
+            ..planned
+        };
+        assert!(!quiet.has_changes());
+        assert!(quiet.render().contains("No changes."));
     }
 }
