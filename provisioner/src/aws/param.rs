@@ -3,13 +3,14 @@
 
 use super::{api, AwsError, Cx};
 
-/// The parameter's value, or `None` when it does not exist.
+/// The parameter's value (decrypted when it is a SecureString), or `None` when it does not exist.
 pub async fn get(cx: &Cx, name: &str) -> Result<Option<String>, AwsError> {
     let got = cx
         .aws
         .ssm
         .get_parameter()
         .name(name)
+        .with_decryption(true)
         .send()
         .await
         .map_err(api("ssm:GetParameter"));

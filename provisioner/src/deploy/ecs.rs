@@ -137,7 +137,14 @@ async fn wait_stopped(
             .await
             .map_err(api("ecs:DescribeTasks"))?;
         let Some(task) = found.tasks().first() else {
-            return Err(DeployError::Other(format!("{label}: task {arn} vanished")));
+            // Right after RunTask, DescribeTasks may not know the task yet (MISSING).
+            if since.elapsed() < Duration::from_secs(60) {
+                tokio::time::sleep(pause).await;
+                continue;
+            }
+            return Err(DeployError::Other(format!(
+                "{label}: ECS does not know task {arn} a minute after starting it"
+            )));
         };
         let status = task.last_status().unwrap_or("?");
         if status == "STOPPED" {

@@ -103,21 +103,36 @@ impl LocalPlane {
 
     // --- PostgreSQL ---------------------------------------------------------------------
 
-    /// PostgreSQL's directory: inside the plane's, unless we are root and the `postgres` user
-    /// it then runs as cannot reach that (a checkout under /root): then in the temp dir.
+    /// PostgreSQL's directory, chosen when it is first made and remembered (`pg-location`), so
+    /// every later run finds the same data: inside the plane's directory, unless we are root and
+    /// the `postgres` user it then runs as cannot reach that (a checkout under /root): then
+    /// under /var/lib/provision (never a temporary directory that a reboot clears).
     fn pg_dir(&self) -> PathBuf {
+        if let Ok(text) = fs::read_to_string(self.path("pg-location")) {
+            if !text.trim().is_empty() {
+                return PathBuf::from(text.trim());
+            }
+        }
         if is_root() && !reachable_by_others(&self.dir) {
-            return std::env::temp_dir().join(format!("provision-{}-pg", self.stack));
+            return Path::new("/var/lib/provision").join(&self.stack).join("pg");
         }
         self.path("pg")
     }
 
     fn postgres_running(&self) -> bool {
-        procs::running(&self.pg_dir().join("data/postmaster.pid")).is_some()
-            || fs::read_to_string(self.pg_dir().join("data/postmaster.pid"))
-                .ok()
-                .and_then(|t| t.lines().next().and_then(|l| l.trim().parse().ok()))
-                .is_some_and(procs::alive)
+        let data = self.pg_dir().join("data");
+        data.join("postmaster.pid").exists()
+            && pg_bin().is_ok_and(|bin| {
+                // `pg_ctl status` checks the postmaster's pid properly (exit 0: running).
+                as_postgres(bin.join("pg_ctl"))
+                    .arg("status")
+                    .arg("-D")
+                    .arg(&data)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status()
+                    .is_ok_and(|s| s.success())
+            })
     }
 
     fn start_postgres(&self) -> Result<(), DeployError> {
@@ -126,7 +141,12 @@ impl LocalPlane {
         if !data.join("PG_VERSION").exists() {
             let _ = fs::remove_dir_all(&pg);
             fs::create_dir_all(&pg).map_err(io(&pg))?;
+            // Only PostgreSQL's user may reach its socket (local connections are trusted).
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&pg, fs::Permissions::from_mode(0o700)).map_err(io(&pg))?;
             chown_to_postgres(&pg)?;
+            let record = self.path("pg-location");
+            fs::write(&record, format!("{}\n", pg.display())).map_err(io(&record))?;
             // Local socket connections (ours) are trusted; TCP ones (the gateways') need the
             // password, as with Aurora.
             run(
@@ -141,10 +161,16 @@ impl LocalPlane {
         if self.postgres_running() {
             return Ok(());
         }
+        let socket_dir = pg.display().to_string();
+        if socket_dir.contains('\'') {
+            return Err(DeployError::Other(format!(
+                "{socket_dir}: PostgreSQL's directory may not contain a single quote"
+            )));
+        }
+        // pg_ctl hands these to a shell: the directory is quoted.
         let options = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1",
+            "-p {} -k '{socket_dir}' -c listen_addresses=127.0.0.1 -c unix_socket_permissions=0700",
             self.ports.postgres_port,
-            pg.display()
         );
         run(
             as_postgres(bin.join("pg_ctl"))
@@ -223,6 +249,7 @@ impl LocalPlane {
         if procs::running(&pid_file).is_some() {
             return Ok(());
         }
+        port_free(self.ports.redis_port, "local.redis_port")?;
         let redis = find_program("redis-server", &["/usr/bin", "/usr/sbin"])?;
         procs::spawn(
             Command::new(redis)
@@ -248,6 +275,7 @@ impl LocalPlane {
         if procs::running(&pid_file).is_some() {
             return Ok(());
         }
+        port_free(port, "local.backend_port")?;
         let script = self.workspace.join("scripts/echo_backend.py");
         if !script.exists() {
             return Err(DeployError::Other(format!(
@@ -362,6 +390,18 @@ impl LocalPlane {
                 continue;
             }
             let replaced = procs::stop(&pid_file, DRAIN);
+            for (key, field) in [
+                ("KONG_PROXY_LISTEN", "local.proxy_port"),
+                ("KONG_ADMIN_LISTEN", "local.admin_port"),
+            ] {
+                let port = env
+                    .get(key)
+                    .and_then(|l| l.rsplit(':').next())
+                    .and_then(|p| p.parse().ok());
+                if let Some(port) = port {
+                    port_free(port, field)?;
+                }
+            }
             let prefix = self.path(&name);
             fs::create_dir_all(&prefix).map_err(io(&prefix))?;
             let log = self.path(&format!("{name}.log"));
@@ -492,12 +532,22 @@ impl LocalPlane {
             }
         }
         if delete_data {
-            let _ = fs::remove_dir_all(self.pg_dir());
+            let pg = self.pg_dir();
+            let _ = fs::remove_dir_all(&pg);
+            if let Some(outside) = pg.parent().filter(|p| !p.starts_with(&self.dir)) {
+                let _ = fs::remove_dir(outside);
+            }
             let _ = fs::remove_dir_all(&self.dir);
         } else if let Ok(entries) = fs::read_dir(&self.dir) {
+            // Only what the processes left: PostgreSQL's data and where it is stay.
             for entry in entries.flatten() {
-                let path = entry.path();
-                if path != self.pg_dir() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let ours = name.starts_with("gateway-")
+                    || [".pid", ".log", ".fingerprint", ".rdb"]
+                        .iter()
+                        .any(|x| name.ends_with(x));
+                if ours {
+                    let path = entry.path();
                     let _ = if path.is_dir() {
                         fs::remove_dir_all(&path)
                     } else {
@@ -672,6 +722,17 @@ fn run(cmd: &mut Command, what: &str) -> Result<(), DeployError> {
         String::from_utf8_lossy(&out.stdout).trim(),
         String::from_utf8_lossy(&out.stderr).trim()
     )))
+}
+
+/// Refuses a port another program listens on, naming the stack field that chose it.
+fn port_free(port: u16, field: &str) -> Result<(), DeployError> {
+    if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        return Err(DeployError::Other(format!(
+            "127.0.0.1:{port} ({field}) is in use by a program this stack did not start: stop it, \
+             or choose another port in the stack file's [local] section"
+        )));
+    }
+    Ok(())
 }
 
 fn wait_port(port: u16, within: Duration) -> Result<(), ()> {

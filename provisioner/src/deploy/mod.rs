@@ -78,11 +78,17 @@ pub struct DeployPlan {
     pub config_diff: Vec<textdiff::Line>,
     /// Local data plane processes that are not running.
     pub not_running: Vec<String>,
+    /// The database is created or replaced by this `up`: migrations and the configuration are
+    /// due whatever the record says.
+    pub database_new: bool,
 }
 
 impl DeployPlan {
     pub fn has_changes(&self) -> bool {
-        self.migrations.is_some() || !self.config_diff.is_empty() || !self.not_running.is_empty()
+        self.migrations.is_some()
+            || !self.config_diff.is_empty()
+            || !self.not_running.is_empty()
+            || self.database_new
     }
 
     /// The deploy section of the plan, after the infrastructure's.
@@ -107,6 +113,11 @@ impl DeployPlan {
                 self.template.display()
             );
             out.push_str(&textdiff::render(&self.config_diff, "      "));
+        } else if self.database_new {
+            let _ = writeln!(
+                out,
+                "  ~ gateway configuration will be applied again (the database is new)"
+            );
         }
         if !self.not_running.is_empty() {
             let _ = writeln!(
@@ -138,14 +149,27 @@ pub async fn plan(
     let observed_task_def = observed
         .get("task_def.gateway")
         .and_then(|o| o.attrs.opt_str("arn"));
+    let database_new = ["aurora.cluster", "aurora.writer"].iter().any(|name| {
+        infra
+            .get(name)
+            .is_some_and(|a| matches!(a.action, Action::Create | Action::Replace { .. }))
+    });
     let migrations = match &previous {
         None => Some("first deploy".to_string()),
+        Some(_) if database_new => Some("the database is new".to_string()),
         Some(_) if task_def_changes => Some("new task definition revision".to_string()),
         Some(p) if Some(p.task_definition.as_str()) != observed_task_def => {
             Some("the task definition changed since the last deploy".to_string())
         }
         Some(_) => None,
     };
+    if !rendered.text.contains("select_tags") {
+        session.progress.note(&format!(
+            "warning: {} has no `_info.select_tags`: each sync deletes every entity the file does not list, \
+             consumers and keys created through the Admin API included",
+            template.display()
+        ));
+    }
     let before = previous.as_ref().map_or("", |p| p.config.as_str());
     let config_diff = textdiff::diff(before, &rendered.text);
     let not_running = match &runtime {
@@ -159,6 +183,7 @@ pub async fn plan(
         migrations,
         config_diff,
         not_running,
+        database_new,
     }))
 }
 
@@ -226,15 +251,17 @@ pub async fn finish(session: &Session, prepared: Prepared) -> Result<(), Command
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or_default();
-    record::write(
-        &session.cx,
-        &Deployed {
-            task_definition: prepared.task_def_arn,
-            config: prepared.config,
-            at,
-        },
-    )
-    .await?;
+    let deployed = Deployed {
+        task_definition: prepared.task_def_arn,
+        config: prepared.config,
+        at,
+    };
+    record::write(&session.cx, &deployed).await.map_err(|e| {
+        DeployError::Other(format!(
+            "the gateway runs the new configuration, but recording it failed ({e}); \
+             `provision up` again repeats the deploy's steps and records it"
+        ))
+    })?;
     println!("Deploy complete.");
     Ok(())
 }
@@ -336,7 +363,7 @@ async fn migrate_and_sync_ecs(
         println!("  migrations: none due");
     }
     let synced = planned.previous.as_ref().map(|p| p.config.as_str());
-    if synced != Some(config) {
+    if synced != Some(config) || planned.database_new {
         let one_off = ecs::OneOff {
             label: "configuration sync",
             command: &["config", "sync"],
@@ -664,6 +691,7 @@ mod tests {
             migrations: Some("first deploy".into()),
             config_diff: textdiff::diff("", "a: 2\nkey: secret-value\n"),
             not_running: vec!["gateway-0".into()],
+            database_new: false,
         };
         let text = planned.render();
         assert!(

@@ -9,10 +9,23 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The pid in `pid_file` when that process still runs (a zombie or a vanished one does not).
+/// The pid in `pid_file` when that process still runs (a zombie or a vanished one does not). The
+/// file also holds the process's start time, so a pid the system gave to another process since
+/// (after a reboot, say) is not taken for ours.
 pub fn running(pid_file: &Path) -> Option<u32> {
-    let pid: u32 = fs::read_to_string(pid_file).ok()?.trim().parse().ok()?;
-    alive(pid).then_some(pid)
+    let text = fs::read_to_string(pid_file).ok()?;
+    let mut fields = text.split_whitespace();
+    let pid: u32 = fields.next()?.parse().ok()?;
+    let started = fields.next()?;
+    (alive(pid) && start_time(pid).as_deref() == Some(started)).then_some(pid)
+}
+
+/// The start time of `pid` in clock ticks since boot (`/proc/<pid>/stat`, field 22).
+fn start_time(pid: u32) -> Option<String> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the parenthesised command name start at field 3 (the state).
+    let (_, rest) = stat.rsplit_once(')')?;
+    rest.split_whitespace().nth(19).map(str::to_string)
 }
 
 /// True while `pid` exists and is not a zombie.
@@ -41,7 +54,8 @@ pub fn spawn(cmd: &mut Command, pid_file: &Path, log_file: &Path) -> io::Result<
         .process_group(0)
         .spawn()?;
     let pid = child.id();
-    fs::write(pid_file, format!("{pid}\n"))?;
+    let started = start_time(pid).unwrap_or_default();
+    fs::write(pid_file, format!("{pid} {started}\n"))?;
     Ok(pid)
 }
 
@@ -99,6 +113,12 @@ mod tests {
         assert_eq!(running(&pid_file), None);
         assert!(!pid_file.exists());
         assert!(!stop(&pid_file, Duration::from_secs(1)));
+        // A live pid with another start time is somebody else's process.
+        let me = std::process::id();
+        fs::write(&pid_file, format!("{me} 1\n")).unwrap();
+        assert_eq!(running(&pid_file), None);
+        fs::write(&pid_file, format!("{me} {}\n", start_time(me).unwrap())).unwrap();
+        assert_eq!(running(&pid_file), Some(me));
         fs::remove_dir_all(&dir).unwrap();
     }
 }

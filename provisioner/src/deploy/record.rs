@@ -44,12 +44,16 @@ pub async fn read(cx: &Cx) -> Result<Option<Deployed>, AwsError> {
 
 /// Records a finished deploy.
 pub async fn write(cx: &Cx, deployed: &Deployed) -> Result<(), AwsError> {
+    let value = encode(deployed);
     cx.aws
         .ssm
         .put_parameter()
         .name(parameter_name(&cx.stack))
-        .value(encode(deployed))
-        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .value(value)
+        // The free tier while the record fits in 4 KB, the advanced one (8 KB) only beyond.
+        .tier(aws_sdk_ssm::types::ParameterTier::IntelligentTiering)
+        // Encrypted at rest: a template may hold literal values someone considers sensitive.
+        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
         .overwrite(true)
         .description("provision: what the last deploy applied")
         .send()
