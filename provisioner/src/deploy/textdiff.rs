@@ -18,7 +18,30 @@ pub enum Line {
 /// the texts are equal.
 pub fn diff(before: &str, after: &str) -> Vec<Line> {
     let (a, b): (Vec<&str>, Vec<&str>) = (before.lines().collect(), after.lines().collect());
-    // Longest common subsequence table, from the ends.
+    // Common head and tail first: a change is usually a few lines in a long file.
+    let head = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let tail = a[head..]
+        .iter()
+        .rev()
+        .zip(b[head..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let same = |lines: &[&str]| lines.iter().map(|l| Line::Same(l.to_string())).collect();
+    let mut full: Vec<Line> = same(&a[..head]);
+    full.extend(middle(&a[head..a.len() - tail], &b[head..b.len() - tail]));
+    full.extend(same(&a[a.len() - tail..]));
+    trim_context(full)
+}
+
+/// Cells of the table beyond which the middle shows as all removed, then all added.
+const TABLE_LIMIT: usize = 4_000_000;
+
+/// The differing middle, through a longest-common-subsequence table.
+fn middle(a: &[&str], b: &[&str]) -> Vec<Line> {
+    if (a.len() + 1).saturating_mul(b.len() + 1) > TABLE_LIMIT {
+        let removed = a.iter().map(|l| Line::Removed(l.to_string()));
+        return removed.chain(b.iter().map(|l| Line::Added(l.to_string()))).collect();
+    }
     let mut lcs = vec![vec![0u32; b.len() + 1]; a.len() + 1];
     for i in (0..a.len()).rev() {
         for j in (0..b.len()).rev() {
@@ -29,22 +52,22 @@ pub fn diff(before: &str, after: &str) -> Vec<Line> {
             };
         }
     }
-    let mut full = Vec::new();
+    let mut out = Vec::new();
     let (mut i, mut j) = (0, 0);
     while i < a.len() || j < b.len() {
         if i < a.len() && j < b.len() && a[i] == b[j] {
-            full.push(Line::Same(a[i].to_string()));
+            out.push(Line::Same(a[i].to_string()));
             i += 1;
             j += 1;
         } else if j < b.len() && (i == a.len() || lcs[i][j + 1] > lcs[i + 1][j]) {
-            full.push(Line::Added(b[j].to_string()));
+            out.push(Line::Added(b[j].to_string()));
             j += 1;
         } else {
-            full.push(Line::Removed(a[i].to_string()));
+            out.push(Line::Removed(a[i].to_string()));
             i += 1;
         }
     }
-    trim_context(full)
+    out
 }
 
 /// Keeps `CONTEXT` unchanged lines around each change and counts the rest.
@@ -164,6 +187,16 @@ mod tests {
                 Line::Added("c".into())
             ]
         );
+    }
+
+    #[test]
+    fn long_texts_stay_cheap() {
+        let before: String = (0..30_000).map(|i| format!("line {i}\n")).collect();
+        let after = before.replacen("line 15000\n", "line fifteen thousand\n", 1);
+        let lines = diff(&before, &after);
+        assert!(lines.contains(&Line::Removed("line 15000".into())));
+        assert!(lines.contains(&Line::Added("line fifteen thousand".into())));
+        assert_eq!(lines.len(), 2 * CONTEXT + 2 + 2, "{lines:?}");
     }
 
     #[test]
