@@ -40,7 +40,9 @@ const TABLE_LIMIT: usize = 4_000_000;
 fn middle(a: &[&str], b: &[&str]) -> Vec<Line> {
     if (a.len() + 1).saturating_mul(b.len() + 1) > TABLE_LIMIT {
         let removed = a.iter().map(|l| Line::Removed(l.to_string()));
-        return removed.chain(b.iter().map(|l| Line::Added(l.to_string()))).collect();
+        return removed
+            .chain(b.iter().map(|l| Line::Added(l.to_string())))
+            .collect();
     }
     let mut lcs = vec![vec![0u32; b.len() + 1]; a.len() + 1];
     for i in (0..a.len()).rev() {

@@ -12,7 +12,8 @@ use crate::core::{Observed, Resource, ResourceKind};
 
 pub struct IamRole;
 
-/// The inline policy granting `secretsmanager:GetSecretValue` on `secret_read_arns`.
+/// The inline policy letting ECS read `secret_read_arns` (Secrets Manager secrets and SSM
+/// parameters) when it starts a task.
 const SECRETS_POLICY: &str = "read-secrets";
 
 fn trust_policy(service: &str) -> String {
@@ -32,7 +33,7 @@ fn secrets_policy(arns: &[String]) -> String {
         "Version": "2012-10-17",
         "Statement": [{
             "Effect": "Allow",
-            "Action": "secretsmanager:GetSecretValue",
+            "Action": ["secretsmanager:GetSecretValue", "ssm:GetParameters"],
             "Resource": arns,
         }],
     })

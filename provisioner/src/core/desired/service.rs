@@ -141,12 +141,27 @@ fn task_definition(b: &mut Builder) {
     );
 }
 
-/// The generated secrets the tasks receive.
+/// Every secret the tasks receive, which the execution role must be allowed to read: the
+/// generated ones and the stack's own `[gateway.secrets]` (a Secrets Manager `valueFrom` with a
+/// JSON key or version names its secret by the ARN's first seven fields).
 fn secret_arns(b: &Builder) -> Vec<Attr> {
     let mut arns = vec![Attr::Ref(data::secret_ref())];
     if b.stack.gateway.config.is_some() {
         arns.push(r(data::ADMIN_KEY_SECRET, "arn"));
     }
+    let mut own: Vec<String> = b
+        .stack
+        .gateway
+        .secrets
+        .values()
+        .map(|value_from| match value_from.split(':').nth(2) {
+            Some("secretsmanager") => value_from.split(':').take(7).collect::<Vec<_>>().join(":"),
+            _ => value_from.clone(),
+        })
+        .collect();
+    own.sort();
+    own.dedup();
+    arns.extend(own.into_iter().map(s));
     arns
 }
 

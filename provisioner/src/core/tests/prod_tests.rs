@@ -181,6 +181,33 @@ fn the_password_is_generated_and_only_referenced() {
 }
 
 #[test]
+fn the_execution_role_reads_every_secret_the_tasks_get() {
+    let mut stack = super::fixtures::prod();
+    let own = "arn:aws:secretsmanager:us-east-1:123456789012:secret:vendor-AbCdEf";
+    let param = "arn:aws:ssm:us-east-1:123456789012:parameter/vendor/token";
+    stack
+        .gateway
+        .secrets
+        .insert("VENDOR_KEY".into(), format!("{own}:key::"));
+    stack
+        .gateway
+        .secrets
+        .insert("VENDOR_TOKEN".into(), param.into());
+    let graph = crate::core::desired(&stack);
+    let role = graph.get("iam.execution_role").expect("execution role");
+    let Attr::List(arns) = &role.attrs["secret_read_arns"] else {
+        panic!("secret_read_arns is a list");
+    };
+    assert!(arns.contains(&Attr::Str(own.into())), "{arns:?}");
+    assert!(arns.contains(&Attr::Str(param.into())), "{arns:?}");
+    let text = format!("{arns:?}");
+    assert!(
+        text.contains("secret.db_password") && text.contains("secret.admin_key"),
+        "{text}"
+    );
+}
+
+#[test]
 fn failover_records_share_name_and_type_with_a_health_check_on_the_primary() {
     let graph = prod_graph();
     let primary = graph.get("dns.primary").expect("primary");
