@@ -150,8 +150,29 @@ def create_service(context, request: dict) -> dict:
     return response
 
 
+def delete_db_cluster(context, request: dict) -> dict:
+    """RDS DeleteDBCluster: delete the cluster's automated backups too, as AWS does unless
+    `DeleteAutomatedBackups` is false. moto keeps them, named `rds:<cluster>-<minute>`, so a
+    cluster created again under the same name within that minute failed with
+    DBClusterSnapshotAlreadyExists."""
+    from localstack.services.moto import call_moto
+    from moto.rds.models import rds_backends
+
+    response = call_moto(context)
+    if request.get("DeleteAutomatedBackups", True) is False:
+        return response
+    backend = rds_backends[context.account_id][context.region]
+    cluster_id = request["DBClusterIdentifier"]
+    for snapshot_id, snapshot in list(backend.cluster_snapshots.items()):
+        own = getattr(getattr(snapshot, "cluster", None), "db_cluster_identifier", None)
+        if snapshot.snapshot_type == "automated" and own == cluster_id:
+            del backend.cluster_snapshots[snapshot_id]
+    return response
+
+
 # (service, operation) -> handler(context, request) -> response shape.
 EXTRA_OPERATIONS = {
+    ("rds", "DeleteDBCluster"): delete_db_cluster,
     ("elasticache", "DeleteCacheSubnetGroup"): delete_cache_subnet_group,
     ("elasticache", "DeleteReplicationGroup"): delete_replication_group,
     ("elasticache", "CreateReplicationGroup"): create_replication_group,
