@@ -336,6 +336,36 @@ async fn up_deploys_a_gateway_that_serves_plans_config_changes_and_destroys_clea
     assert_eq!(get(&stack.proxy("/status")).status, 200);
     assert_eq!(stack.plan().0, 0);
 
+    // A rotated database password: the running gateway still has the old one, so the plan
+    // restarts it, and `up` gives PostgreSQL and the gateway the new one.
+    let cx = Cx::for_endpoint(localstack(), &stack.name).await;
+    cx.aws
+        .secrets
+        .put_secret_value()
+        .secret_id(format!("{}/db-password", stack.name))
+        .secret_string("rotated0password0for0the0test")
+        .send()
+        .await
+        .expect("PutSecretValue");
+    let (code, plan) = stack.plan();
+    assert_eq!(code, 2, "{plan}");
+    assert!(
+        plan.contains(
+            "local gateways will be restarted (environment or binary changed): gateway-0"
+        ),
+        "{plan}"
+    );
+    let out = assert_success(&stack.run(&["up", "--auto-approve"]), "up after rotation");
+    assert!(out.contains("gateway-0: replaced"), "{out}");
+    let after = get(&stack.proxy("/forecast/alice-key/7,8"));
+    assert!(
+        matches!(after.status, 200 | 429),
+        "{} {}",
+        after.status,
+        after.body
+    );
+    assert_eq!(stack.plan().0, 0);
+
     // Route53's view, checked here: PRIMARY while the gateway answers its health path, the
     // fallback once it does not.
     let status = assert_success(&stack.run(&["status"]), "status");

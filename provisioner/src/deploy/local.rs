@@ -83,6 +83,24 @@ impl LocalPlane {
             .collect()
     }
 
+    /// Running gateway instances that `roll` would replace for `envs`: their environment or
+    /// binary changed since they started.
+    pub fn outdated(&self, envs: &[BTreeMap<String, String>]) -> Vec<String> {
+        let Ok(bin) = gateway_bin() else {
+            return Vec::new();
+        };
+        envs.iter()
+            .enumerate()
+            .filter(|(i, env)| {
+                let pid_file = self.path(&format!("gateway-{i}.pid"));
+                let print_file = self.path(&format!("gateway-{i}.fingerprint"));
+                procs::running(&pid_file).is_some()
+                    && fs::read_to_string(print_file).ok() != Some(fingerprint(&bin, env))
+            })
+            .map(|(i, _)| format!("gateway-{i}"))
+            .collect()
+    }
+
     /// Starts PostgreSQL, Redis and the backend where they are not running, and makes the
     /// database user's password the one in Secrets Manager.
     pub async fn start_services(

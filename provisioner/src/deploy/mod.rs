@@ -78,6 +78,8 @@ pub struct DeployPlan {
     pub config_diff: Vec<textdiff::Line>,
     /// Local data plane processes that are not running.
     pub not_running: Vec<String>,
+    /// Local gateway processes running an older environment or binary.
+    pub outdated: Vec<String>,
     /// The database is created or replaced by this `up`: migrations and the configuration are
     /// due whatever the record says.
     pub database_new: bool,
@@ -88,6 +90,7 @@ impl DeployPlan {
         self.migrations.is_some()
             || !self.config_diff.is_empty()
             || !self.not_running.is_empty()
+            || !self.outdated.is_empty()
             || self.database_new
     }
 
@@ -117,6 +120,13 @@ impl DeployPlan {
             let _ = writeln!(
                 out,
                 "  ~ gateway configuration will be applied again (the database is new)"
+            );
+        }
+        if !self.outdated.is_empty() {
+            let _ = writeln!(
+                out,
+                "  ~ local gateways will be restarted (environment or binary changed): {}",
+                self.outdated.join(", ")
             );
         }
         if !self.not_running.is_empty() {
@@ -172,9 +182,15 @@ pub async fn plan(
     }
     let before = previous.as_ref().map_or("", |p| p.config.as_str());
     let config_diff = textdiff::diff(before, &rendered.text);
-    let not_running = match &runtime {
-        Runtime::Local(plane) => plane.missing(desired_count(session, observed)),
-        Runtime::Ecs => Vec::new(),
+    let (not_running, outdated) = match &runtime {
+        Runtime::Local(plane) => {
+            let count = desired_count(session, observed);
+            (
+                plane.missing(count),
+                outdated(session, plane, observed, count).await,
+            )
+        }
+        Runtime::Ecs => (Vec::new(), Vec::new()),
     };
     Ok(Some(DeployPlan {
         template,
@@ -183,6 +199,7 @@ pub async fn plan(
         migrations,
         config_diff,
         not_running,
+        outdated,
         database_new,
     }))
 }
@@ -590,6 +607,28 @@ fn values(
     values
 }
 
+/// The running local gateways whose environment (the current task definition's, secrets read
+/// again) or binary differs from what they started with. Best effort: when the secrets cannot
+/// be read (a destroyed stack's are scheduled for deletion), nothing is reported here and `up`
+/// still compares for itself.
+async fn outdated(
+    session: &Session,
+    plane: &LocalPlane,
+    observed: &BTreeMap<String, Observed>,
+    count: u32,
+) -> Vec<String> {
+    let Some(task_def) = observed.get("task_def.gateway") else {
+        return Vec::new();
+    };
+    let Ok(task_env) = container_env(session, &task_def.attrs).await else {
+        return Vec::new();
+    };
+    let envs: Vec<_> = (0..count)
+        .map(|i| plane.gateway_env(&task_env, i))
+        .collect();
+    plane.outdated(&envs)
+}
+
 /// `provision status`'s line about the local data plane, for stacks that have one.
 pub fn local_status(session: &Session, observed: &BTreeMap<String, Observed>) -> Option<String> {
     session.stack.local.as_ref()?;
@@ -691,6 +730,7 @@ mod tests {
             migrations: Some("first deploy".into()),
             config_diff: textdiff::diff("", "a: 2\nkey: secret-value\n"),
             not_running: vec!["gateway-0".into()],
+            outdated: Vec::new(),
             database_new: false,
         };
         let text = planned.render();
@@ -715,6 +755,14 @@ mod tests {
             not_running: Vec::new(),
             ..planned
         };
+        let restart = DeployPlan {
+            outdated: vec!["gateway-1".into()],
+            ..quiet.clone()
+        };
+        assert!(restart.has_changes());
+        assert!(restart
+            .render()
+            .contains("restarted (environment or binary changed): gateway-1"));
         assert!(!quiet.has_changes());
         assert!(quiet.render().contains("No changes."));
     }
