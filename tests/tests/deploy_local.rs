@@ -258,7 +258,11 @@ async fn up_deploys_a_gateway_that_serves_plans_config_changes_and_destroys_clea
         "{plan}"
     );
 
-    // A template change is a configuration diff only, and applies without a restart.
+    // A template change is a configuration diff only, and applies without a restart. A plan
+    // saved before the change is refused by `up --plan`.
+    let saved = stack.template.with_file_name("saved-plan.json");
+    let saved_arg = saved.display().to_string();
+    assert_success(&stack.run(&["plan", "--out", &saved_arg]), "plan --out");
     let template = std::fs::read_to_string(&stack.template).expect("template");
     let changed = template.replacen(
         "minute: ${requests_per_minute}",
@@ -270,6 +274,13 @@ async fn up_deploys_a_gateway_that_serves_plans_config_changes_and_destroys_clea
         "the template has no rate-limiting minute"
     );
     std::fs::write(&stack.template, changed).expect("edit the template");
+    let refused = stack.run(&["up", "--plan", &saved_arg]);
+    assert!(!refused.status.success(), "{}", text(&refused));
+    assert!(
+        text(&refused).contains("what the deploy would do changed since the plan was saved"),
+        "{}",
+        text(&refused)
+    );
     let (code, plan) = stack.plan();
     assert_eq!(code, 2, "{plan}");
     assert!(plan.contains("No changes. The stack matches"), "{plan}");

@@ -24,7 +24,8 @@ pub async fn run(session: &Session, options: &PlanOptions) -> Result<u8, Command
     let deploy = crate::deploy::plan(session, &observed, &plan).await?;
     print(session, &plan, deploy.as_ref(), options)?;
     if let Some(path) = &options.out {
-        saved::save(path, &session.stack.region, &plan).map_err(CommandError::Other)?;
+        saved::save(path, &session.stack.region, &plan, deploy.as_ref())
+            .map_err(CommandError::Other)?;
         eprintln!(
             "Saved the plan to {}; apply exactly it with: provision up --plan {}",
             path.display(),

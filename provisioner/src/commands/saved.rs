@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::core::Plan;
+use crate::deploy::DeployPlan;
 
 /// The file's content.
 #[derive(Debug, Serialize, Deserialize)]
@@ -17,16 +18,26 @@ pub struct SavedPlan {
     pub region: String,
     /// The plan as `plan --json` prints it.
     pub plan: Value,
+    /// What the deploy phase would do ([`DeployPlan::digest`]); absent without
+    /// `[gateway.config]` (and in files saved before deploys existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deploy: Option<String>,
 }
 
 const FORMAT: u32 = 1;
 
-pub fn save(path: &Path, region: &str, plan: &Plan) -> Result<(), String> {
+pub fn save(
+    path: &Path,
+    region: &str,
+    plan: &Plan,
+    deploy: Option<&DeployPlan>,
+) -> Result<(), String> {
     let saved = SavedPlan {
         format: FORMAT,
         stack: plan.stack.clone(),
         region: region.to_string(),
         plan: serde_json::to_value(plan).map_err(|e| e.to_string())?,
+        deploy: deploy.map(DeployPlan::digest),
     };
     let text = serde_json::to_string_pretty(&saved).map_err(|e| e.to_string())?;
     std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
@@ -52,8 +63,20 @@ pub fn load(path: &Path) -> Result<SavedPlan, String> {
     Ok(saved)
 }
 
-/// Why `fresh` is not the plan that was saved, or `None` when it is.
-pub fn staleness(saved: &SavedPlan, region: &str, fresh: &Plan) -> Option<String> {
+/// Why `fresh` (and its deploy) is not the plan that was saved, or `None` when it is.
+pub fn staleness(
+    saved: &SavedPlan,
+    region: &str,
+    fresh: &Plan,
+    deploy: Option<&DeployPlan>,
+) -> Option<String> {
+    if saved.deploy != deploy.map(DeployPlan::digest) {
+        return Some(
+            "what the deploy would do changed since the plan was saved (the configuration \
+             template, its values, or the migrations due); plan again"
+                .into(),
+        );
+    }
     if saved.stack != fresh.stack || saved.region != region {
         return Some(format!(
             "the saved plan is for stack `{}` in {}, not `{}` in {region}",

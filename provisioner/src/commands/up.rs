@@ -64,9 +64,11 @@ pub async fn run(session: &Session, options: &UpOptions) -> Result<u8, CommandEr
 async fn locked(session: &Session, options: &UpOptions) -> Result<u8, CommandError> {
     super::status::prerequisites(session).await?;
     let (observed, plan) = session.plan().await?;
+    let deploy = crate::deploy::plan(session, &observed, &plan).await?;
     if let Some(path) = &options.plan_file {
         let saved = saved::load(path).map_err(CommandError::Other)?;
-        if let Some(why) = saved::staleness(&saved, &session.stack.region, &plan) {
+        let stale = saved::staleness(&saved, &session.stack.region, &plan, deploy.as_ref());
+        if let Some(why) = stale {
             return Err(CommandError::Other(format!(
                 "refusing {}: {why}",
                 path.display()
@@ -77,7 +79,6 @@ async fn locked(session: &Session, options: &UpOptions) -> Result<u8, CommandErr
         no_color: options.no_color,
         ..PlanOptions::default()
     };
-    let deploy = crate::deploy::plan(session, &observed, &plan).await?;
     print(session, &plan, deploy.as_ref(), &plan_options)?;
     refuse_data_loss(&plan, options)?;
     let deploy_changes = deploy.as_ref().is_some_and(|d| d.has_changes());

@@ -94,6 +94,17 @@ impl DeployPlan {
             || self.database_new
     }
 
+    /// A short fingerprint of what this deploy would do (the rendered configuration and the
+    /// steps due), saved with `plan --out` so `up --plan` refuses a deploy that changed since.
+    pub fn digest(&self) -> String {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        self.rendered.text.hash(&mut hasher);
+        self.migrations.hash(&mut hasher);
+        self.database_new.hash(&mut hasher);
+        format!("{:016x}", hasher.finish())
+    }
+
     /// The deploy section of the plan, after the infrastructure's.
     pub fn render(&self) -> String {
         let mut out = String::from("\nDeploy (after the infrastructure):\n");
