@@ -18,6 +18,8 @@ use crate::stack::{Local, Stack};
 
 /// How long a started gateway may take to answer its health check.
 const HEALTHY_WITHIN: Duration = Duration::from_secs(30);
+/// Longest a local one-off (migrations, config sync) may run.
+const ONE_OFF_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 /// How long a stopping gateway may drain.
 const DRAIN: Duration = Duration::from_secs(10);
 
@@ -353,20 +355,35 @@ impl LocalPlane {
     }
 
     /// Runs a one-off `gateway ARGS...` (migrations, config sync) to completion, as ECS runs a
-    /// one-off task; its output is returned, a non-zero exit is an error carrying it.
-    pub fn one_off(
+    /// one-off task; its output is returned, a non-zero exit is an error carrying it. It is
+    /// killed after [`ONE_OFF_TIMEOUT`], or when `up` is interrupted (the future is dropped).
+    pub async fn one_off(
         &self,
         args: &[&str],
         env: &BTreeMap<String, String>,
     ) -> Result<String, DeployError> {
-        let out = Command::new(gateway_bin()?)
+        let what = format!("gateway {}", args.join(" "));
+        let child = tokio::process::Command::new(gateway_bin()?)
             .args(args)
             .env_clear()
             .envs(base_env())
             .envs(env)
             .stdin(Stdio::null())
-            .output()
-            .map_err(|e| DeployError::Other(format!("gateway {}: {e}", args.join(" "))))?;
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| DeployError::Other(format!("{what}: {e}")))?;
+        let out = tokio::time::timeout(ONE_OFF_TIMEOUT, child.wait_with_output())
+            .await
+            .map_err(|_| {
+                DeployError::Other(format!(
+                    "`{what}` did not finish within {} min and was stopped (a lock held by another \
+                     session?); nothing after it ran",
+                    ONE_OFF_TIMEOUT.as_secs() / 60
+                ))
+            })?
+            .map_err(|e| DeployError::Other(format!("{what}: {e}")))?;
         let text = format!(
             "{}{}",
             String::from_utf8_lossy(&out.stdout),
@@ -376,8 +393,7 @@ impl LocalPlane {
             Ok(text)
         } else {
             Err(DeployError::Other(format!(
-                "`gateway {}` failed ({}):\n{}",
-                args.join(" "),
+                "`{what}` failed ({}):\n{}",
                 out.status,
                 text.trim_end()
             )))

@@ -331,13 +331,13 @@ async fn migrate_and_sync_local(
             .unwrap_or_default(),
         plane.dir.display()
     );
-    let out = plane.one_off(&["migrations", "bootstrap"], &env0)?;
+    let out = plane.one_off(&["migrations", "bootstrap"], &env0).await?;
     print_indented("migrations", &out);
     let file = plane.dir.join("gateway-config.yaml");
     std::fs::write(&file, config)
         .map_err(|e| DeployError::Other(format!("{}: {e}", file.display())))?;
     let file_arg = file.display().to_string();
-    let out = plane.one_off(&["config", "sync", &file_arg], &env0)?;
+    let out = plane.one_off(&["config", "sync", &file_arg], &env0).await?;
     print_indented("configuration", &out);
     Ok(())
 }
