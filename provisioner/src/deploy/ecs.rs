@@ -167,8 +167,26 @@ async fn wait_stopped(
             };
         }
         if since.elapsed() > TASK_TIMEOUT {
+            // A run after this one must not find it still migrating or syncing.
+            let stopped = cx
+                .aws
+                .ecs
+                .stop_task()
+                .cluster(cluster)
+                .task(arn)
+                .reason(format!(
+                    "provision: {label} took over {} min",
+                    TASK_TIMEOUT.as_secs() / 60
+                ))
+                .send()
+                .await
+                .map_err(api("ecs:StopTask"));
+            let what = match stopped {
+                Ok(_) => "stopped it".to_string(),
+                Err(e) => format!("could not stop it ({e}): stop it in the console"),
+            };
             return Err(DeployError::Other(format!(
-                "{label}: task {arn} still {status} after {} min; stop it in the console or with `aws ecs stop-task`",
+                "{label}: task {arn} still {status} after {} min; {what}. Nothing was rolled forward",
                 TASK_TIMEOUT.as_secs() / 60
             )));
         }
