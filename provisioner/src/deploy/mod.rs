@@ -371,44 +371,33 @@ async fn migrate_and_sync_ecs(
             .previous
             .as_ref()
             .is_none_or(|p| p.task_definition != task_def_arn);
-    if migrations_due {
-        let one_off = ecs::OneOff {
-            label: "migrations",
-            command: &["migrations", "up"],
-            environment: &[],
-        };
-        ecs::run(
-            &session.cx,
-            progress,
-            &service,
-            task_def_arn,
-            &log_group,
-            &one_off,
-        )
-        .await?;
-        println!("  migrations: done (one-off task of {task_def_arn})");
-    } else {
-        println!("  migrations: none due");
-    }
     let synced = planned.previous.as_ref().map(|p| p.config.as_str());
-    if synced != Some(config) || planned.database_new {
-        let one_off = ecs::OneOff {
-            label: "configuration sync",
-            command: &["config", "sync"],
-            environment: &[("KONG_DECLARATIVE_CONFIG_STRING", config)],
-        };
-        ecs::run(
-            &session.cx,
-            progress,
-            &service,
-            task_def_arn,
-            &log_group,
-            &one_off,
-        )
-        .await?;
-        println!("  configuration: synced (one-off task)");
-    } else {
-        println!("  configuration: unchanged");
+    let steps = [
+        (
+            migrations_due,
+            ecs::OneOff {
+                label: "migrations",
+                command: &["migrations", "up"],
+                environment: &[],
+            },
+        ),
+        (
+            synced != Some(config) || planned.database_new,
+            ecs::OneOff {
+                label: "configuration sync",
+                command: &["config", "sync"],
+                environment: &[("KONG_DECLARATIVE_CONFIG_STRING", config)],
+            },
+        ),
+    ];
+    for (due, one_off) in &steps {
+        if !due {
+            println!("  {}: nothing to do", one_off.label);
+            continue;
+        }
+        let cx = &session.cx;
+        ecs::run(cx, progress, &service, task_def_arn, &log_group, one_off).await?;
+        println!("  {}: done (one-off task of {task_def_arn})", one_off.label);
     }
     Ok(())
 }
@@ -482,15 +471,12 @@ async fn resolve_secret(session: &Session, value_from: &str) -> Result<String, D
     let aws = &session.cx.aws;
     let (secret_id, json_key, stage, version) = match parse_value_from(value_from) {
         ValueFrom::Parameter(name) => {
-            let got = aws
-                .ssm
-                .get_parameter()
-                .name(name)
-                .with_decryption(true)
-                .send()
-                .await
-                .map_err(api("ssm:GetParameter"))?;
-            return Ok(got.parameter.and_then(|p| p.value).unwrap_or_default());
+            let value = crate::aws::param::get(&session.cx, &name).await?;
+            return value.ok_or_else(|| {
+                DeployError::Other(format!(
+                    "the SSM parameter {name} ({value_from}) does not exist"
+                ))
+            });
         }
         ValueFrom::Secret {
             id,
