@@ -15,17 +15,43 @@ pub struct LocalPorts {
 }
 
 impl LocalPorts {
-    /// Free ports for every part.
+    /// Free ports for every part, below the ephemeral range (32768-60999 on Linux): a port
+    /// from it may be taken as the source port of some outgoing connection between now and the
+    /// moment the server binds it.
     pub fn free() -> LocalPorts {
-        use crate::ports::free_port;
         LocalPorts {
-            proxy: free_port(),
-            admin: free_port(),
-            postgres: free_port(),
-            redis: free_port(),
-            backend: free_port(),
+            proxy: stable_free_port(),
+            admin: stable_free_port(),
+            postgres: stable_free_port(),
+            redis: stable_free_port(),
+            backend: stable_free_port(),
         }
     }
+}
+
+/// A loopback port in 20000..32000 that nothing listens on and this process never handed out.
+fn stable_free_port() -> u16 {
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock};
+    static GIVEN: OnceLock<Mutex<HashSet<u16>>> = OnceLock::new();
+    let given = GIVEN.get_or_init(Default::default);
+    // Spread over the range by pid and time so parallel test processes rarely meet.
+    let seed = std::process::id() as u64 * 7919
+        + std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::from(d.subsec_nanos()));
+    for step in 0..12_000u64 {
+        let port = 20_000 + ((seed + step * 7) % 12_000) as u16;
+        let mut given = given.lock().unwrap_or_else(|p| p.into_inner());
+        if given.contains(&port) {
+            continue;
+        }
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            given.insert(port);
+            return port;
+        }
+    }
+    panic!("no free loopback port in 20000..32000");
 }
 
 /// `stacks/local.toml` as stack `name` against `endpoint`.
@@ -79,11 +105,11 @@ pub fn with_deploy(name: &str, endpoint: &str, ports: LocalPorts, template: &str
         ("proxy_port = 8000", format!("proxy_port = {}", ports.proxy)),
         ("admin_port = 8001", format!("admin_port = {}", ports.admin)),
         (
-            "postgres_port = 54329",
+            "postgres_port = 15432",
             format!("postgres_port = {}", ports.postgres),
         ),
         (
-            "redis_port = 54330",
+            "redis_port = 16379",
             format!("redis_port = {}", ports.redis),
         ),
         (

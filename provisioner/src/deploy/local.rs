@@ -179,7 +179,15 @@ impl LocalPlane {
             )?;
         }
         if self.postgres_running() {
-            return Ok(());
+            // The postmaster's pid file names its port on line 4.
+            let port = fs::read_to_string(data.join("postmaster.pid"))
+                .ok()
+                .and_then(|t| t.lines().nth(3).and_then(|l| l.trim().parse::<u16>().ok()));
+            if port == Some(self.ports.postgres_port) {
+                return Ok(());
+            }
+            // `[local] postgres_port` changed: start it again on the new port.
+            self.stop_postgres();
         }
         let socket_dir = pg.display().to_string();
         if socket_dir.contains('\'') {
@@ -267,7 +275,11 @@ impl LocalPlane {
     fn start_redis(&self) -> Result<(), DeployError> {
         let pid_file = self.path("redis.pid");
         if procs::running(&pid_file).is_some() {
-            return Ok(());
+            if listening(self.ports.redis_port) {
+                return Ok(());
+            }
+            // Running on a port the stack no longer names.
+            procs::stop(&pid_file, DRAIN);
         }
         port_free(self.ports.redis_port, "local.redis_port")?;
         let redis = find_program("redis-server", &["/usr/bin", "/usr/sbin"])?;
@@ -293,7 +305,10 @@ impl LocalPlane {
     async fn start_backend(&self, port: u16) -> Result<(), DeployError> {
         let pid_file = self.path("backend.pid");
         if procs::running(&pid_file).is_some() {
-            return Ok(());
+            if listening(port) {
+                return Ok(());
+            }
+            procs::stop(&pid_file, DRAIN);
         }
         port_free(port, "local.backend_port")?;
         let script = self.workspace.join("scripts/echo_backend.py");
@@ -535,6 +550,25 @@ impl LocalPlane {
             .flatten()
     }
 
+    /// Stops PostgreSQL (fast shutdown); true when it was running.
+    fn stop_postgres(&self) -> bool {
+        if !self.postgres_running() {
+            return false;
+        }
+        let Ok(bin) = pg_bin() else {
+            return false;
+        };
+        let data = self.pg_dir().join("data");
+        let _ = run(
+            as_postgres(bin.join("pg_ctl"))
+                .arg("-D")
+                .arg(&data)
+                .args(["-m", "fast", "-w", "stop"]),
+            "pg_ctl stop",
+        );
+        true
+    }
+
     /// Stops everything; the database's files stay unless `delete_data`. Returns what stopped.
     pub fn stop_all(&self, delete_data: bool) -> Vec<String> {
         let mut stopped = Vec::new();
@@ -552,18 +586,8 @@ impl LocalPlane {
                 }
             }
         }
-        if self.postgres_running() {
-            if let Ok(bin) = pg_bin() {
-                let data = self.pg_dir().join("data");
-                let _ = run(
-                    as_postgres(bin.join("pg_ctl"))
-                        .arg("-D")
-                        .arg(&data)
-                        .args(["-m", "fast", "-w", "stop"]),
-                    "pg_ctl stop",
-                );
-                stopped.push("postgres".into());
-            }
+        if self.stop_postgres() {
+            stopped.push("postgres".into());
         }
         if delete_data {
             let pg = self.pg_dir();
@@ -756,6 +780,10 @@ fn run(cmd: &mut Command, what: &str) -> Result<(), DeployError> {
         String::from_utf8_lossy(&out.stdout).trim(),
         String::from_utf8_lossy(&out.stderr).trim()
     )))
+}
+
+fn listening(port: u16) -> bool {
+    std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
 }
 
 /// Refuses a port another program listens on, naming the stack field that chose it.
