@@ -7,6 +7,7 @@
 //! out ports; [`bins`] finds `target/debug/<name>`.
 
 pub mod bins;
+pub mod cli;
 pub mod localstack;
 pub mod ports;
 pub mod postgres;

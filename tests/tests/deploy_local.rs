@@ -5,13 +5,14 @@
 //! leaves nothing running and nothing tagged.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::Duration;
 
 use provisioner::aws::Cx;
+use stack_tests::cli::{assert_success, provision, text};
 use stack_tests::scratch::ScratchDir;
 use stack_tests::stackfile::{with_deploy, LocalPorts};
-use stack_tests::{cargo_bin, localstack, unique_stack, wait_for_port};
+use stack_tests::{localstack, unique_stack, wait_for_port};
 
 /// One test's stack: its file, its own copy of the template, its ports.
 struct Deployed {
@@ -47,17 +48,7 @@ impl Deployed {
     }
 
     fn run(&self, args: &[&str]) -> Output {
-        Command::new(cargo_bin("provision"))
-            .args(args)
-            .arg("--file")
-            .arg(&self.file)
-            .env("NO_COLOR", "1")
-            .env("GATEWAY_BIN", cargo_bin("gateway"))
-            .env_remove("AWS_ACCESS_KEY_ID")
-            .env_remove("AWS_PROFILE")
-            .stdin(Stdio::null())
-            .output()
-            .expect("run provision")
+        provision(&self.file, args).output().expect("run provision")
     }
 
     fn proxy(&self, path: &str) -> String {
@@ -97,19 +88,6 @@ impl Drop for Deployed {
             let _ = self.run(&["destroy", "--auto-approve", "--delete-data"]);
         }
     }
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}\n--- stderr ---\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn assert_success(out: &Output, what: &str) -> String {
-    assert!(out.status.success(), "{what} failed:\n{}", text(out));
-    text(out)
 }
 
 /// An HTTP answer: status, raw header block (lower-cased names), body.

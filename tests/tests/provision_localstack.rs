@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 use provisioner::aws::Cx;
+use stack_tests::cli::{assert_success, provision, text};
 use stack_tests::scratch::ScratchDir;
-use stack_tests::{cargo_bin, localstack, unique_stack};
+use stack_tests::{localstack, unique_stack};
 
 /// A copy of stacks/local.toml renamed for one test.
 struct TestStack {
@@ -44,15 +45,7 @@ impl TestStack {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(cargo_bin("provision"));
-        cmd.args(args)
-            .arg("--file")
-            .arg(&self.file)
-            .env("NO_COLOR", "1")
-            .env_remove("AWS_ACCESS_KEY_ID")
-            .env_remove("AWS_PROFILE")
-            .stdin(Stdio::null());
-        cmd
+        provision(&self.file, args)
     }
 
     fn run(&self, args: &[&str]) -> Output {
@@ -89,18 +82,6 @@ impl TestStack {
         let out = self.run(&["destroy", "--auto-approve", "--delete-data"]);
         assert_success(&out, "destroy");
     }
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}\n--- stderr ---\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn assert_success(out: &Output, what: &str) {
-    assert!(out.status.success(), "{what} failed:\n{}", text(out));
 }
 
 /// VPCs carrying the stack's ownership tag, listed straight through the SDK.

@@ -782,13 +782,14 @@ fn run(cmd: &mut Command, what: &str) -> Result<(), DeployError> {
     )))
 }
 
+/// Something accepts connections on `127.0.0.1:port`.
 fn listening(port: u16) -> bool {
     std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
 }
 
 /// Refuses a port another program listens on, naming the stack field that chose it.
 fn port_free(port: u16, field: &str) -> Result<(), DeployError> {
-    if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+    if listening(port) {
         return Err(DeployError::Other(format!(
             "127.0.0.1:{port} ({field}) is in use by a program this stack did not start: stop it, \
              or choose another port in the stack file's [local] section"
@@ -800,7 +801,7 @@ fn port_free(port: u16, field: &str) -> Result<(), DeployError> {
 fn wait_port(port: u16, within: Duration) -> Result<(), ()> {
     let since = Instant::now();
     while since.elapsed() < within {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        if listening(port) {
             return Ok(());
         }
         std::thread::sleep(Duration::from_millis(50));

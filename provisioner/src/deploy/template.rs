@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::env::placeholders::{pieces, Piece};
+
 /// What a placeholder stands for: a value, or one only known once the infrastructure exists.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Value {
@@ -37,52 +39,36 @@ pub fn render(
     let mut text = String::with_capacity(template.len());
     let mut problems = Vec::new();
     let mut complete = true;
-    let mut rest = template;
-    while let Some(at) = rest.find('$') {
-        text.push_str(&rest[..at]);
-        let tail = &rest[at..];
-        if let Some(after) = tail.strip_prefix("$${") {
-            text.push_str("${");
-            rest = after;
-        } else if let Some(after) = tail.strip_prefix("${") {
-            let offset = template.len() - tail.len();
-            match after.find('}') {
-                Some(end) if !after[..end].contains('\n') => {
-                    let name = after[..end].trim();
-                    match values.get(name) {
-                        Some(Value::Known(value)) => text.push_str(value),
-                        Some(Value::AfterApply) => {
-                            complete = false;
-                            text.push_str(AFTER_APPLY);
-                        }
-                        None => problems.push(error_at(
-                            template,
-                            offset,
-                            format!(
-                                "unknown placeholder `${{{name}}}`; known: {}",
-                                values.keys().cloned().collect::<Vec<_>>().join(", ")
-                            ),
-                        )),
-                    }
-                    rest = &after[end + 1..];
+    for piece in pieces(template, true) {
+        match piece {
+            Piece::Text(run) => text.push_str(run),
+            Piece::Placeholder { inner, at } => match values.get(inner.trim()) {
+                Some(Value::Known(value)) => text.push_str(value),
+                Some(Value::AfterApply) => {
+                    complete = false;
+                    text.push_str(AFTER_APPLY);
                 }
-                _ => {
-                    problems.push(error_at(
-                        template,
-                        offset,
-                        "`${` opens a placeholder that is not closed on its line (write `$${` for a literal `${`)"
-                            .to_string(),
-                    ));
-                    text.push_str("${");
-                    rest = after;
-                }
+                None => problems.push(error_at(
+                    template,
+                    at,
+                    format!(
+                        "unknown placeholder `${{{}}}`; known: {}",
+                        inner.trim(),
+                        values.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                )),
+            },
+            Piece::Unterminated { at } => {
+                problems.push(error_at(
+                    template,
+                    at,
+                    "`${` opens a placeholder that is not closed on its line (write `$${` for a literal `${`)"
+                        .to_string(),
+                ));
+                text.push_str("${");
             }
-        } else {
-            text.push('$');
-            rest = &tail[1..];
         }
     }
-    text.push_str(rest);
     if problems.is_empty() {
         Ok(Rendered { text, complete })
     } else {

@@ -1,6 +1,10 @@
 //! `${env:NAME}` interpolation in stack string values (`${env:NAME:-default}` gives a default).
 
+pub mod placeholders;
+
 use std::collections::HashMap;
+
+use placeholders::Piece;
 
 /// Where variables come from: the process, or a map in tests.
 pub trait Env {
@@ -38,23 +42,13 @@ pub enum InterpolationError {
 /// Replaces every `${env:NAME}` in `text`; `$${` stays a literal `${`.
 pub fn interpolate(text: &str, env: &dyn Env) -> Result<String, InterpolationError> {
     let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find('$') {
-        out.push_str(&rest[..at]);
-        let tail = &rest[at..];
-        if let Some(after) = tail.strip_prefix("$${") {
-            out.push_str("${");
-            rest = after;
-        } else if let Some(after) = tail.strip_prefix("${") {
-            let end = after.find('}').ok_or(InterpolationError::Unterminated)?;
-            out.push_str(&resolve(&after[..end], env)?);
-            rest = &after[end + 1..];
-        } else {
-            out.push('$');
-            rest = &tail[1..];
+    for piece in placeholders::pieces(text, false) {
+        match piece {
+            Piece::Text(run) => out.push_str(run),
+            Piece::Placeholder { inner, .. } => out.push_str(&resolve(inner, env)?),
+            Piece::Unterminated { .. } => return Err(InterpolationError::Unterminated),
         }
     }
-    out.push_str(rest);
     Ok(out)
 }
 
