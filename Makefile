@@ -5,7 +5,7 @@ CARGO ?= cargo
 CARGO_TARGET_DIR ?= $(CURDIR)/target
 export CARGO_TARGET_DIR
 
-.PHONY: all setup build test lint fmt bench up down
+.PHONY: all setup build test test-fast lint fmt bench up down ci
 
 all: build
 
@@ -21,6 +21,16 @@ build:
 ## against real PostgreSQL, Redis and LocalStack
 test: setup build localstack-start
 	$(CARGO) test --workspace
+
+## test-fast: the tier to run while editing: unit tests and the tests against real PostgreSQL and
+## Redis (gateway, provisioner, the harness); no LocalStack, no end-to-end deploy
+## (both select the whole workspace, so features resolve as in `build` and nothing is rebuilt)
+test-fast: setup
+	$(CARGO) test --workspace --exclude stack-tests
+	$(CARGO) test --workspace --test harness
+
+## ci: what .ci/run runs after installing: lint, then every test
+ci: lint test
 
 ## lint: formatting and clippy, warnings are errors
 lint:

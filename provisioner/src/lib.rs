@@ -24,6 +24,7 @@ pub mod rules;
 pub mod secrets;
 pub mod source;
 pub mod stack;
+pub mod wait;
 
 pub use problem::{LoadError, Problem, ValidationError};
 pub use source::{load_file, load_stack, parse_stack};

@@ -76,8 +76,9 @@ impl Clients {
     /// Clients for a region: its region, the default credential chain, and its endpoint overrides
     /// (LocalStack). With an override and no credentials in the environment, LocalStack's `test`.
     pub async fn new(region: &str, endpoints: Option<&Endpoints>) -> Clients {
-        let mut loader =
-            aws_config::defaults(BehaviorVersion::latest()).region(Region::new(region.to_string()));
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(region.to_string()))
+            .http_client(https_client());
         if let Some(endpoints) = endpoints {
             loader = loader.endpoint_url(&endpoints.url);
             if std::env::var_os("AWS_ACCESS_KEY_ID").is_none()
@@ -114,6 +115,16 @@ impl Clients {
             ssm: client!(aws_sdk_ssm, &shared, url("ssm")),
         }
     }
+}
+
+/// The SDK's HTTP client: hyper 1 on rustls with ring (the gateway's TLS stack), so the build
+/// carries one HTTP stack and one TLS library instead of the SDK's defaults (hyper 0.14 + rustls
+/// 0.21 beside aws-lc). Certificates come from the system's trust store.
+fn https_client() -> aws_sdk_ec2::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https()
 }
 
 /// A service client from the shared configuration, with its own endpoint when one is given.
