@@ -5,7 +5,7 @@ CARGO ?= cargo
 CARGO_TARGET_DIR ?= $(CURDIR)/target
 export CARGO_TARGET_DIR
 
-.PHONY: all setup build test test-fast lint fmt bench up down ci
+.PHONY: all setup build test test-fast test-localstack-plugin lint fmt bench up down ci
 
 all: build
 
@@ -21,6 +21,13 @@ build:
 ## against real PostgreSQL, Redis and LocalStack
 test: setup build localstack-start
 	$(CARGO) test --workspace
+	$(MAKE) --no-print-directory test-localstack-plugin
+
+## test-localstack-plugin: our LocalStack plugin's own tests (fault injection), against the running
+## LocalStack, with LocalStack's Python and the plugin's sources
+test-localstack-plugin:
+	PYTHONPATH=localstack/plugin FAULTS_REQUIRED=1 LOCALSTACK_ENDPOINT=$${LOCALSTACK_ENDPOINT:-http://127.0.0.1:$${LOCALSTACK_PORT:-4566}} \
+		localstack/.venv/bin/python -m unittest discover -s localstack/plugin/tests
 
 ## test-fast: the tier to run while editing: unit tests and the tests against real PostgreSQL and
 ## Redis (gateway, provisioner, the harness); no LocalStack, no end-to-end deploy
