@@ -6,6 +6,8 @@ them. Anything not here and not in moto fails with LocalStack's "not implemented
 
 from localstack.aws.api import CommonServiceException
 
+from . import task_runner
+
 
 def delete_cache_subnet_group(context, request: dict) -> dict:
     """ElastiCache DeleteCacheSubnetGroup: refuse an unknown group or one still in use, as AWS does."""
@@ -177,5 +179,7 @@ EXTRA_OPERATIONS = {
     ("elasticache", "DeleteReplicationGroup"): delete_replication_group,
     ("elasticache", "CreateReplicationGroup"): create_replication_group,
     ("ecs", "CreateService"): create_service,
+    ("ecs", "RunTask"): task_runner.run_task,
+    ("ecs", "StopTask"): task_runner.stop_task,
     ("apigatewayv2", "CreateDomainName"): create_domain_name,
 }

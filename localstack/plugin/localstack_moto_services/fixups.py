@@ -38,3 +38,40 @@ def default_security_groups(context, request: dict) -> dict | None:
 
 # (service, operation) -> adjustment(context, request) -> adjusted request or None.
 FIXUPS = {("ecs", operation): default_security_groups for operation in AWSVPC_OPERATIONS}
+
+
+def fargate_resource_requirements():
+    """moto sums each container's `memory` to place a task and fails (None + int) when, as Fargate
+    allows, only the task sets memory; fall back to the task's own cpu and memory then.
+    Idempotent; applied before the first RunTask."""
+    from moto.ecs.models import EC2ContainerServiceBackend as Backend
+
+    original = Backend._calculate_task_resource_requirements
+    if getattr(original, "provision_fixed", False):
+        return
+
+    def requirements(task_definition):
+        try:
+            return original(task_definition)
+        except TypeError:
+            return {
+                "CPU": int(task_definition.cpu or 0),
+                "MEMORY": int(task_definition.memory or 0),
+                "PORTS": [],
+                "PORTS_UDP": [],
+            }
+
+    requirements.provision_fixed = True
+    Backend._calculate_task_resource_requirements = staticmethod(requirements)
+
+
+def eni_private_dns_name():
+    """moto's awsvpc RunTask reads `private_dns_name` from the task's network interface, which its
+    NetworkInterface lacks (every Fargate RunTask failed with an AttributeError); give it the name
+    AWS gives (`ip-10-0-1-5.ec2.internal`). Idempotent; applied before the first RunTask."""
+    from moto.ec2.models.elastic_network_interfaces import NetworkInterface
+
+    if not hasattr(NetworkInterface, "private_dns_name"):
+        NetworkInterface.private_dns_name = property(
+            lambda eni: f"ip-{(eni.private_ip_address or '0.0.0.0').replace('.', '-')}.ec2.internal"
+        )

@@ -1,5 +1,7 @@
-"""Wires `faults` into LocalStack at start: a request handler (before the call is performed), a
-response handler (after it), and the control endpoint `/_localstack/provision/faults`."""
+"""Wires our additions into LocalStack at start: fault injection (`faults`: a request handler
+before the call is performed, a response handler after it) and the control endpoints
+`/_localstack/provision/faults` and `/_localstack/provision/tasks` (the ECS task runner's settings,
+`task_runner`)."""
 
 import json
 import logging
@@ -11,6 +13,7 @@ from localstack.http import Request, Resource, Response
 from localstack.runtime import hooks
 from localstack.services.internal import get_internal_apis
 
+from . import task_runner
 from .faults import FAULTS, Settings, _initial_settings, access_key_of
 
 LOG = logging.getLogger(__name__)
@@ -69,9 +72,28 @@ class FaultsResource:
         return self.on_get(request)
 
 
+class TasksResource:
+    """GET: the task runner's settings and the tasks it runs; POST: new settings."""
+
+    def on_get(self, request: Request):
+        with task_runner.LOCK:
+            running = sorted(task_runner.RUNNING)
+        report = {"settings": task_runner.SETTINGS["current"].raw, "running": running}
+        return Response(json.dumps(report), 200, mimetype="application/json")
+
+    def on_post(self, request: Request):
+        try:
+            task_runner.configure(json.loads(request.get_data() or b"{}"))
+        except (ValueError, TypeError) as error:
+            return Response(json.dumps({"error": str(error)}), 400, mimetype="application/json")
+        return self.on_get(request)
+
+
 @hooks.on_infra_start()
-def install_fault_injection():
+def install_provision_extras():
     _initial_settings()
+    task_runner.initial_settings()
+    get_internal_apis().add(Resource("/_localstack/provision/tasks", TasksResource()))
     handlers.serve_custom_service_request_handlers.append(before_call)
     handlers.run_custom_response_handlers.append(after_call)
     get_internal_apis().add(Resource("/_localstack/provision/faults", FaultsResource()))
