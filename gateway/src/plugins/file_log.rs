@@ -4,7 +4,7 @@
 //! is opened afresh for every write, so logrotate's rename-and-create takes effect at once.
 
 use super::log_serializer::{refuse_lua, serialize, Dropped, LogSinks, Redaction};
-use super::{config_error, Handler, LogRecord, Phase, RequestCtx};
+use super::{config_error, Handler, LogRecord, RequestCtx};
 use crate::entities::FieldErrors;
 use serde::Deserialize;
 use serde_json::Value;
@@ -67,10 +67,6 @@ impl Handler for FileLog {
 
     fn wants_log_details(&self) -> bool {
         true
-    }
-
-    fn phases(&self) -> &'static [Phase] {
-        &[Phase::Log]
     }
 }
 

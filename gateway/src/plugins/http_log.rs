@@ -13,7 +13,7 @@ mod config;
 mod sender;
 
 use super::log_serializer::{serialize, Dropped, LogSinks, Redaction};
-use super::{Handler, LogRecord, Phase, RequestCtx};
+use super::{Handler, LogRecord, RequestCtx};
 use crate::entities::FieldErrors;
 use config::Settings;
 use serde_json::Value;
@@ -48,10 +48,6 @@ impl Handler for HttpLog {
 
     fn wants_log_details(&self) -> bool {
         true
-    }
-
-    fn phases(&self) -> &'static [Phase] {
-        &[Phase::Log]
     }
 }
 

@@ -7,7 +7,7 @@
 //! `socket_path` (default `/dev/log`) is ours, not Kong's. Timestamps are in UTC.
 
 use super::log_serializer::{refuse_lua, serialize, Dropped, LogSinks, Redaction};
-use super::{config_error, Handler, LogRecord, Phase, RequestCtx};
+use super::{config_error, Handler, LogRecord, RequestCtx};
 use crate::entities::FieldErrors;
 use serde::Deserialize;
 use serde_json::Value;
@@ -197,10 +197,6 @@ impl Handler for Syslog {
 
     fn wants_log_details(&self) -> bool {
         true
-    }
-
-    fn phases(&self) -> &'static [Phase] {
-        &[Phase::Log]
     }
 }
 
