@@ -12,6 +12,10 @@
 //!   to the balanced upstream target.
 //! - the Admin API reads and writes entities the way Kong's does.
 
+/// The Kong release whose Admin API and metrics this gateway answers as (decK reads it from
+/// the Admin API's `GET /`).
+pub const KONG_VERSION: &str = "3.9.0";
+
 pub mod admin;
 pub mod balancer;
 pub mod config;
