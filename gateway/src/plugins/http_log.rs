@@ -29,12 +29,16 @@ pub struct HttpLog {
 }
 
 impl HttpLog {
-    pub fn from_config(config: &Value, sinks: &LogSinks) -> Result<HttpLog, FieldErrors> {
+    pub fn from_config(
+        config: &Value,
+        sinks: &LogSinks,
+        queues: &Queues,
+    ) -> Result<HttpLog, FieldErrors> {
         let settings = Settings::parse(config)?;
         // Kong shares a queue between instances whose whole configuration is the same.
         let key = config.to_string();
         Ok(HttpLog {
-            queue: sinks.http.queue(key, settings, sinks),
+            queue: queues.queue(key, settings, sinks),
             redaction: sinks.redaction.clone(),
         })
     }

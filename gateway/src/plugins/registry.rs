@@ -6,8 +6,8 @@ use super::aws_lambda::AwsLambda;
 use super::consumers::Consumers;
 use super::correlation_id::CorrelationId;
 use super::cors::Cors;
-use super::file_log::FileLog;
-use super::http_log::HttpLog;
+use super::file_log::{self, FileLog};
+use super::http_log::{self, HttpLog};
 use super::ip_restriction::IpRestriction;
 use super::key_auth::KeyAuth;
 use super::log_serializer::LogSinks;
@@ -120,13 +120,27 @@ pub static PLUGINS: &[PluginSpec] = &[
         name: "http-log",
         priority: 12,
         phases: &[Log],
-        build: |config, cx| boxed(HttpLog::from_config(config, &cx.shared.logs)),
+        build: |config, cx| {
+            let shared = &cx.shared;
+            boxed(HttpLog::from_config(
+                config,
+                &shared.logs,
+                &shared.http_log_queues,
+            ))
+        },
     },
     PluginSpec {
         name: "file-log",
         priority: 9,
         phases: &[Log],
-        build: |config, cx| boxed(FileLog::from_config(config, &cx.shared.logs)),
+        build: |config, cx| {
+            let shared = &cx.shared;
+            boxed(FileLog::from_config(
+                config,
+                &shared.logs,
+                &shared.file_log_writers,
+            ))
+        },
     },
     PluginSpec {
         name: "syslog",
@@ -172,8 +186,11 @@ pub struct Shared {
     /// aws-lambda instances by config: their connection pools and cached credentials survive
     /// snapshot rebuilds (a portal signing developers up rebuilds often).
     pub lambdas: Arc<LambdaInstances>,
-    /// The access-log plugins' writers, queues and redaction list.
+    /// What the access-log plugins share: the redaction list, the lost-entry count...
     pub logs: Arc<LogSinks>,
+    /// ...and each one's own: file-log's writers, http-log's queues.
+    pub file_log_writers: Arc<file_log::Writers>,
+    pub http_log_queues: Arc<http_log::Queues>,
 }
 
 impl Default for Shared {
@@ -182,6 +199,8 @@ impl Default for Shared {
             metrics: Arc::default(),
             rate_limiting: RateLimitState::new(),
             logs: Arc::default(),
+            file_log_writers: Arc::default(),
+            http_log_queues: Arc::default(),
             lambdas: Arc::default(),
         }
     }
