@@ -32,4 +32,6 @@ pub mod settings;
 pub mod snapshot;
 pub mod status;
 pub mod store;
+#[cfg(test)]
+mod test_support;
 pub mod watch;

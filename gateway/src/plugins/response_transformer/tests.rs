@@ -1,5 +1,5 @@
 use super::*;
-use http::HeaderName;
+use crate::test_support::headers;
 use serde_json::json;
 
 fn plugin(config: Value) -> ResponseTransformer {
@@ -7,24 +7,7 @@ fn plugin(config: Value) -> ResponseTransformer {
 }
 
 fn ctx() -> RequestCtx {
-    RequestCtx::new(
-        http::Method::GET,
-        "/",
-        None,
-        HeaderMap::new(),
-        [127, 0, 0, 1].into(),
-    )
-}
-
-fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
-    let mut map = HeaderMap::new();
-    for (k, v) in pairs {
-        map.append(
-            HeaderName::from_bytes(k.as_bytes()).unwrap(),
-            HeaderValue::from_str(v).unwrap(),
-        );
-    }
-    map
+    crate::test_support::request(http::Method::GET, None, &[])
 }
 
 fn listed(map: &HeaderMap) -> Vec<String> {
