@@ -8,6 +8,7 @@
 
 mod acl;
 pub mod aws_lambda;
+mod calendar;
 pub mod chain;
 pub mod consumers;
 mod correlation_id;
