@@ -146,20 +146,8 @@ impl Proxy {
         body: Option<Incoming>,
     ) -> UpstreamRequest<'a> {
         let ctx = &s.ctx;
-        let route = routed.route;
         let target_path = target_path(ctx, routed, service);
-        let stripped = routed
-            .matched_path
-            .filter(|_| route.strip_path)
-            .and_then(|n| ctx.path.get(..n));
-        let downstream = forward::Downstream {
-            client_ip: s.client.ip(),
-            scheme: self.scheme,
-            host: routed.target.host(),
-            port: s.local_port,
-            path: routed.target.uri.path(),
-            stripped_prefix: stripped,
-        };
+        let downstream = self.downstream(s, routed);
         let websocket = upgrade::requested(&ctx.headers)
             .then(|| parts.extensions.remove::<OnUpgrade>())
             .flatten();
@@ -180,7 +168,7 @@ impl Proxy {
                 None => target_path.into_owned(),
             },
             headers,
-            preserve_host: route.preserve_host,
+            preserve_host: routed.route.preserve_host,
             original_host: routed.target.host(),
             balancer,
             hash_key,
@@ -193,6 +181,22 @@ impl Proxy {
             outgoing,
             body,
             websocket,
+        }
+    }
+
+    /// The client's side of the request, for Kong's `X-Forwarded-*` headers.
+    fn downstream<'s>(&self, s: &'s Session, routed: &Routed<'s>) -> forward::Downstream<'s> {
+        let stripped = routed
+            .matched_path
+            .filter(|_| routed.route.strip_path)
+            .and_then(|n| s.ctx.path.get(..n));
+        forward::Downstream {
+            client_ip: s.client.ip(),
+            scheme: self.scheme,
+            host: routed.target.host(),
+            port: s.local_port,
+            path: routed.target.uri.path(),
+            stripped_prefix: stripped,
         }
     }
 
