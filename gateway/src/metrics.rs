@@ -1,9 +1,10 @@
 //! The node's metrics in Kong's Prometheus names and labels, so dashboards built for Kong work:
 //! per-request series recorded by the prometheus plugin, node gauges read at scrape time, and
 //! the text exposition served on the status listener's and the Admin API's `/metrics`.
+//!
+//! A leaf: the node gathers its gauges into [`NodeGauges`] and asks for the text; nothing here
+//! reaches back into the node, its balancers or the Admin API.
 
-use crate::balancer::Health;
-use crate::node::Node;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
@@ -67,6 +68,32 @@ pub struct Observation {
     pub bandwidth: Option<(u64, u64)>,
 }
 
+/// What the node reports at scrape time, gathered by the node (`Node::metrics_text`).
+#[derive(Debug, Clone, Default)]
+pub struct NodeGauges {
+    pub node_id: String,
+    /// The Kong release this gateway answers as.
+    pub version: &'static str,
+    pub datastore_reachable: bool,
+    /// Every target's health state, when some prometheus instance asks for it
+    /// ([`Metrics::upstream_health`]); empty otherwise.
+    pub targets: Vec<TargetState>,
+    /// Requests let through while the rate-limiting store was unreachable.
+    pub fault_tolerant_passes: u64,
+    /// Access log entries lost on this node.
+    pub log_entries_dropped: u64,
+}
+
+/// One target's health, in `kong_upstream_target_health`'s words.
+#[derive(Debug, Clone)]
+pub struct TargetState {
+    pub upstream: String,
+    /// `host:port`
+    pub target: String,
+    /// `healthy`, `unhealthy` or `healthchecks_off`.
+    pub state: &'static str,
+}
+
 /// Every metric of the node. Lives as long as the node; snapshots come and go.
 #[derive(Debug, Default)]
 pub struct Metrics {
@@ -125,19 +152,21 @@ impl Metrics {
         }
     }
 
-    /// The Prometheus text exposition of everything, node gauges read now.
-    pub async fn render(&self, node: &Node) -> String {
-        let reachable = node.store.reachable().await;
+    /// Whether a scrape should gather every target's health (for [`NodeGauges::targets`]).
+    pub fn wants_upstream_health(&self) -> bool {
+        self.upstream_health.load(Ordering::Relaxed)
+    }
+
+    /// The Prometheus text exposition of everything, with the node's gauges as gathered now.
+    pub fn render(&self, node: &NodeGauges) -> String {
+        let reachable = node.datastore_reachable;
         let mut out = String::with_capacity(4096);
-        let id = node.id.to_string();
+        let id = &node.node_id;
         gauge(
             &mut out,
             "kong_node_info",
             "Kong Node metadata information",
-            &[(
-                labels(&[("node_id", &id), ("version", crate::admin::KONG_VERSION)]),
-                1.0,
-            )],
+            &[(labels(&[("node_id", id), ("version", node.version)]), 1.0)],
         );
         gauge(
             &mut out,
@@ -160,7 +189,7 @@ impl Metrics {
             .iter()
             .map(|(state, v)| {
                 (
-                    labels(&[("node_id", &id), ("subsystem", "http"), ("state", state)]),
+                    labels(&[("node_id", id), ("subsystem", "http"), ("state", state)]),
                     *v,
                 )
             })
@@ -176,15 +205,15 @@ impl Metrics {
             &mut out,
             "kong_nginx_requests_total",
             "Number of requests total",
-            &[(labels(&[("node_id", &id), ("subsystem", "http")]), total)],
+            &[(labels(&[("node_id", id), ("subsystem", "http")]), total)],
         );
-        if self.upstream_health.load(Ordering::Relaxed) {
-            gauge(&mut out, "kong_upstream_target_health", "Health status of targets of upstream. States = healthchecks_off|healthy|unhealthy|dns_error, value is 1 when state is populated.", &upstream_health(node));
+        if self.wants_upstream_health() {
+            gauge(&mut out, "kong_upstream_target_health", "Health status of targets of upstream. States = healthchecks_off|healthy|unhealthy|dns_error, value is 1 when state is populated.", &upstream_health(&node.targets));
         }
         // Ours, not Kong's: what the gateway let through or lost instead of failing requests.
-        let passes = node.shared.rate_limiting.fault_tolerant_passes() as f64;
+        let passes = node.fault_tolerant_passes as f64;
         counter(&mut out, "gateway_rate_limiting_fault_tolerant_passes_total", "Requests let through because the rate-limiting store (Redis or PostgreSQL) was unreachable", passes);
-        let dropped = node.shared.logs.dropped_total() as f64;
+        let dropped = node.log_entries_dropped as f64;
         counter(
             &mut out,
             "gateway_log_entries_dropped_total",
@@ -257,25 +286,19 @@ impl Metrics {
     }
 }
 
-fn upstream_health(node: &Node) -> Vec<(String, f64)> {
+/// One row per target and state Kong knows, 1 for the state the target is in.
+fn upstream_health(targets: &[TargetState]) -> Vec<(String, f64)> {
     let mut rows = Vec::new();
-    for upstream in &node.snapshot().config.upstreams {
-        for t in node.balancers.health(&upstream.name).unwrap_or_default() {
-            let state = match t.health {
-                Health::Healthy => "healthy",
-                Health::Unhealthy => "unhealthy",
-                Health::HealthchecksOff => "healthchecks_off",
-            };
-            for candidate in ["healthchecks_off", "healthy", "unhealthy", "dns_error"] {
-                let l = labels(&[
-                    ("upstream", &upstream.name),
-                    ("target", &t.target),
-                    ("address", &t.target),
-                    ("state", candidate),
-                    ("subsystem", "http"),
-                ]);
-                rows.push((l, f64::from(u8::from(candidate == state))));
-            }
+    for t in targets {
+        for candidate in ["healthchecks_off", "healthy", "unhealthy", "dns_error"] {
+            let l = labels(&[
+                ("upstream", &t.upstream),
+                ("target", &t.target),
+                ("address", &t.target),
+                ("state", candidate),
+                ("subsystem", "http"),
+            ]);
+            rows.push((l, f64::from(u8::from(candidate == t.state))));
         }
     }
     rows

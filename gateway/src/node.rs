@@ -3,8 +3,9 @@
 //! all end in [`Node::refresh`] or [`Node::replace_config`], which compile a new snapshot and
 //! swap it in atomically.
 
-use crate::balancer::Balancers;
+use crate::balancer::{Balancers, Health};
 use crate::config::Config;
+use crate::metrics::{NodeGauges, TargetState};
 use crate::plugins::registry::Shared;
 use crate::snapshot::Snapshot;
 use crate::store::{Store, StoreError};
@@ -81,6 +82,44 @@ impl Node {
         self.install(config, version);
         *current = version;
         Ok(())
+    }
+
+    /// The Prometheus exposition of this node's metrics (`/metrics`), its gauges read now.
+    pub async fn metrics_text(&self) -> String {
+        let metrics = &self.shared.metrics;
+        let gauges = NodeGauges {
+            node_id: self.id.to_string(),
+            version: crate::KONG_VERSION,
+            datastore_reachable: self.store.reachable().await,
+            targets: if metrics.wants_upstream_health() {
+                self.target_states()
+            } else {
+                Vec::new()
+            },
+            fault_tolerant_passes: self.shared.rate_limiting.fault_tolerant_passes(),
+            log_entries_dropped: self.shared.logs.dropped_total(),
+        };
+        metrics.render(&gauges)
+    }
+
+    /// Every target of the current configuration's upstreams, with its health.
+    fn target_states(&self) -> Vec<TargetState> {
+        let mut states = Vec::new();
+        for upstream in &self.snapshot().config.upstreams {
+            for t in self.balancers.health(&upstream.name).unwrap_or_default() {
+                let state = match t.health {
+                    Health::Healthy => "healthy",
+                    Health::Unhealthy => "unhealthy",
+                    Health::HealthchecksOff => "healthchecks_off",
+                };
+                states.push(TargetState {
+                    upstream: upstream.name.clone(),
+                    target: t.target,
+                    state,
+                });
+            }
+        }
+        states
     }
 
     /// How many configuration snapshots this node has compiled and installed so far.

@@ -88,25 +88,27 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             stop_rx.clone(),
         )));
     }
-    let admin = crate::admin::app(node.clone());
-    for listen in usable(&settings.admin_listen, "admin") {
-        let listener = bind(&listen).await?;
-        tracing::info!(addr = %listen.addr, "Admin API listening");
-        tasks.push(tokio::spawn(serve_router(
-            listener,
-            admin.clone(),
-            stop_rx.clone(),
-        )));
-    }
-    let status = crate::status::app(node.clone());
-    for listen in usable(&settings.status_listen, "status") {
-        let listener = bind(&listen).await?;
-        tracing::info!(addr = %listen.addr, "status listening");
-        tasks.push(tokio::spawn(serve_router(
-            listener,
-            status.clone(),
-            stop_rx.clone(),
-        )));
+    let routers = [
+        (
+            "admin",
+            "Admin API",
+            &settings.admin_listen,
+            crate::admin::app(node.clone()),
+        ),
+        (
+            "status",
+            "status",
+            &settings.status_listen,
+            crate::status::app(node.clone()),
+        ),
+    ];
+    for (what, label, listens, app) in routers {
+        for listen in usable(listens, what) {
+            let listener = bind(&listen).await?;
+            tracing::info!(addr = %listen.addr, "{label} listening");
+            let serve = serve_router(listener, app.clone(), stop_rx.clone());
+            tasks.push(tokio::spawn(serve));
+        }
     }
     shutdown_signal().await;
     tracing::info!(

@@ -40,7 +40,7 @@ async fn ready(State(node): State<Arc<Node>>) -> (StatusCode, Json<Value>) {
 
 /// Prometheus exposition (Kong serves it on the status listener).
 async fn metrics(State(node): State<Arc<Node>>) -> impl axum::response::IntoResponse {
-    let body = node.shared.metrics.render(&node).await;
+    let body = node.metrics_text().await;
     (
         [(
             axum::http::header::CONTENT_TYPE,

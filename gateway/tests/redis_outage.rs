@@ -80,7 +80,7 @@ plugins:
     );
     let passes = gw.node.shared.rate_limiting.fault_tolerant_passes();
     assert!(passes > 0, "the requests let through unlimited are counted");
-    let metrics = gw.node.shared.metrics.render(&gw.node).await;
+    let metrics = gw.node.metrics_text().await;
     assert!(
         metrics.contains(&format!(
             "gateway_rate_limiting_fault_tolerant_passes_total {passes}"

@@ -15,8 +15,7 @@ use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::hash::{Hash, Hasher};
 
-/// The Kong release whose Admin API this one answers as (decK reads it from `GET /`).
-pub const KONG_VERSION: &str = "3.9.0";
+pub use crate::KONG_VERSION;
 
 pub fn root(node: &Node) -> Value {
     let snapshot = node.snapshot();

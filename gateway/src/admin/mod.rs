@@ -95,7 +95,7 @@ async fn route(
         }
         ["metrics"] => {
             get_only(method)?;
-            let body = node.shared.metrics.render(node).await;
+            let body = node.metrics_text().await;
             let content_type = "text/plain; version=0.0.4; charset=utf-8";
             Ok(axum::response::IntoResponse::into_response((
                 [(axum::http::header::CONTENT_TYPE, content_type)],

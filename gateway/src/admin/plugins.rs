@@ -1,44 +1,23 @@
 //! Which plugin names the Admin API accepts and reports, and the plugin-specific checks a
-//! plugin entity gets on top of its own validation.
-//!
-//! Accepted: every plugin Kong's priority table knows (`plugins::registry::priority`), so an
-//! operator can configure plugins this build is still growing. Those the registry can already
-//! build ([`registry::AVAILABLE`]) also have their `config` checked by the plugin itself.
+//! plugin entity gets on top of its own validation: all read from the plugin table
+//! ([`registry::PLUGINS`]), whose plugins also check their own `config`.
 
 use crate::entities::FieldErrors;
 use crate::plugins::registry;
 use serde_json::{json, Map, Value};
 
-/// Every plugin name Kong's priority table knows, highest priority first.
+/// Every plugin this build has, with its priority, highest priority first.
 pub fn known() -> Vec<(&'static str, i32)> {
-    const NAMES: &[&str] = &[
-        "correlation-id",
-        "cors",
-        "key-auth",
-        "ip-restriction",
-        "request-size-limiting",
-        "rate-limiting",
-        "request-transformer",
-        "response-transformer",
-        "aws-lambda",
-        "prometheus",
-        "http-log",
-        "file-log",
-        "syslog",
-        "request-termination",
-    ];
-    let mut known: Vec<(&str, i32)> = NAMES
+    let mut known: Vec<(&str, i32)> = registry::PLUGINS
         .iter()
-        .chain(registry::AVAILABLE)
-        .filter_map(|n| registry::priority(n).map(|p| (*n, p)))
+        .map(|spec| (spec.name, spec.priority))
         .collect();
     known.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    known.dedup();
     known
 }
 
 pub fn is_known(name: &str) -> bool {
-    registry::priority(name).is_some() || registry::AVAILABLE.contains(&name)
+    registry::spec(name).is_some()
 }
 
 /// `GET /`'s `plugins.available_on_server`: name → priority and version.
@@ -71,7 +50,7 @@ pub fn check(
     }
     let checked = entity_check(value);
     match &checked {
-        Ok(entity) if errors.is_empty() && registry::AVAILABLE.contains(&name.as_str()) => {
+        Ok(entity) if errors.is_empty() && is_known(&name) => {
             if let Err(config_errors) =
                 registry::build(&name, &entity["config"], &registry::BuildContext::default())
             {

@@ -201,18 +201,8 @@ impl Export<'_> {
         let Some(consumer) = c.consumers.iter().find(|e| e.id == id) else {
             return Value::Null;
         };
-        let credentials = c
-            .keyauth_credentials
-            .iter()
-            .filter(|k| k.consumer.is_some_and(|r| r.id == id))
-            .map(|k| self.entity(Kind::KeyAuth, k, false))
-            .collect();
-        let acls = c
-            .acls
-            .iter()
-            .filter(|a| a.consumer.is_some_and(|r| r.id == id))
-            .map(|a| self.entity(Kind::Acl, a, false))
-            .collect();
+        let credentials = self.children(Kind::KeyAuth, &c.keyauth_credentials, id, |k| k.consumer);
+        let acls = self.children(Kind::Acl, &c.acls, id, |a| a.consumer);
         let mut value = self.entity(Kind::Consumer, consumer, false);
         nest(&mut value, "keyauth_credentials", credentials);
         nest(&mut value, "acls", acls);
@@ -229,15 +219,24 @@ impl Export<'_> {
         let Some(upstream) = c.upstreams.iter().find(|e| e.id == id) else {
             return Value::Null;
         };
-        let targets = c
-            .targets
-            .iter()
-            .filter(|t| t.upstream.is_some_and(|r| r.id == id))
-            .map(|t| self.entity(Kind::Target, t, false))
-            .collect();
+        let targets = self.children(Kind::Target, &c.targets, id, |t| t.upstream);
         let mut value = self.entity(Kind::Upstream, upstream, false);
         nest(&mut value, "targets", targets);
         value
+    }
+
+    /// The entities whose parent (`parent_of`) is `id`, rendered for nesting under it.
+    fn children<E: serde::Serialize>(
+        &self,
+        kind: Kind,
+        all: &[E],
+        id: Uuid,
+        parent_of: impl Fn(&E) -> Option<Reference>,
+    ) -> Vec<Value> {
+        all.iter()
+            .filter(|e| parent_of(e).is_some_and(|r| r.id == id))
+            .map(|e| self.entity(kind, e, false))
+            .collect()
     }
 }
 

@@ -61,3 +61,40 @@ fn observations_accumulate_per_series() {
         "{out}"
     );
 }
+
+#[test]
+fn node_gauges_render_without_a_node() {
+    let m = Metrics::default();
+    m.upstream_health.store(true, Ordering::Relaxed);
+    let gauges = NodeGauges {
+        node_id: "n1".into(),
+        version: "3.9.0",
+        datastore_reachable: true,
+        targets: vec![TargetState {
+            upstream: "weather".into(),
+            target: "10.0.0.1:80".into(),
+            state: "healthy",
+        }],
+        fault_tolerant_passes: 2,
+        log_entries_dropped: 5,
+    };
+    let out = m.render(&gauges);
+    assert!(
+        out.contains("kong_node_info{node_id=\"n1\",version=\"3.9.0\"} 1\n"),
+        "{out}"
+    );
+    assert!(out.contains("kong_datastore_reachable 1\n"), "{out}");
+    assert!(out.contains("kong_upstream_target_health{upstream=\"weather\",target=\"10.0.0.1:80\",address=\"10.0.0.1:80\",state=\"healthy\",subsystem=\"http\"} 1\n"), "{out}");
+    assert!(
+        out.contains("state=\"unhealthy\",subsystem=\"http\"} 0\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("gateway_rate_limiting_fault_tolerant_passes_total 2\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("gateway_log_entries_dropped_total 5\n"),
+        "{out}"
+    );
+}

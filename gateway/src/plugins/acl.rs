@@ -10,7 +10,7 @@
 //! `always_use_authenticated_groups` and `include_consumer_groups` are accepted and change
 //! nothing.
 
-use super::{config_error, kong_response, Handler, Phase, RequestCtx, ShortCircuit};
+use super::{config_error, kong_response, Handler, RequestCtx, ShortCircuit};
 use crate::entities::FieldErrors;
 use futures_util::future::BoxFuture;
 use http::{HeaderName, StatusCode};
@@ -112,10 +112,6 @@ fn forbidden() -> ShortCircuit {
 impl Handler for Acl {
     fn access<'a>(&'a self, ctx: &'a mut RequestCtx) -> BoxFuture<'a, Option<ShortCircuit>> {
         Box::pin(async move { self.check(ctx) })
-    }
-
-    fn phases(&self) -> &'static [Phase] {
-        &[Phase::Access]
     }
 }
 

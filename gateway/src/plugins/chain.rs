@@ -1,6 +1,7 @@
-//! Resolving which plugin instances apply to a route, and in which order they run.
+//! Resolving which plugin instances apply to a route, and in which order they run: one list
+//! per phase, holding only the plugins whose table row names that phase.
 
-use super::{registry, Handler};
+use super::{registry, Handler, Phase};
 use crate::entities::Plugin;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -12,6 +13,8 @@ use uuid::Uuid;
 pub struct ChainEntry {
     pub name: String,
     pub priority: i32,
+    /// The phases the plugin acts in (its table row's).
+    phases: &'static [Phase],
     base: Option<Ranked>,
     by_consumer: HashMap<Uuid, Ranked>,
 }
@@ -54,10 +57,16 @@ impl ChainEntry {
     }
 }
 
-/// The instances that run for one route, in access-phase order.
+/// The instances that run for one route: all of them in access-phase order, and per phase the
+/// ones that act in it (in the same order), so a request never visits a plugin with nothing to
+/// do in a phase.
 #[derive(Debug, Clone, Default)]
 pub struct Chain {
-    pub entries: Vec<ChainEntry>,
+    pub entries: Vec<Arc<ChainEntry>>,
+    access: Vec<Arc<ChainEntry>>,
+    response_headers: Vec<Arc<ChainEntry>>,
+    response_body: Vec<Arc<ChainEntry>>,
+    log: Vec<Arc<ChainEntry>>,
     /// Some instance reads the request body in the access phase.
     pub needs_body: bool,
 }
@@ -99,9 +108,11 @@ impl Chain {
                 continue;
             };
             let (entry, _) = by_name.entry(c.plugin.name.as_str()).or_insert_with(|| {
+                let spec = registry::spec(&c.plugin.name);
                 let entry = ChainEntry {
                     name: c.plugin.name.clone(),
-                    priority: registry::priority(&c.plugin.name).unwrap_or(0),
+                    priority: spec.map_or(0, |s| s.priority),
+                    phases: spec.map_or(&[], |s| s.phases),
                     base: None,
                     by_consumer: HashMap::new(),
                 };
@@ -133,16 +144,46 @@ impl Chain {
                 .cmp(&a.0.priority)
                 .then(a.0.name.cmp(&b.0.name))
         });
-        let entries = apply_ordering(entries);
-        let needs_body = entries.iter().any(ChainEntry::may_need_body);
+        let entries: Vec<Arc<ChainEntry>> =
+            apply_ordering(entries).into_iter().map(Arc::new).collect();
+        let in_phase = |phase: Phase| -> Vec<Arc<ChainEntry>> {
+            let acts = |e: &&Arc<ChainEntry>| e.phases.contains(&phase);
+            entries.iter().filter(acts).cloned().collect()
+        };
         Chain {
+            access: in_phase(Phase::Access),
+            response_headers: in_phase(Phase::ResponseHeaders),
+            response_body: in_phase(Phase::ResponseBody),
+            log: in_phase(Phase::Log),
+            needs_body: entries.iter().any(|e| e.may_need_body()),
             entries,
-            needs_body,
         }
     }
 
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// The plugins that act in a phase, in run order.
+    pub fn phase(&self, phase: Phase) -> &[Arc<ChainEntry>] {
+        match phase {
+            Phase::Access => &self.access,
+            Phase::ResponseHeaders => &self.response_headers,
+            Phase::ResponseBody => &self.response_body,
+            Phase::Log => &self.log,
+        }
+    }
+
+    /// The instances that run in a phase for this consumer, in run order (the consumer is read
+    /// once: in the access phase, where it may change, walk [`Chain::phase`] instead).
+    pub fn handlers(
+        &self,
+        phase: Phase,
+        consumer: Option<Uuid>,
+    ) -> impl Iterator<Item = &Arc<dyn Handler>> {
+        self.phase(phase)
+            .iter()
+            .filter_map(move |e| e.handler_for(consumer))
     }
 }
 

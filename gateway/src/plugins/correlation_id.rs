@@ -4,7 +4,7 @@
 //! The response phase reads the id back from the request headers in the context (where the
 //! access phase put it), so nothing has to be remembered per request.
 
-use super::{config_error, Handler, Phase, RequestCtx, ShortCircuit};
+use super::{config_error, Handler, RequestCtx, ShortCircuit};
 use crate::entities::FieldErrors;
 use futures_util::future::BoxFuture;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
@@ -143,10 +143,6 @@ impl Handler for CorrelationId {
             None => self.fresh(),
         };
         headers.insert(self.header.clone(), id);
-    }
-
-    fn phases(&self) -> &'static [Phase] {
-        &[Phase::Access, Phase::ResponseHeaders]
     }
 }
 

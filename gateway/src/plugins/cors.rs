@@ -4,7 +4,7 @@
 //! Nothing is remembered between the access and response phases: like Kong's header filter, the
 //! response phase decides again from the request headers still in the context.
 
-use super::{config_error, Handler, Phase, RequestCtx, ShortCircuit};
+use super::{config_error, Handler, RequestCtx, ShortCircuit};
 use crate::entities::FieldErrors;
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
@@ -384,10 +384,6 @@ impl Handler for Cors {
         if let Some(exposed) = &self.expose_headers {
             headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, exposed.clone());
         }
-    }
-
-    fn phases(&self) -> &'static [Phase] {
-        &[Phase::Access, Phase::ResponseHeaders]
     }
 }
 

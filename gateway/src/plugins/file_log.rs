@@ -4,7 +4,7 @@
 //! is opened afresh for every write, so logrotate's rename-and-create takes effect at once.
 
 use super::log_serializer::{refuse_lua, serialize, Dropped, LogSinks, Redaction};
-use super::{config_error, Handler, LogRecord, Phase, RequestCtx};
+use super::{config_error, Handler, LogRecord, RequestCtx};
 use crate::entities::FieldErrors;
 use serde::Deserialize;
 use serde_json::Value;
@@ -38,7 +38,11 @@ pub struct FileLog {
 }
 
 impl FileLog {
-    pub fn from_config(config: &Value, sinks: &LogSinks) -> Result<FileLog, FieldErrors> {
+    pub fn from_config(
+        config: &Value,
+        sinks: &LogSinks,
+        writers: &Writers,
+    ) -> Result<FileLog, FieldErrors> {
         let config: Config = serde_json::from_value(config.clone()).map_err(config_error)?;
         let mut errors = FieldErrors::default();
         let path = config.path.unwrap_or_default();
@@ -50,9 +54,7 @@ impl FileLog {
         refuse_lua(config.custom_fields_by_lua.as_ref(), &mut errors);
         errors.into_result()?;
         Ok(FileLog {
-            writer: sinks
-                .files
-                .writer(PathBuf::from(path), config.reopen, sinks),
+            writer: writers.writer(PathBuf::from(path), config.reopen, sinks),
             redaction: sinks.redaction.clone(),
         })
     }
@@ -67,10 +69,6 @@ impl Handler for FileLog {
 
     fn wants_log_details(&self) -> bool {
         true
-    }
-
-    fn phases(&self) -> &'static [Phase] {
-        &[Phase::Log]
     }
 }
 

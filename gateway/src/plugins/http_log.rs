@@ -13,7 +13,7 @@ mod config;
 mod sender;
 
 use super::log_serializer::{serialize, Dropped, LogSinks, Redaction};
-use super::{Handler, LogRecord, Phase, RequestCtx};
+use super::{Handler, LogRecord, RequestCtx};
 use crate::entities::FieldErrors;
 use config::Settings;
 use serde_json::Value;
@@ -29,12 +29,16 @@ pub struct HttpLog {
 }
 
 impl HttpLog {
-    pub fn from_config(config: &Value, sinks: &LogSinks) -> Result<HttpLog, FieldErrors> {
+    pub fn from_config(
+        config: &Value,
+        sinks: &LogSinks,
+        queues: &Queues,
+    ) -> Result<HttpLog, FieldErrors> {
         let settings = Settings::parse(config)?;
         // Kong shares a queue between instances whose whole configuration is the same.
         let key = config.to_string();
         Ok(HttpLog {
-            queue: sinks.http.queue(key, settings, sinks),
+            queue: queues.queue(key, settings, sinks),
             redaction: sinks.redaction.clone(),
         })
     }
@@ -48,10 +52,6 @@ impl Handler for HttpLog {
 
     fn wants_log_details(&self) -> bool {
         true
-    }
-
-    fn phases(&self) -> &'static [Phase] {
-        &[Phase::Log]
     }
 }
 

@@ -2,7 +2,7 @@
 //! (IPv4 and IPv6), as Kong 3.x does: a deny match always rejects; a non-empty allow list
 //! rejects everyone it does not match.
 
-use super::{config_error, kong_response, Handler, Phase, RequestCtx, ShortCircuit};
+use super::{config_error, kong_response, Handler, RequestCtx, ShortCircuit};
 use crate::entities::FieldErrors;
 use futures_util::future::BoxFuture;
 use http::StatusCode;
@@ -149,10 +149,6 @@ impl Handler for IpRestriction {
         Box::pin(async move {
             (!self.permits(ctx.client_ip)).then(|| kong_response(self.status, &self.message))
         })
-    }
-
-    fn phases(&self) -> &'static [Phase] {
-        &[Phase::Access]
     }
 }
 

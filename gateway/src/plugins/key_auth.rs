@@ -2,7 +2,7 @@
 //! as Kong 3.x does (its messages, `WWW-Authenticate`, upstream headers, `anonymous`).
 
 use super::consumers::{ConsumerInfo, Consumers};
-use super::{config_error, kong_response, Handler, Phase, RequestCtx, ShortCircuit};
+use super::{config_error, kong_response, Handler, RequestCtx, ShortCircuit};
 use crate::entities::FieldErrors;
 use futures_util::future::BoxFuture;
 use http::{HeaderName, HeaderValue, StatusCode};
@@ -217,10 +217,6 @@ impl Handler for KeyAuth {
 
     fn needs_body(&self) -> bool {
         self.config.key_in_body
-    }
-
-    fn phases(&self) -> &'static [Phase] {
-        &[Phase::Access]
     }
 }
 

@@ -1,5 +1,7 @@
 //! Kong's serialized log object (`kong.log.serialize()`, Kong 3.x shape): what file-log,
-//! http-log and syslog write for each request; and the state those plugins keep for the node.
+//! http-log and syslog write for each request; and what every sink shares for the node (the
+//! redaction list, the count of lost entries). The sinks depend on this module, never the
+//! other way.
 //!
 //! Security by default, stricter than Kong (which redacts only the `authorization` and
 //! `proxy-authorization` request headers): the values of request headers and query arguments
@@ -29,14 +31,12 @@ const SECRET_RESPONSE_HEADERS: &[&str] = &["set-cookie"];
 /// How often a sink may warn about lost entries.
 const WARN_INTERVAL_MS: u64 = 10_000;
 
-/// What the logging plugins keep for the life of the node (it lives in `Shared`): the names
-/// to redact, the file writers and the http-log queues, which survive snapshot rebuilds so
-/// nothing queued is lost when the configuration changes.
+/// What every logging plugin shares for the life of the node (it lives in `Shared`): the
+/// names to redact and the node's count of lost entries. Each sink's own long-lived state (file
+/// writers, http-log queues) is the sink's, in `Shared` beside this.
 #[derive(Debug, Default)]
 pub struct LogSinks {
     pub(crate) redaction: Arc<Redaction>,
-    pub(crate) files: super::file_log::Writers,
-    pub(crate) http: super::http_log::Queues,
     dropped_total: Arc<AtomicU64>,
 }
 

@@ -1,12 +1,14 @@
-//! The plugin pipeline: each plugin instance runs in phases (rewrite, access, response headers,
+//! The plugin pipeline: each plugin instance runs in phases (access, response headers,
 //! response body, log) in priority order; an instance's `ordering` may move it before or after
 //! named plugins in the access phase. Chains are resolved once per snapshot, never per request.
 //!
-//! A plugin is a [`Handler`] built from its entity's `config` by [`registry`]. Every phase has a
-//! no-op default, so a plugin implements only the phases it needs.
+//! A plugin is a [`Handler`] built from its entity's `config` by its row in
+//! [`registry::PLUGINS`], which also names the phases it acts in. Every phase has a no-op
+//! default, so a plugin implements only the phases it needs.
 
 mod acl;
 pub mod aws_lambda;
+mod calendar;
 pub mod chain;
 pub mod consumers;
 mod correlation_id;
@@ -37,10 +39,10 @@ use std::net::IpAddr;
 use std::time::Instant;
 use uuid::Uuid;
 
-/// Kong's phases, in the order a request meets them.
+/// Kong's phases, in the order a request meets them. Kong's `rewrite` (global plugins, before
+/// routing) is not here: no plugin of this build acts in it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Phase {
-    Rewrite,
     Access,
     ResponseHeaders,
     ResponseBody,
@@ -174,11 +176,6 @@ pub(crate) fn config_error(e: serde_json::Error) -> crate::entities::FieldErrors
 
 /// One configured plugin instance, ready to run.
 pub trait Handler: Send + Sync + std::fmt::Debug {
-    /// Before routing is final: only global instances run here.
-    fn rewrite<'a>(&'a self, _ctx: &'a mut RequestCtx) -> BoxFuture<'a, Option<ShortCircuit>> {
-        Box::pin(async { None })
-    }
-
     /// After routing, before the request goes upstream: authenticate, limit, transform.
     /// Returning a response ends the request there.
     fn access<'a>(&'a self, _ctx: &'a mut RequestCtx) -> BoxFuture<'a, Option<ShortCircuit>> {
@@ -189,7 +186,7 @@ pub trait Handler: Send + Sync + std::fmt::Debug {
     fn response_headers(&self, _ctx: &RequestCtx, _status: StatusCode, _headers: &mut HeaderMap) {}
 
     /// After `response_headers`: must the proxy buffer this response's whole body and call
-    /// [`Handler::response_body`]? Only asked of handlers whose `phases()` list `ResponseBody`.
+    /// [`Handler::response_body`]? Only asked of plugins whose row lists `ResponseBody`.
     fn buffers_response(&self, _headers: &HeaderMap) -> bool {
         false
     }
@@ -210,7 +207,4 @@ pub trait Handler: Send + Sync + std::fmt::Debug {
     fn wants_log_details(&self) -> bool {
         false
     }
-
-    /// Which phases this handler does something in (so empty phases cost nothing).
-    fn phases(&self) -> &'static [Phase];
 }

@@ -2,7 +2,7 @@
 //! latency histograms, `kong_bandwidth_bytes`), as far as the instance's flags ask (all off by
 //! default since Kong 3.0). The exposition is served by the node (`/metrics`).
 
-use super::{config_error, Handler, LogRecord, Phase, RequestCtx};
+use super::{config_error, Handler, LogRecord, RequestCtx};
 use crate::entities::FieldErrors;
 use crate::metrics::{Metrics, Observation};
 use serde::Deserialize;
@@ -71,9 +71,5 @@ impl Handler for Prometheus {
                 .bandwidth_metrics
                 .then_some((record.request_bytes, record.response_bytes)),
         });
-    }
-
-    fn phases(&self) -> &'static [Phase] {
-        &[Phase::Log]
     }
 }

@@ -1,13 +1,13 @@
-//! Which plugins exist, their default priorities (Kong's), and how an instance is built from
-//! its entity's `config`.
+//! Which plugins exist ([`PLUGINS`], one row each: name, Kong's priority, phases, build) and
+//! what an instance is built with (its config, the snapshot's consumers, the node's state).
 
 use super::acl::Acl;
 use super::aws_lambda::AwsLambda;
 use super::consumers::Consumers;
 use super::correlation_id::CorrelationId;
 use super::cors::Cors;
-use super::file_log::FileLog;
-use super::http_log::HttpLog;
+use super::file_log::{self, FileLog};
+use super::http_log::{self, HttpLog};
 use super::ip_restriction::IpRestriction;
 use super::key_auth::KeyAuth;
 use super::log_serializer::LogSinks;
@@ -18,53 +18,155 @@ use super::request_termination::RequestTermination;
 use super::request_transformer::RequestTransformer;
 use super::response_transformer::ResponseTransformer;
 use super::syslog::Syslog;
-use super::Handler;
+use super::{Handler, Phase};
 use crate::entities::{FieldErrors, Plugin};
 use crate::metrics::Metrics;
 use serde_json::Value;
 use std::sync::Arc;
 use uuid::Uuid;
 
-/// Kong's default priorities: higher runs first.
-pub fn priority(name: &str) -> Option<i32> {
-    Some(match name {
-        "correlation-id" => 100_001,
-        "cors" => 2000,
-        "key-auth" => 1250,
-        "ip-restriction" => 990,
-        "request-size-limiting" => 951,
-        "acl" => 950,
-        "rate-limiting" => 910,
-        "request-transformer" => 801,
-        "response-transformer" => 800,
-        "aws-lambda" => 750,
-        "prometheus" => 13,
-        "http-log" => 12,
-        "file-log" => 9,
-        "syslog" => 4,
-        "request-termination" => 2,
-        _ => return None,
-    })
+/// Everything the gateway knows about one plugin: adding a plugin is its module plus one row
+/// of [`PLUGINS`]; the registry, the chains and the Admin API all read that row.
+#[derive(Debug)]
+pub struct PluginSpec {
+    pub name: &'static str,
+    /// Kong's default priority: higher runs first.
+    pub priority: i32,
+    /// The phases an instance may act in; a route's chain for a phase holds only these.
+    pub phases: &'static [Phase],
+    /// An instance from its entity's `config`; a bad config is a field error.
+    pub build: Build,
 }
 
-/// Plugins this build can run.
-pub const AVAILABLE: &[&str] = &[
-    "acl",
-    "aws-lambda",
-    "correlation-id",
-    "cors",
-    "file-log",
-    "http-log",
-    "ip-restriction",
-    "key-auth",
-    "prometheus",
-    "rate-limiting",
-    "request-size-limiting",
-    "request-termination",
-    "request-transformer",
-    "response-transformer",
-    "syslog",
+/// How a [`PluginSpec`] builds an instance.
+pub type Build = fn(&Value, &BuildContext) -> Result<Arc<dyn Handler>, FieldErrors>;
+
+use Phase::{Access, Log, ResponseBody, ResponseHeaders};
+
+/// Every plugin this build can run, highest priority first (Kong's priorities).
+pub static PLUGINS: &[PluginSpec] = &[
+    PluginSpec {
+        name: "correlation-id",
+        priority: 100_001,
+        phases: &[Access, ResponseHeaders],
+        build: |config, _| boxed(CorrelationId::from_config(config)),
+    },
+    PluginSpec {
+        name: "cors",
+        priority: 2000,
+        phases: &[Access, ResponseHeaders],
+        build: |config, _| boxed(Cors::from_config(config)),
+    },
+    PluginSpec {
+        name: "key-auth",
+        priority: 1250,
+        phases: &[Access],
+        build: |config, cx| {
+            let handler = KeyAuth::from_config(config, cx.consumers.clone())?;
+            // Access logs redact the values of every key name in use.
+            cx.shared.logs.redaction.add_key_auth(config);
+            Ok(Arc::new(handler))
+        },
+    },
+    PluginSpec {
+        name: "ip-restriction",
+        priority: 990,
+        phases: &[Access],
+        build: |config, _| boxed(IpRestriction::from_config(config)),
+    },
+    PluginSpec {
+        name: "request-size-limiting",
+        priority: 951,
+        phases: &[Access],
+        build: |config, _| boxed(RequestSizeLimiting::from_config(config)),
+    },
+    PluginSpec {
+        name: "acl",
+        priority: 950,
+        phases: &[Access],
+        build: |config, _| boxed(Acl::from_config(config)),
+    },
+    PluginSpec {
+        name: "rate-limiting",
+        priority: 910,
+        phases: &[Access, ResponseHeaders],
+        build: |config, cx| boxed(RateLimiting::from_config(config, cx)),
+    },
+    PluginSpec {
+        name: "request-transformer",
+        priority: 801,
+        phases: &[Access],
+        build: |config, _| boxed(RequestTransformer::from_config(config)),
+    },
+    PluginSpec {
+        name: "response-transformer",
+        priority: 800,
+        phases: &[ResponseHeaders, ResponseBody],
+        build: |config, _| boxed(ResponseTransformer::from_config(config)),
+    },
+    PluginSpec {
+        name: "aws-lambda",
+        priority: 750,
+        phases: &[Access],
+        build: |config, cx| cx.shared.lambdas.get_or_build(config),
+    },
+    PluginSpec {
+        name: "prometheus",
+        priority: 13,
+        phases: &[Log],
+        build: |config, cx| boxed(Prometheus::from_config(config, cx.shared.metrics.clone())),
+    },
+    PluginSpec {
+        name: "http-log",
+        priority: 12,
+        phases: &[Log],
+        build: |config, cx| {
+            let shared = &cx.shared;
+            boxed(HttpLog::from_config(
+                config,
+                &shared.logs,
+                &shared.http_log_queues,
+            ))
+        },
+    },
+    PluginSpec {
+        name: "file-log",
+        priority: 9,
+        phases: &[Log],
+        build: |config, cx| {
+            let shared = &cx.shared;
+            boxed(FileLog::from_config(
+                config,
+                &shared.logs,
+                &shared.file_log_writers,
+            ))
+        },
+    },
+    PluginSpec {
+        name: "syslog",
+        priority: 4,
+        phases: &[Log],
+        build: |config, cx| boxed(Syslog::from_config(config, &cx.shared.logs)),
+    },
+    PluginSpec {
+        name: "request-termination",
+        priority: 2,
+        phases: &[Access],
+        build: |config, _| boxed(RequestTermination::from_config(config)),
+    },
 ];
+
+/// The row for a plugin name, if this build has it.
+pub fn spec(name: &str) -> Option<&'static PluginSpec> {
+    PLUGINS.iter().find(|s| s.name == name)
+}
+
+/// A built handler, shared.
+fn boxed<H: Handler + 'static>(
+    built: Result<H, FieldErrors>,
+) -> Result<Arc<dyn Handler>, FieldErrors> {
+    Ok(Arc::new(built?))
+}
 
 /// What a plugin may need from the snapshot it is built for.
 #[derive(Debug, Clone, Default)]
@@ -84,8 +186,11 @@ pub struct Shared {
     /// aws-lambda instances by config: their connection pools and cached credentials survive
     /// snapshot rebuilds (a portal signing developers up rebuilds often).
     pub lambdas: Arc<LambdaInstances>,
-    /// The access-log plugins' writers, queues and redaction list.
+    /// What the access-log plugins share: the redaction list, the lost-entry count...
     pub logs: Arc<LogSinks>,
+    /// ...and each one's own: file-log's writers, http-log's queues.
+    pub file_log_writers: Arc<file_log::Writers>,
+    pub http_log_queues: Arc<http_log::Queues>,
 }
 
 impl Default for Shared {
@@ -94,6 +199,8 @@ impl Default for Shared {
             metrics: Arc::default(),
             rate_limiting: RateLimitState::new(),
             logs: Arc::default(),
+            file_log_writers: Arc::default(),
+            http_log_queues: Arc::default(),
             lambdas: Arc::default(),
         }
     }
@@ -153,36 +260,14 @@ pub fn build(
     config: &Value,
     cx: &BuildContext,
 ) -> Result<Arc<dyn Handler>, FieldErrors> {
-    match name {
-        "aws-lambda" => cx.shared.lambdas.get_or_build(config),
-        "key-auth" => {
-            let handler = KeyAuth::from_config(config, cx.consumers.clone())?;
-            // Access logs redact the values of every key name in use.
-            cx.shared.logs.redaction.add_key_auth(config);
-            Ok(Arc::new(handler))
-        }
-        "prometheus" => Ok(Arc::new(Prometheus::from_config(
-            config,
-            cx.shared.metrics.clone(),
-        )?)),
-        "rate-limiting" => Ok(Arc::new(RateLimiting::from_config(config, cx)?)),
-        "request-termination" => Ok(Arc::new(RequestTermination::from_config(config)?)),
-        "acl" => Ok(Arc::new(Acl::from_config(config)?)),
-        "cors" => Ok(Arc::new(Cors::from_config(config)?)),
-        "ip-restriction" => Ok(Arc::new(IpRestriction::from_config(config)?)),
-        "request-size-limiting" => Ok(Arc::new(RequestSizeLimiting::from_config(config)?)),
-        "correlation-id" => Ok(Arc::new(CorrelationId::from_config(config)?)),
-        "request-transformer" => Ok(Arc::new(RequestTransformer::from_config(config)?)),
-        "response-transformer" => Ok(Arc::new(ResponseTransformer::from_config(config)?)),
-        "file-log" => Ok(Arc::new(FileLog::from_config(config, &cx.shared.logs)?)),
-        "http-log" => Ok(Arc::new(HttpLog::from_config(config, &cx.shared.logs)?)),
-        "syslog" => Ok(Arc::new(Syslog::from_config(config, &cx.shared.logs)?)),
-        other => {
+    match spec(name) {
+        Some(spec) => (spec.build)(config, cx),
+        None => {
             let mut errors = FieldErrors::default();
             errors.add(
                 "name",
                 format!(
-                    "plugin '{other}' not enabled; add it to the 'plugins' configuration property"
+                    "plugin '{name}' not enabled; add it to the 'plugins' configuration property"
                 ),
             );
             Err(errors)

@@ -9,7 +9,7 @@
 //! that ends the upload once the limit is passed; if that happens before the upstream has
 //! answered, the proxy answers the client 413 itself and drops the upstream request.
 
-use super::{config_error, kong_response, Handler, Phase, RequestCtx, ShortCircuit};
+use super::{config_error, kong_response, Handler, RequestCtx, ShortCircuit};
 use crate::entities::FieldErrors;
 use futures_util::future::BoxFuture;
 use http::{header, StatusCode};
@@ -96,10 +96,6 @@ impl RequestSizeLimiting {
 impl Handler for RequestSizeLimiting {
     fn access<'a>(&'a self, ctx: &'a mut RequestCtx) -> BoxFuture<'a, Option<ShortCircuit>> {
         Box::pin(async move { self.check(ctx) })
-    }
-
-    fn phases(&self) -> &'static [Phase] {
-        &[Phase::Access]
     }
 }
 

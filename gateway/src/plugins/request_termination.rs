@@ -1,7 +1,7 @@
 //! request-termination: answer every request with a fixed status and message or body,
 //! without reaching the upstream (maintenance windows, retired endpoints).
 
-use super::{kong_response, Handler, Phase, RequestCtx, ShortCircuit};
+use super::{kong_response, Handler, RequestCtx, ShortCircuit};
 use crate::entities::FieldErrors;
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
@@ -91,9 +91,5 @@ impl Handler for RequestTermination {
             let message = self.config.message.as_deref().unwrap_or(default_message);
             Some(kong_response(self.status, message))
         })
-    }
-
-    fn phases(&self) -> &'static [Phase] {
-        &[Phase::Access]
     }
 }

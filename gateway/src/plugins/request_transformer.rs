@@ -15,7 +15,7 @@ use super::header_edit::{
     bad_header, header_name, list, name_of, pair, parse_config, Edit, HeaderEdit,
 };
 use super::template::{Env, Template};
-use super::{Handler, Phase, RequestCtx, ShortCircuit};
+use super::{Handler, RequestCtx, ShortCircuit};
 use crate::entities::FieldErrors;
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
@@ -251,10 +251,6 @@ impl Handler for RequestTransformer {
     fn needs_body(&self) -> bool {
         let bodiless = [Method::GET, Method::HEAD, Method::TRACE];
         !self.body.is_empty() || self.method.as_ref().is_some_and(|m| bodiless.contains(m))
-    }
-
-    fn phases(&self) -> &'static [Phase] {
-        &[Phase::Access]
     }
 }
 

@@ -1,13 +1,13 @@
 //! response-transformer: edit the response headers and, for JSON responses, the top-level fields
 //! of the body, as Kong 3.x does (remove, rename, replace, add, append; `json_types`).
 //!
-//! Body edits need the whole body: the handler lists [`Phase::ResponseBody`] only when it has
-//! some, and [`Handler::buffers_response`] says whether this response (JSON) must be buffered.
+//! Body edits need the whole body: [`Handler::buffers_response`] says whether this response
+//! must be buffered (only when there are JSON edits and the response is JSON).
 
 use super::header_edit::{
     bad_header, header_name, list, name_of, pair, parse_config, Edit, HeaderEdit,
 };
-use super::{Handler, Phase, RequestCtx};
+use super::{Handler, RequestCtx};
 use crate::entities::FieldErrors;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, StatusCode};
@@ -113,14 +113,6 @@ impl Handler for ResponseTransformer {
         match self.transform_json(body) {
             Some(rewritten) => *body = rewritten,
             None => tracing::debug!("response-transformer: the body is not a JSON object"),
-        }
-    }
-
-    fn phases(&self) -> &'static [Phase] {
-        if self.json.is_empty() {
-            &[Phase::ResponseHeaders]
-        } else {
-            &[Phase::ResponseHeaders, Phase::ResponseBody]
         }
     }
 }

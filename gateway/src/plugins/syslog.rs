@@ -7,8 +7,9 @@
 //! `socket_path` (default `/dev/log`) is ours, not Kong's. Timestamps are in UTC.
 
 use super::log_serializer::{refuse_lua, serialize, Dropped, LogSinks, Redaction};
-use super::{config_error, Handler, LogRecord, Phase, RequestCtx};
+use super::{config_error, Handler, LogRecord, RequestCtx};
 use crate::entities::FieldErrors;
+use crate::plugins::calendar::civil_from_days;
 use serde::Deserialize;
 use serde_json::Value;
 use std::io::ErrorKind;
@@ -198,10 +199,6 @@ impl Handler for Syslog {
     fn wants_log_details(&self) -> bool {
         true
     }
-
-    fn phases(&self) -> &'static [Phase] {
-        &[Phase::Log]
-    }
 }
 
 /// An RFC 3164 message: `<PRI>Mmm dd hh:mm:ss HOST TAG: MSG`, PRI = facility * 8 + severity.
@@ -224,20 +221,6 @@ fn timestamp(epoch_secs: u64) -> String {
         secs % 3600 / 60,
         secs % 60
     )
-}
-
-/// Days since 1970-01-01 to (year, month 1-12, day 1-31): Howard Hinnant's civil calendar.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 /// This machine's name, read once (`localhost` when it cannot be learnt).

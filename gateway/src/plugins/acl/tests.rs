@@ -1,7 +1,7 @@
 use super::*;
 use crate::declarative::parse_str;
 use crate::plugins::consumers::Consumers;
-use http::{HeaderMap, HeaderValue, Method};
+use http::Method;
 use serde_json::json;
 
 const CONFIG: &str = r#"
@@ -23,13 +23,7 @@ fn consumers() -> Consumers {
 
 /// A request that key-auth has already authenticated as `username` (or nobody).
 fn ctx(username: Option<&str>, headers: &[(&str, &str)]) -> RequestCtx {
-    let mut map = HeaderMap::new();
-    for (k, v) in headers {
-        map.append(
-            HeaderName::from_bytes(k.as_bytes()).unwrap(),
-            HeaderValue::from_str(v).unwrap(),
-        );
-    }
+    let map = crate::test_support::headers(headers);
     let mut ctx = RequestCtx::new(Method::GET, "/", None, map, [127, 0, 0, 1].into());
     if let Some(name) = username {
         ctx.consumer = Some(consumers().consumer(name).expect("a known consumer"));

@@ -20,7 +20,7 @@ pub mod proxy_integration;
 pub mod sigv4;
 pub mod sts;
 
-use super::{Handler, Phase, RequestCtx, ShortCircuit};
+use super::{Handler, RequestCtx, ShortCircuit};
 use crate::entities::FieldErrors;
 use bytes::Bytes;
 use client::{ExchangeError, HttpClient};
@@ -134,10 +134,6 @@ impl Handler for AwsLambda {
 
     fn needs_body(&self) -> bool {
         self.config.needs_body()
-    }
-
-    fn phases(&self) -> &'static [Phase] {
-        &[Phase::Access]
     }
 }
 

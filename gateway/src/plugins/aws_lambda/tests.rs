@@ -5,7 +5,7 @@
 use super::clock::{parse_iso8601, Civil};
 use super::config::Config;
 use super::*;
-use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use http::{HeaderValue, Method, StatusCode};
 use serde_json::json;
 use std::time::UNIX_EPOCH;
 
@@ -18,13 +18,7 @@ fn config(extra: Value) -> Config {
 }
 
 fn ctx(method: Method, path: &str, query: Option<&str>, headers: &[(&str, &str)]) -> RequestCtx {
-    let mut map = HeaderMap::new();
-    for (name, value) in headers {
-        map.append(
-            http::HeaderName::from_bytes(name.as_bytes()).expect("name"),
-            HeaderValue::from_str(value).expect("value"),
-        );
-    }
+    let map = crate::test_support::headers(headers);
     RequestCtx::new(method, path, query, map, "10.0.0.7".parse().expect("ip"))
 }
 

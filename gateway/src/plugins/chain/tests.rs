@@ -168,3 +168,33 @@ fn the_chain_knows_when_a_body_is_needed() {
     let all = [compiled(json!({"name": "request-termination"}))];
     assert!(!Chain::resolve(&all, None, None).needs_body);
 }
+
+#[test]
+fn each_phase_holds_only_the_plugins_that_act_in_it() {
+    let all = [
+        compiled(json!({"name": "prometheus"})),
+        compiled(json!({"name": "response-transformer"})),
+        compiled(json!({"name": "rate-limiting"})),
+        compiled(json!({"name": "key-auth"})),
+    ];
+    let chain = Chain::resolve(&all, None, None);
+    let in_phase =
+        |phase| -> Vec<&str> { chain.phase(phase).iter().map(|e| e.name.as_str()).collect() };
+    assert_eq!(in_phase(Phase::Access), ["key-auth", "rate-limiting"]);
+    assert_eq!(
+        in_phase(Phase::ResponseHeaders),
+        ["rate-limiting", "response-transformer"]
+    );
+    assert_eq!(in_phase(Phase::ResponseBody), ["response-transformer"]);
+    assert_eq!(in_phase(Phase::Log), ["prometheus"]);
+}
+
+#[test]
+fn the_plugin_table_is_in_priority_order_with_unique_names() {
+    let table = registry::PLUGINS;
+    assert!(table.windows(2).all(|w| w[0].priority > w[1].priority));
+    for spec in table {
+        assert!(std::ptr::eq(registry::spec(spec.name).unwrap(), spec));
+        assert!(!spec.phases.is_empty(), "{} acts somewhere", spec.name);
+    }
+}

@@ -7,14 +7,7 @@ fn plugin(config: Value) -> CorrelationId {
 }
 
 fn ctx(headers: &[(&str, &str)]) -> RequestCtx {
-    let mut map = HeaderMap::new();
-    for (k, v) in headers {
-        map.append(
-            HeaderName::from_bytes(k.as_bytes()).unwrap(),
-            HeaderValue::from_str(v).unwrap(),
-        );
-    }
-    RequestCtx::new(Method::GET, "/", None, map, [127, 0, 0, 1].into())
+    crate::test_support::request(Method::GET, None, headers)
 }
 
 fn run(plugin: &CorrelationId, c: &mut RequestCtx) {

@@ -6,14 +6,7 @@ fn plugin(config: Value) -> Cors {
 }
 
 fn ctx(method: Method, headers: &[(&str, &str)]) -> RequestCtx {
-    let mut map = HeaderMap::new();
-    for (k, v) in headers {
-        map.append(
-            HeaderName::from_bytes(k.as_bytes()).unwrap(),
-            HeaderValue::from_str(v).unwrap(),
-        );
-    }
-    RequestCtx::new(method, "/", None, map, [127, 0, 0, 1].into())
+    crate::test_support::request(method, None, headers)
 }
 
 fn preflight_ctx(origin: &str, extra: &[(&str, &str)]) -> RequestCtx {
@@ -35,13 +28,7 @@ fn simple(cors: &Cors, origin: Option<&str>, upstream: &[(&str, &str)]) -> Heade
         Some(o) => ctx(Method::GET, &[("origin", o)]),
         None => ctx(Method::GET, &[]),
     };
-    let mut headers = HeaderMap::new();
-    for (k, v) in upstream {
-        headers.append(
-            HeaderName::from_bytes(k.as_bytes()).unwrap(),
-            HeaderValue::from_str(v).unwrap(),
-        );
-    }
+    let mut headers = crate::test_support::headers(upstream);
     cors.response_headers(&c, StatusCode::OK, &mut headers);
     headers
 }

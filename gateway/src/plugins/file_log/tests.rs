@@ -26,6 +26,7 @@ fn lines_of(path: &Path, n: usize) -> Vec<String> {
 #[test]
 fn configs_are_checked() {
     let sinks = LogSinks::default();
+    let writers = Writers::default();
     let cases = [
         (json!({"path": "/tmp/x.log"}), None),
         (json!({"path": "/tmp/x.log", "reopen": true}), None),
@@ -45,7 +46,7 @@ fn configs_are_checked() {
         ),
     ];
     for (config, field) in cases {
-        let result = FileLog::from_config(&config, &sinks);
+        let result = FileLog::from_config(&config, &sinks, &writers);
         match field {
             None => assert!(result.is_ok(), "{config}: {result:?}"),
             Some(field) => {
@@ -62,10 +63,11 @@ fn configs_are_checked() {
 #[test]
 fn building_a_handler_starts_nothing_and_instances_share_a_writer() {
     let sinks = LogSinks::default();
+    let writers = Writers::default();
     let path = temp_path("shared");
     let config = json!({"path": path.to_str().unwrap()});
-    let a = FileLog::from_config(&config, &sinks).unwrap();
-    let b = FileLog::from_config(&config, &sinks).unwrap();
+    let a = FileLog::from_config(&config, &sinks, &writers).unwrap();
+    let b = FileLog::from_config(&config, &sinks, &writers).unwrap();
     assert!(Arc::ptr_eq(&a.writer, &b.writer));
     assert!(
         a.writer.queue.get().is_none(),
@@ -77,9 +79,10 @@ fn building_a_handler_starts_nothing_and_instances_share_a_writer() {
 #[test]
 fn lines_are_appended_in_order() {
     let sinks = LogSinks::default();
+    let writers = Writers::default();
     let path = temp_path("order");
     std::fs::write(&path, "existing\n").unwrap();
-    let writer = sinks.files.writer(path.clone(), false, &sinks);
+    let writer = writers.writer(path.clone(), false, &sinks);
     for i in 0..50 {
         writer.send(format!("{{\"n\":{i}}}\n"));
     }
@@ -93,9 +96,10 @@ fn lines_are_appended_in_order() {
 #[test]
 fn reopen_follows_a_rotated_file() {
     let sinks = LogSinks::default();
+    let writers = Writers::default();
     let path = temp_path("rotate");
     let rotated = path.with_extension("log.1");
-    let writer = sinks.files.writer(path.clone(), true, &sinks);
+    let writer = writers.writer(path.clone(), true, &sinks);
     writer.send("before\n".into());
     assert_eq!(lines_of(&path, 1), ["before"]);
     std::fs::rename(&path, &rotated).unwrap();
@@ -109,8 +113,9 @@ fn reopen_follows_a_rotated_file() {
 #[test]
 fn an_unwritable_path_counts_drops_and_never_panics() {
     let sinks = LogSinks::default();
+    let writers = Writers::default();
     let path = PathBuf::from("/nonexistent-dir/for/sure/x.log");
-    let writer = sinks.files.writer(path, false, &sinks);
+    let writer = writers.writer(path, false, &sinks);
     writer.send("lost\n".into());
     let deadline = Instant::now() + Duration::from_secs(5);
     while writer.dropped.count() == 0 && Instant::now() < deadline {

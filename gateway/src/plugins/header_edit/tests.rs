@@ -1,16 +1,6 @@
 use super::*;
+use crate::test_support::headers;
 use serde_json::json;
-
-fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
-    let mut map = HeaderMap::new();
-    for (k, v) in pairs {
-        map.append(
-            HeaderName::from_bytes(k.as_bytes()).unwrap(),
-            HeaderValue::from_str(v).unwrap(),
-        );
-    }
-    map
-}
 
 fn pairs(map: &HeaderMap) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = map

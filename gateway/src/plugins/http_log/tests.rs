@@ -159,11 +159,16 @@ fn batches_above_one_are_arrays() {
 #[test]
 fn instances_with_one_config_share_a_queue_that_starts_lazily() {
     let sinks = LogSinks::default();
+    let queues = Queues::default();
     let config = json!({"http_endpoint": "http://127.0.0.1:9/"});
-    let a = HttpLog::from_config(&config, &sinks).unwrap();
-    let b = HttpLog::from_config(&config, &sinks).unwrap();
-    let other =
-        HttpLog::from_config(&json!({"http_endpoint": "http://127.0.0.1:10/"}), &sinks).unwrap();
+    let a = HttpLog::from_config(&config, &sinks, &queues).unwrap();
+    let b = HttpLog::from_config(&config, &sinks, &queues).unwrap();
+    let other = HttpLog::from_config(
+        &json!({"http_endpoint": "http://127.0.0.1:10/"}),
+        &sinks,
+        &queues,
+    )
+    .unwrap();
     assert!(Arc::ptr_eq(&a.queue, &b.queue));
     assert!(!Arc::ptr_eq(&a.queue, &other.queue));
     assert!(a.queue.sender.get().is_none());
@@ -175,11 +180,12 @@ fn instances_with_one_config_share_a_queue_that_starts_lazily() {
 #[tokio::test]
 async fn a_full_queue_drops_and_counts() {
     let sinks = LogSinks::default();
+    let queues = Queues::default();
     let config = json!({
         "http_endpoint": "http://127.0.0.1:9/",
         "queue": {"max_entries": 2, "max_batch_size": 100, "max_coalescing_delay": 60},
     });
-    let log = HttpLog::from_config(&config, &sinks).unwrap();
+    let log = HttpLog::from_config(&config, &sinks, &queues).unwrap();
     // The sender task never runs in between: this test holds the only thread.
     for _ in 0..5 {
         log.queue.push("{}".into());

@@ -1,6 +1,6 @@
 use super::*;
 use crate::declarative::parse_str;
-use http::{HeaderMap, Method};
+use http::Method;
 use serde_json::json;
 
 const CONFIG: &str = r#"
@@ -24,14 +24,7 @@ fn plugin(config: serde_json::Value) -> KeyAuth {
 }
 
 fn ctx(query: Option<&str>, headers: &[(&str, &str)]) -> RequestCtx {
-    let mut map = HeaderMap::new();
-    for (k, v) in headers {
-        map.append(
-            HeaderName::from_bytes(k.as_bytes()).unwrap(),
-            HeaderValue::from_str(v).unwrap(),
-        );
-    }
-    RequestCtx::new(Method::GET, "/", query, map, [127, 0, 0, 1].into())
+    crate::test_support::request(Method::GET, query, headers)
 }
 
 fn message(answer: &ShortCircuit) -> String {

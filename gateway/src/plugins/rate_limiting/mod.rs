@@ -19,7 +19,7 @@ pub use state::{fault_tolerant_passes, RateLimitState};
 pub use windows::Window;
 
 use super::registry::BuildContext;
-use super::{kong_response, Handler, Phase, RequestCtx, ShortCircuit};
+use super::{kong_response, Handler, RequestCtx, ShortCircuit};
 use crate::entities::FieldErrors;
 use futures_util::future::BoxFuture;
 use http::{HeaderMap, HeaderValue, StatusCode};
@@ -196,10 +196,6 @@ impl Handler for RateLimiting {
         if let Some(ours) = ctx.extensions.get::<RateLimitHeaders>() {
             ours.apply(headers);
         }
-    }
-
-    fn phases(&self) -> &'static [Phase] {
-        &[Phase::Access, Phase::ResponseHeaders]
     }
 }
 

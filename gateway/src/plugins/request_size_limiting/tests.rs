@@ -1,6 +1,6 @@
 use super::*;
 use bytes::Bytes;
-use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use http::Method;
 use serde_json::json;
 
 fn plugin(config: Value) -> RequestSizeLimiting {
@@ -8,13 +8,7 @@ fn plugin(config: Value) -> RequestSizeLimiting {
 }
 
 fn ctx(headers: &[(&str, &str)], body: Option<&'static [u8]>) -> RequestCtx {
-    let mut map = HeaderMap::new();
-    for (k, v) in headers {
-        map.append(
-            HeaderName::from_bytes(k.as_bytes()).unwrap(),
-            HeaderValue::from_str(v).unwrap(),
-        );
-    }
+    let map = crate::test_support::headers(headers);
     let mut ctx = RequestCtx::new(Method::POST, "/", None, map, [127, 0, 0, 1].into());
     ctx.body = body.map(Bytes::from_static);
     ctx

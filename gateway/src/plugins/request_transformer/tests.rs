@@ -1,5 +1,4 @@
 use super::*;
-use http::{HeaderMap, HeaderName};
 use serde_json::json;
 use std::collections::BTreeMap;
 
@@ -8,13 +7,7 @@ fn plugin(config: Value) -> RequestTransformer {
 }
 
 fn request(query: Option<&str>, headers: &[(&str, &str)], body: Option<&str>) -> RequestCtx {
-    let mut map = HeaderMap::new();
-    for (k, v) in headers {
-        map.append(
-            HeaderName::from_bytes(k.as_bytes()).unwrap(),
-            HeaderValue::from_str(v).unwrap(),
-        );
-    }
+    let map = crate::test_support::headers(headers);
     let mut ctx = RequestCtx::new(
         Method::POST,
         "/forecast/k-1/berlin",

@@ -1,4 +1,5 @@
 use super::*;
+use crate::test_support::headers;
 use flate2::read::GzDecoder;
 use std::io::Read;
 
@@ -11,17 +12,6 @@ fn settings() -> Gzip {
         vary: true,
         min_length: 20,
     }
-}
-
-fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
-    let mut h = HeaderMap::new();
-    for (k, v) in pairs {
-        h.append(
-            http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
-            HeaderValue::from_str(v).unwrap(),
-        );
-    }
-    h
 }
 
 fn asked(pairs: &[(&str, &str)]) -> Asked {
