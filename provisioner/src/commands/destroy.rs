@@ -25,7 +25,7 @@ pub async fn run(session: &Session, options: &DestroyOptions) -> Result<u8, Comm
 async fn locked(session: &Session, options: &DestroyOptions) -> Result<u8, CommandError> {
     let observed = session.observe().await?;
     if observed.is_empty() {
-        crate::deploy::teardown(session, options.delete_data).await?;
+        crate::deploy::teardown(&session.deploy(), options.delete_data).await?;
         println!(
             "Nothing to destroy: stack `{}` owns no resources.",
             session.cx.stack
@@ -77,7 +77,7 @@ async fn locked(session: &Session, options: &DestroyOptions) -> Result<u8, Comma
         ..Options::default()
     };
     // The gateways stop before what they run on goes.
-    crate::deploy::teardown(session, options.delete_data).await?;
+    crate::deploy::teardown(&session.deploy(), options.delete_data).await?;
     let outcome = engine::delete_all(&cx, &doomed, &engine_options).await;
     if outcome.ok() {
         println!(

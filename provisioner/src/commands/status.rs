@@ -38,7 +38,7 @@ pub async fn run(session: &Session) -> Result<u8, CommandError> {
         }
         None => println!("health     no health check"),
     }
-    if let Some(line) = crate::deploy::local_status(session, &observed) {
+    if let Some(line) = crate::deploy::local_status(&session.deploy(), &observed).await {
         println!("local      {line}");
     }
     match crate::deploy::record::read(&session.cx).await? {

@@ -64,7 +64,7 @@ pub async fn run(session: &Session, options: &UpOptions) -> Result<u8, CommandEr
 async fn locked(session: &Session, options: &UpOptions) -> Result<u8, CommandError> {
     super::status::prerequisites(session).await?;
     let (observed, plan) = session.plan().await?;
-    let deploy = crate::deploy::plan(session, &observed, &plan).await?;
+    let deploy = crate::deploy::plan(&session.deploy(), &observed, &plan).await?;
     if let Some(path) = &options.plan_file {
         let saved = saved::load(path).map_err(CommandError::Other)?;
         let stale = saved::staleness(&saved, &session.stack.region, &plan, deploy.as_ref());
@@ -139,7 +139,7 @@ async fn locked(session: &Session, options: &UpOptions) -> Result<u8, CommandErr
                 "\nInfrastructure ready ({}); the service rolls after the migrations.",
                 summary(&report)
             );
-            let prepared = crate::deploy::migrate_and_sync(session, deploy).await?;
+            let prepared = crate::deploy::migrate_and_sync(&session.deploy(), deploy).await?;
             let (observed, rest) = session.plan().await?;
             let second = engine::apply(
                 &session.cx,
@@ -163,7 +163,7 @@ async fn locked(session: &Session, options: &UpOptions) -> Result<u8, CommandErr
                 return Err(incomplete(&report));
             }
             println!("\nApply complete! Resources: {}.", summary(&report));
-            crate::deploy::finish(session, prepared).await?;
+            crate::deploy::finish(&session.deploy(), prepared).await?;
             return Ok(0);
         }
     };

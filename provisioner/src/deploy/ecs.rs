@@ -1,20 +1,152 @@
-//! One-off ECS tasks on AWS: the gateway's migrations and its configuration sync run as tasks of
-//! the new task definition revision, beside the service (same subnets and security group), and
-//! are waited on until they stop; the exit code of the `gateway` container decides.
+//! The data plane on AWS: ECS runs the gateway. The migrations and the configuration sync run as
+//! one-off tasks of the new task definition revision, beside the service (same subnets and
+//! security group), and are waited on until they stop; the exit code of the `gateway` container
+//! decides. ECS itself rolls the service afterwards.
 
+use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use aws_sdk_ecs::types::{ContainerOverride, KeyValuePair, LaunchType, TaskOverride};
+use async_trait::async_trait;
+use aws_sdk_ecs::types::{ContainerOverride, KeyValuePair, LaunchType, Task, TaskOverride};
 
-use super::DeployError;
+use super::plane::{DataPlane, TaskEnv};
+use super::template::Value;
+use super::{DeployContext, DeployError, DeployPlan};
 use crate::aws::kinds::service_network;
 use crate::aws::{api, Attrs, AttrsExt, Cx};
+use crate::core::desired::{ADMIN_PORT, REDIS_PORT};
+use crate::core::Observed;
 use crate::engine::Progress;
+use crate::wait::{self, Pace, Waited};
 
 /// ECS's limit on a RunTask's overrides, in bytes of JSON.
 const OVERRIDES_LIMIT: usize = 8192;
 /// Longest a one-off task may take, image pull included.
 const TASK_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+/// How long DescribeTasks may not know a task it just started (eventual consistency).
+const UNKNOWN_WITHIN: Duration = Duration::from_secs(60);
+/// A one-off task runs for tens of seconds at least: asked about every 2 s, then up to 10 s.
+const TASK_PACE: Pace = Pace {
+    first: Duration::from_secs(2),
+    max: Duration::from_secs(10),
+};
+
+/// ECS Fargate on AWS.
+#[derive(Debug, Clone, Copy)]
+pub struct EcsPlane;
+
+#[async_trait]
+impl DataPlane for EcsPlane {
+    fn endpoint_values(&self, observed: &BTreeMap<String, Observed>) -> Vec<(&'static str, Value)> {
+        let redis = observed
+            .get("redis")
+            .and_then(|o| o.attrs.opt_str("primary_endpoint"))
+            .map_or(Value::AfterApply, |h| Value::Known(h.to_string()));
+        vec![
+            ("redis_host", redis),
+            ("redis_port", Value::Known(REDIS_PORT.to_string())),
+            ("admin_port", Value::Known(ADMIN_PORT.to_string())),
+        ]
+    }
+
+    async fn drift(
+        &self,
+        _dc: &DeployContext<'_>,
+        _observed: &BTreeMap<String, Observed>,
+    ) -> (Vec<String>, Vec<String>) {
+        // ECS keeps the service's tasks running and on their revision itself.
+        (Vec::new(), Vec::new())
+    }
+
+    async fn migrate_and_sync(
+        &self,
+        dc: &DeployContext<'_>,
+        planned: &DeployPlan,
+        observed: &BTreeMap<String, Observed>,
+        task_def: &Attrs,
+        config: &str,
+    ) -> Result<TaskEnv, DeployError> {
+        let task_def_arn = task_def.str("arn")?;
+        let service = service_attrs(dc, observed)?;
+        let log_group = observed
+            .get("logs.gateway")
+            .and_then(|o| o.attrs.opt_str("name"))
+            .unwrap_or("(the service's log group)")
+            .to_string();
+        let migrations_due = planned.migrations.is_some()
+            || planned
+                .previous
+                .as_ref()
+                .is_none_or(|p| p.task_definition != task_def_arn);
+        let synced = planned.previous.as_ref().map(|p| p.config.as_str());
+        let steps = [
+            (
+                migrations_due,
+                OneOff {
+                    label: "migrations",
+                    command: &["migrations", "up"],
+                    environment: &[],
+                },
+            ),
+            (
+                synced != Some(config) || planned.database_new,
+                OneOff {
+                    label: "configuration sync",
+                    command: &["config", "sync"],
+                    environment: &[("KONG_DECLARATIVE_CONFIG_STRING", config)],
+                },
+            ),
+        ];
+        for (due, one_off) in &steps {
+            if !due {
+                println!("  {}: nothing to do", one_off.label);
+                continue;
+            }
+            let place = Beside {
+                service: &service,
+                task_definition: task_def_arn,
+                log_group: &log_group,
+            };
+            run(dc.cx, dc.progress, &place, one_off).await?;
+            println!("  {}: done (one-off task of {task_def_arn})", one_off.label);
+        }
+        Ok(TaskEnv::new())
+    }
+
+    async fn roll(&self, _dc: &DeployContext<'_>, _task_env: &TaskEnv) -> Result<(), DeployError> {
+        // The apply rolled the service already, its deployment circuit breaker watching.
+        Ok(())
+    }
+}
+
+/// The service's attributes as they will be: it may not exist yet (it starts after the
+/// migrations), so its network comes from the desired graph, resolved against what exists.
+fn service_attrs(
+    dc: &DeployContext<'_>,
+    observed: &BTreeMap<String, Observed>,
+) -> Result<Attrs, DeployError> {
+    let known: BTreeMap<String, Attrs> = observed
+        .iter()
+        .map(|(k, o)| (k.clone(), o.attrs.clone()))
+        .collect();
+    let desired = dc
+        .graph
+        .get("service.gateway")
+        .ok_or_else(|| DeployError::user("the stack has no service.gateway"))?;
+    Ok(crate::engine::apply::resolve_all(
+        &known,
+        "service.gateway",
+        &desired.attrs,
+    )?)
+}
+
+/// Where a one-off task runs: beside the service, with the new revision, logging to its group.
+pub struct Beside<'a> {
+    pub service: &'a Attrs,
+    pub task_definition: &'a str,
+    pub log_group: &'a str,
+}
 
 /// What a one-off task runs: the container's command (after the image's `gateway` entry point)
 /// and extra environment.
@@ -34,7 +166,7 @@ pub fn check_size(one_off: &OneOff) -> Result<(), DeployError> {
             .sum::<usize>()
         + 64;
     if size > OVERRIDES_LIMIT {
-        return Err(DeployError::Other(format!(
+        return Err(DeployError::user(format!(
             "{}: the task overrides would be about {size} bytes, over ECS's {OVERRIDES_LIMIT}; \
              shorten the configuration template",
             one_off.label
@@ -49,18 +181,16 @@ fn json_len(text: &str) -> usize {
         .unwrap_or(text.len())
 }
 
-/// Runs `one_off` with `task_definition` beside `service` (observed attributes), waits until it
-/// stops and returns its exit code 0 as Ok; anything else is an error naming the log group.
+/// Runs `one_off` at `place`, waits until it stops and returns its exit code 0 as Ok;
+/// anything else is an error naming the log group.
 pub async fn run(
     cx: &Cx,
     progress: &Progress,
-    service: &Attrs,
-    task_definition: &str,
-    log_group: &str,
+    place: &Beside<'_>,
     one_off: &OneOff<'_>,
 ) -> Result<(), DeployError> {
     check_size(one_off)?;
-    let cluster = service.str("cluster")?;
+    let cluster = place.service.str("cluster")?;
     let container = ContainerOverride::builder()
         .name("gateway")
         .set_command(Some(
@@ -79,10 +209,10 @@ pub async fn run(
         .ecs
         .run_task()
         .cluster(cluster)
-        .task_definition(task_definition)
+        .task_definition(place.task_definition)
         .launch_type(LaunchType::Fargate)
         .count(1)
-        .network_configuration(service_network(one_off.label, service)?)
+        .network_configuration(service_network(one_off.label, place.service)?)
         .overrides(
             TaskOverride::builder()
                 .container_overrides(container)
@@ -97,10 +227,13 @@ pub async fn run(
         .send()
         .await
         .map_err(api("ecs:RunTask"))?;
+    let not_started = |message: String| DeployError::OneOffNotStarted {
+        label: one_off.label.to_string(),
+        message,
+    };
     if let Some(failure) = started.failures().first() {
-        return Err(DeployError::Other(format!(
-            "{}: ecs:RunTask refused: {} {}",
-            one_off.label,
+        return Err(not_started(format!(
+            "ecs:RunTask refused: {} {}",
             failure.reason().unwrap_or("?"),
             failure.detail().unwrap_or("")
         )));
@@ -109,90 +242,129 @@ pub async fn run(
         .tasks()
         .first()
         .and_then(|t| t.task_arn())
-        .ok_or_else(|| {
-            DeployError::Other(format!("{}: ecs:RunTask returned no task", one_off.label))
-        })?
+        .ok_or_else(|| not_started("ecs:RunTask returned no task".into()))?
         .to_string();
-    wait_stopped(cx, progress, cluster, &arn, log_group, one_off.label).await
+    let task = TaskRef {
+        cluster,
+        arn: &arn,
+        label: one_off.label,
+    };
+    wait_stopped(cx, progress, &task, place.log_group).await
 }
 
+/// A started one-off task.
+struct TaskRef<'a> {
+    cluster: &'a str,
+    arn: &'a str,
+    label: &'a str,
+}
+
+/// Waits until the task stops; its `gateway` container's exit code decides. A task still
+/// running after [`TASK_TIMEOUT`] is stopped, so a later run does not find it still at work.
 async fn wait_stopped(
     cx: &Cx,
     progress: &Progress,
-    cluster: &str,
-    arn: &str,
+    task: &TaskRef<'_>,
     log_group: &str,
-    label: &str,
 ) -> Result<(), DeployError> {
     let since = Instant::now();
-    let mut pause = Duration::from_secs(2);
-    loop {
+    let last_status = &Mutex::new(String::from("?"));
+    let waited = wait::until_paced(TASK_TIMEOUT, TASK_PACE, || async move {
         let found = cx
             .aws
             .ecs
             .describe_tasks()
-            .cluster(cluster)
-            .tasks(arn)
+            .cluster(task.cluster)
+            .tasks(task.arn)
             .send()
             .await
             .map_err(api("ecs:DescribeTasks"))?;
-        let Some(task) = found.tasks().first() else {
+        let Some(seen) = found.tasks().first() else {
             // Right after RunTask, DescribeTasks may not know the task yet (MISSING).
-            if since.elapsed() < Duration::from_secs(60) {
-                tokio::time::sleep(pause).await;
-                continue;
+            if since.elapsed() < UNKNOWN_WITHIN {
+                return Ok(None);
             }
-            return Err(DeployError::Other(format!(
-                "{label}: ECS does not know task {arn} a minute after starting it"
-            )));
+            return Err(DeployError::Timeout {
+                message: format!(
+                    "{}: ECS does not know task {} a minute after starting it",
+                    task.label, task.arn
+                ),
+            });
         };
-        let status = task.last_status().unwrap_or("?");
+        let status = seen.last_status().unwrap_or("?");
         if status == "STOPPED" {
-            let container = task
-                .containers()
-                .iter()
-                .find(|c| c.name() == Some("gateway"));
-            let code = container.and_then(|c| c.exit_code());
-            return match code {
-                Some(0) => Ok(()),
-                _ => Err(DeployError::Other(format!(
-                    "{label} failed: exit code {}, {}{}; its output is in CloudWatch Logs group {log_group} (task {arn}). Nothing was rolled forward",
-                    code.map_or("none".to_string(), |c| c.to_string()),
-                    task.stopped_reason().unwrap_or("no reason given"),
-                    container
-                        .and_then(|c| c.reason())
-                        .map(|r| format!(" ({r})"))
-                        .unwrap_or_default(),
-                ))),
-            };
+            return Ok(Some(exit_outcome(seen, task, log_group)));
         }
-        if since.elapsed() > TASK_TIMEOUT {
-            // A run after this one must not find it still migrating or syncing.
-            let stopped = cx
-                .aws
-                .ecs
-                .stop_task()
-                .cluster(cluster)
-                .task(arn)
-                .reason(format!(
-                    "provision: {label} took over {} min",
-                    TASK_TIMEOUT.as_secs() / 60
-                ))
-                .send()
-                .await
-                .map_err(api("ecs:StopTask"));
-            let what = match stopped {
-                Ok(_) => "stopped it".to_string(),
-                Err(e) => format!("could not stop it ({e}): stop it in the console"),
-            };
-            return Err(DeployError::Other(format!(
-                "{label}: task {arn} still {status} after {} min; {what}. Nothing was rolled forward",
-                TASK_TIMEOUT.as_secs() / 60
-            )));
+        progress.still(task.label, "running", since, status);
+        *lock(last_status) = status.to_string();
+        Ok(None)
+    })
+    .await;
+    match waited {
+        Ok(outcome) => outcome,
+        Err(Waited::Failed(error)) => Err(error),
+        Err(Waited::TimedOut(_)) => {
+            let status = lock(last_status).clone();
+            Err(stop_overdue(cx, task, &status).await)
         }
-        progress.still(label, "running", since, status);
-        tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(Duration::from_secs(10));
+    }
+}
+
+fn lock(status: &Mutex<String>) -> MutexGuard<'_, String> {
+    // Only this wait writes it; a poisoned value is still the last status seen.
+    status
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A stopped task's result: its `gateway` container exited 0, or the error naming the log group.
+fn exit_outcome(seen: &Task, task: &TaskRef<'_>, log_group: &str) -> Result<(), DeployError> {
+    let container = seen
+        .containers()
+        .iter()
+        .find(|c| c.name() == Some("gateway"));
+    let code = container.and_then(|c| c.exit_code());
+    match code {
+        Some(0) => Ok(()),
+        _ => Err(DeployError::OneOffFailed {
+            label: task.label.to_string(),
+            exit_code: code.map_or("none".to_string(), |c| c.to_string()),
+            reason: format!(
+                "{}{}",
+                seen.stopped_reason().unwrap_or("no reason given"),
+                container
+                    .and_then(|c| c.reason())
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
+            ),
+            log_group: log_group.to_string(),
+            task: task.arn.to_string(),
+        }),
+    }
+}
+
+/// Stops a task that ran past [`TASK_TIMEOUT`]; the error says whether that worked.
+async fn stop_overdue(cx: &Cx, task: &TaskRef<'_>, status: &str) -> DeployError {
+    let minutes = TASK_TIMEOUT.as_secs() / 60;
+    let stopped = cx
+        .aws
+        .ecs
+        .stop_task()
+        .cluster(task.cluster)
+        .task(task.arn)
+        .reason(format!("provision: {} took over {minutes} min", task.label))
+        .send()
+        .await
+        .map_err(api("ecs:StopTask"));
+    let what = match stopped {
+        Ok(_) => "stopped it".to_string(),
+        Err(e) => format!("could not stop it ({e}): stop it in the console"),
+    };
+    DeployError::Timeout {
+        message: format!(
+            "{}: task {} still {status} after {minutes} min; {what}. Nothing was rolled forward",
+            task.label, task.arn
+        ),
     }
 }
 

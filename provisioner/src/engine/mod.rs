@@ -9,5 +9,5 @@ pub mod schedule;
 pub mod wait;
 
 pub use apply::{apply, delete_all, Options, Report};
-pub use observe::observe;
+pub use observe::{observe, observe_noted};
 pub use progress::Progress;

@@ -1,0 +1,206 @@
+//! What the deploy phase of `up` will do, worked out for `plan` from the stack, what exists and
+//! the last deploy's record: whether migrations are due and why, the configuration diff, and the
+//! local processes to start or restart; rendered after the infrastructure's plan.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use super::record::{self, Deployed};
+use super::template::Rendered;
+use super::{plane, textdiff, values, DeployContext, DeployError};
+use crate::aws::AttrsExt;
+use crate::core::{Action, Observed, Plan};
+
+/// What the deploy phase will do, for `plan` and `up`.
+#[derive(Debug, Clone)]
+pub struct DeployPlan {
+    pub template: PathBuf,
+    pub rendered: Rendered,
+    pub previous: Option<Deployed>,
+    /// Why the migrations run, when they do.
+    pub migrations: Option<String>,
+    pub config_diff: Vec<textdiff::Line>,
+    /// Local data plane processes that are not running.
+    pub not_running: Vec<String>,
+    /// Local gateway processes running an older environment or binary.
+    pub outdated: Vec<String>,
+    /// The database is created or replaced by this `up`: migrations and the configuration are
+    /// due whatever the record says.
+    pub database_new: bool,
+}
+
+impl DeployPlan {
+    pub fn has_changes(&self) -> bool {
+        self.migrations.is_some()
+            || !self.config_diff.is_empty()
+            || !self.not_running.is_empty()
+            || !self.outdated.is_empty()
+            || self.database_new
+    }
+
+    /// A short fingerprint of what this deploy would do (the rendered configuration and the
+    /// steps due), saved with `plan --out` so `up --plan` refuses a deploy that changed since.
+    pub fn digest(&self) -> String {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        self.rendered.text.hash(&mut hasher);
+        self.migrations.hash(&mut hasher);
+        self.database_new.hash(&mut hasher);
+        format!("{:016x}", hasher.finish())
+    }
+
+    /// The deploy section of the plan, after the infrastructure's.
+    pub fn render(&self) -> String {
+        let mut out = String::from("\nDeploy (after the infrastructure):\n");
+        if !self.has_changes() {
+            out.push_str("  No changes. The gateway runs the deployed configuration.\n");
+            return out;
+        }
+        if let Some(why) = &self.migrations {
+            let _ = writeln!(out, "  ~ database migrations will run ({why})");
+        }
+        if !self.config_diff.is_empty() {
+            let verb = if self.previous.is_some() {
+                "will be synced"
+            } else {
+                "will be applied"
+            };
+            let _ = writeln!(
+                out,
+                "  ~ gateway configuration {verb} ({}):",
+                self.template.display()
+            );
+            out.push_str(&textdiff::render(&self.config_diff, "      "));
+        } else if self.database_new {
+            let _ = writeln!(
+                out,
+                "  ~ gateway configuration will be applied again (the database is new)"
+            );
+        }
+        if !self.outdated.is_empty() {
+            let _ = writeln!(
+                out,
+                "  ~ local gateways will be restarted (environment or binary changed): {}",
+                self.outdated.join(", ")
+            );
+        }
+        if !self.not_running.is_empty() {
+            let _ = writeln!(
+                out,
+                "  + local data plane will be started: {}",
+                self.not_running.join(", ")
+            );
+        }
+        out
+    }
+}
+
+/// The deploy plan of a stack with `[gateway.config]`; `None` without it.
+pub async fn plan(
+    dc: &DeployContext<'_>,
+    observed: &BTreeMap<String, Observed>,
+    infra: &Plan,
+) -> Result<Option<DeployPlan>, DeployError> {
+    let Some(config) = &dc.stack.gateway.config else {
+        return Ok(None);
+    };
+    let plane = plane::for_context(dc)?;
+    let template = values::template_path(dc, &config.template);
+    let rendered = values::render(dc, plane.as_ref(), observed, &template)?;
+    let previous = record::read(dc.cx).await?;
+    let task_def_changes = infra
+        .get("task_def.gateway")
+        .is_some_and(|a| !matches!(a.action, Action::NoOp));
+    let observed_task_def = observed
+        .get("task_def.gateway")
+        .and_then(|o| o.attrs.opt_str("arn"));
+    let database_new = ["aurora.cluster", "aurora.writer"].iter().any(|name| {
+        infra
+            .get(name)
+            .is_some_and(|a| matches!(a.action, Action::Create | Action::Replace { .. }))
+    });
+    let migrations = match &previous {
+        None => Some("first deploy".to_string()),
+        Some(_) if database_new => Some("the database is new".to_string()),
+        Some(_) if task_def_changes => Some("new task definition revision".to_string()),
+        Some(p) if Some(p.task_definition.as_str()) != observed_task_def => {
+            Some("the task definition changed since the last deploy".to_string())
+        }
+        Some(_) => None,
+    };
+    if !rendered.text.contains("select_tags") {
+        dc.progress.note(&format!(
+            "warning: {} has no `_info.select_tags`: each sync deletes every entity the file does not list, \
+             consumers and keys created through the Admin API included",
+            template.display()
+        ));
+    }
+    let before = previous.as_ref().map_or("", |p| p.config.as_str());
+    let config_diff = textdiff::diff(before, &rendered.text);
+    let (not_running, outdated) = plane.drift(dc, observed).await;
+    Ok(Some(DeployPlan {
+        template,
+        rendered,
+        previous,
+        migrations,
+        config_diff,
+        not_running,
+        outdated,
+        database_new,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_text_says_what_the_deploy_does() {
+        let planned = DeployPlan {
+            template: PathBuf::from("templates/gateway.yaml"),
+            rendered: Rendered {
+                text: "a: 2\n".into(),
+                complete: true,
+            },
+            previous: None,
+            migrations: Some("first deploy".into()),
+            config_diff: textdiff::diff("", "a: 2\nkey: secret-value\n"),
+            not_running: vec!["gateway-0".into()],
+            outdated: Vec::new(),
+            database_new: false,
+        };
+        let text = planned.render();
+        assert!(
+            text.contains("~ database migrations will run (first deploy)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("gateway configuration will be applied (templates/gateway.yaml)"),
+            "{text}"
+        );
+        assert!(text.contains("+ a: 2"), "{text}");
+        assert!(text.contains("+ key: (sensitive value)"), "{text}");
+        assert!(!text.contains("secret-value"), "{text}");
+        assert!(
+            text.contains("local data plane will be started: gateway-0"),
+            "{text}"
+        );
+        let quiet = DeployPlan {
+            migrations: None,
+            config_diff: Vec::new(),
+            not_running: Vec::new(),
+            ..planned
+        };
+        let restart = DeployPlan {
+            outdated: vec!["gateway-1".into()],
+            ..quiet.clone()
+        };
+        assert!(restart.has_changes());
+        assert!(restart
+            .render()
+            .contains("restarted (environment or binary changed): gateway-1"));
+        assert!(!quiet.has_changes());
+        assert!(quiet.render().contains("No changes."));
+    }
+}

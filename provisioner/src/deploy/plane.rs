@@ -1,0 +1,55 @@
+//! Where the gateway runs, behind one trait: on AWS the data plane is ECS ([`super::ecs`]); for a
+//! stack pointed at LocalStack it is this machine ([`super::local`]). Every step of the deploy
+//! that depends on the runtime asks the plane instead of matching on it.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+
+use super::local::LocalPlane;
+use super::template::Value;
+use super::{DeployContext, DeployError, DeployPlan, EcsPlane};
+use crate::aws::Attrs;
+use crate::core::Observed;
+
+/// What the second half of a deploy needs from the first (the plane's own handoff).
+pub type TaskEnv = BTreeMap<String, String>;
+
+/// The runtime the gateway's tasks run on.
+#[async_trait]
+pub trait DataPlane: Send + Sync {
+    /// The built-in template values that depend on where the gateway runs (`redis_host`,
+    /// `redis_port`, `admin_port`).
+    fn endpoint_values(&self, observed: &BTreeMap<String, Observed>) -> Vec<(&'static str, Value)>;
+
+    /// For `plan`: the processes that are not running, and the running instances whose
+    /// environment or binary changed (both empty where the runtime keeps them itself).
+    async fn drift(
+        &self,
+        dc: &DeployContext<'_>,
+        observed: &BTreeMap<String, Observed>,
+    ) -> (Vec<String>, Vec<String>);
+
+    /// Runs the migrations and syncs `config` with the new revision `task_def`, before any task
+    /// of it serves; returns the gateway container's environment when the plane needs it later.
+    async fn migrate_and_sync(
+        &self,
+        dc: &DeployContext<'_>,
+        planned: &DeployPlan,
+        observed: &BTreeMap<String, Observed>,
+        task_def: &Attrs,
+        config: &str,
+    ) -> Result<TaskEnv, DeployError>;
+
+    /// Once the service runs the new revision: brings the gateway processes to it (ECS rolled
+    /// them already).
+    async fn roll(&self, dc: &DeployContext<'_>, task_env: &TaskEnv) -> Result<(), DeployError>;
+}
+
+/// The data plane of the context's stack: local for a stack with `[endpoints]`, else ECS.
+pub fn for_context(dc: &DeployContext<'_>) -> Result<Box<dyn DataPlane>, DeployError> {
+    Ok(match dc.stack.endpoints {
+        Some(_) => Box::new(LocalPlane::for_stack(dc.stack)?),
+        None => Box::new(EcsPlane),
+    })
+}

@@ -1,0 +1,138 @@
+//! The deploy's steps inside `up` and `destroy`: the first half (migrations and configuration,
+//! before the service rolls), the second (the data plane rolled, the deploy recorded) and the
+//! teardown; each asks the [`DataPlane`](super::plane::DataPlane) for what depends on the runtime.
+
+use std::collections::BTreeMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::local::LocalPlane;
+use super::plane::{self, TaskEnv};
+use super::record::{self, Deployed};
+use super::{values, DeployContext, DeployError, DeployPlan};
+use crate::aws::{Attrs, AttrsExt};
+use crate::core::Observed;
+
+/// What the first half of a deploy hands to the second.
+#[derive(Debug)]
+pub struct Prepared {
+    task_def_arn: String,
+    config: String,
+    /// The gateway container's environment, secrets resolved (local runtime only).
+    task_env: TaskEnv,
+}
+
+/// The first half, after everything but the service converged: the migrations run to
+/// completion and the configuration is synced, before any task of the new revision starts.
+pub async fn migrate_and_sync(
+    dc: &DeployContext<'_>,
+    planned: &DeployPlan,
+) -> Result<Prepared, DeployError> {
+    let plane = plane::for_context(dc)?;
+    let observed = dc.observe().await?;
+    let rendered = values::render(dc, plane.as_ref(), &observed, &planned.template)?;
+    if !rendered.complete {
+        return Err(DeployError::KnownAfterApply);
+    }
+    let task_def = get(&observed, "task_def.gateway")?;
+    let task_def_arn = task_def.str("arn")?.to_string();
+    println!("\nDeploying the gateway ({task_def_arn}):");
+    let task_env = plane
+        .migrate_and_sync(dc, planned, &observed, task_def, &rendered.text)
+        .await?;
+    Ok(Prepared {
+        task_def_arn,
+        config: rendered.text,
+        task_env,
+    })
+}
+
+/// The second half, once the service runs the new revision (ECS rolled it, its circuit breaker
+/// watching): the local gateway processes are rolled, and the deploy is recorded.
+pub async fn finish(dc: &DeployContext<'_>, prepared: Prepared) -> Result<(), DeployError> {
+    plane::for_context(dc)?.roll(dc, &prepared.task_env).await?;
+    let at = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    let deployed = Deployed {
+        task_definition: prepared.task_def_arn,
+        config: prepared.config,
+        at,
+    };
+    record::write(dc.cx, &deployed)
+        .await
+        .map_err(|source| DeployError::Record { source })?;
+    println!("Deploy complete.");
+    Ok(())
+}
+
+/// `destroy`: the local data plane stops (its data kept unless `delete_data`) and the deploy
+/// record goes.
+pub async fn teardown(dc: &DeployContext<'_>, delete_data: bool) -> Result<(), DeployError> {
+    if dc.stack.local.is_some() {
+        let plane = LocalPlane::for_stack(dc.stack)?;
+        let stopped = plane.stop_all(delete_data).await;
+        if !stopped.is_empty() {
+            println!("Stopped the local data plane: {}.", stopped.join(", "));
+        }
+    }
+    record::delete(dc.cx).await?;
+    Ok(())
+}
+
+/// `provision status`'s line about the local data plane, for stacks that have one.
+pub async fn local_status(
+    dc: &DeployContext<'_>,
+    observed: &BTreeMap<String, Observed>,
+) -> Option<String> {
+    dc.stack.local.as_ref()?;
+    let plane = LocalPlane::for_stack(dc.stack).ok()?;
+    let parts: Vec<String> = plane
+        .processes(desired_count(dc, observed))
+        .await
+        .into_iter()
+        .map(|(name, running)| format!("{name} {}", if running { "running" } else { "STOPPED" }))
+        .collect();
+    Some(format!(
+        "{} (proxy http://127.0.0.1:{}/, in {})",
+        parts.join(", "),
+        plane.ports.proxy_port,
+        plane.dir.display()
+    ))
+}
+
+/// How many gateway tasks the service runs (what exists, else what the stack asks for).
+pub fn desired_count(dc: &DeployContext<'_>, observed: &BTreeMap<String, Observed>) -> u32 {
+    observed
+        .get("service.gateway")
+        .and_then(|o| o.attrs.opt_int("desired_count"))
+        .and_then(|n| u32::try_from(n).ok())
+        .unwrap_or(dc.stack.gateway.desired_count)
+}
+
+fn get<'a>(
+    observed: &'a BTreeMap<String, Observed>,
+    logical: &str,
+) -> Result<&'a Attrs, DeployError> {
+    observed
+        .get(logical)
+        .map(|o| &o.attrs)
+        .ok_or_else(|| DeployError::Missing {
+            logical: logical.to_string(),
+        })
+}
+
+/// A step's output under its label: on the same line when it is one line.
+pub fn print_indented(label: &str, output: &str) {
+    let lines: Vec<&str> = output.lines().filter(|l| !l.trim().is_empty()).collect();
+    match lines.as_slice() {
+        [] => println!("  {label}: done"),
+        [one] => println!("  {label}: {one}"),
+        many => {
+            println!("  {label}:");
+            for line in many {
+                println!("    {line}");
+            }
+        }
+    }
+}
