@@ -50,7 +50,8 @@ pub struct Report {
     pub updated: Vec<String>,
     pub replaced: Vec<String>,
     pub deleted: Vec<String>,
-    pub failed: Vec<(String, String)>,
+    /// What failed and why, typed until `up` or `destroy` prints it.
+    pub failed: Vec<(String, AwsError)>,
     pub skipped: Vec<String>,
     /// Old halves of replacements left in place (`Options::keep_retired`).
     pub retired: Vec<(String, Observed)>,
@@ -132,7 +133,7 @@ pub async fn apply(
         let steps = Arc::clone(&steps);
         async move {
             let step = &steps[&name];
-            step_one(&run, step).await.map_err(|e| e.to_string())
+            step_one(&run, step).await
         }
     })
     .await;
@@ -178,7 +179,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn record(run: &Run, outcome: Outcome<String>) {
+fn record(run: &Run, outcome: Outcome<AwsError>) {
     let mut report = lock(&run.report);
     report.failed.extend(outcome.failed);
     report.skipped.extend(outcome.skipped);
@@ -412,7 +413,7 @@ pub async fn delete_all(
     cx: &Cx,
     doomed: &[(String, Observed)],
     options: &Options,
-) -> Outcome<String> {
+) -> Outcome<AwsError> {
     let deps: BTreeMap<String, BTreeSet<String>> = doomed
         .iter()
         .map(|(name, seen)| {
@@ -428,11 +429,7 @@ pub async fn delete_all(
     let (cx, opts) = (cx.clone(), options.clone());
     run_graph(deps, options.parallelism, move |name| {
         let (doomed, cx, opts) = (Arc::clone(&doomed), cx.clone(), opts.clone());
-        async move {
-            delete_one(&cx, &name, &doomed[&name], &opts)
-                .await
-                .map_err(|e| e.to_string())
-        }
+        async move { delete_one(&cx, &name, &doomed[&name], &opts).await }
     })
     .await
 }
