@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use aws_sdk_ecs::types::{ContainerOverride, KeyValuePair, LaunchType, Task, TaskOverride};
 
-use super::plane::{DataPlane, TaskEnv};
+use super::plane::{DataPlane, Revision, TaskEnv};
 use super::template::Value;
-use super::{DeployContext, DeployError, DeployPlan};
+use super::{DeployContext, DeployError};
 use crate::aws::kinds::service_network;
 use crate::aws::{api, Attrs, AttrsExt, Cx};
 use crate::core::desired::{ADMIN_PORT, REDIS_PORT};
@@ -59,65 +59,79 @@ impl DataPlane for EcsPlane {
         (Vec::new(), Vec::new())
     }
 
-    async fn migrate_and_sync(
+    async fn migrate(
         &self,
         dc: &DeployContext<'_>,
-        planned: &DeployPlan,
-        observed: &BTreeMap<String, Observed>,
-        task_def: &Attrs,
-        config: &str,
+        revision: &Revision<'_>,
     ) -> Result<TaskEnv, DeployError> {
-        let task_def_arn = task_def.str("arn")?;
-        let service = service_attrs(dc, observed)?;
-        let log_group = observed
-            .get("logs.gateway")
-            .and_then(|o| o.attrs.opt_str("name"))
-            .unwrap_or("(the service's log group)")
-            .to_string();
-        let migrations_due = planned.migrations.is_some()
+        let planned = revision.planned;
+        let task_def_arn = revision.task_def.str("arn")?;
+        let due = planned.migrations.is_some()
             || planned
                 .previous
                 .as_ref()
                 .is_none_or(|p| p.task_definition != task_def_arn);
-        let synced = planned.previous.as_ref().map(|p| p.config.as_str());
-        let steps = [
-            (
-                migrations_due,
-                OneOff {
-                    label: "migrations",
-                    command: &["migrations", "up"],
-                    environment: &[],
-                },
-            ),
-            (
-                synced != Some(config) || planned.database_new,
-                OneOff {
-                    label: "configuration sync",
-                    command: &["config", "sync"],
-                    environment: &[("KONG_DECLARATIVE_CONFIG_STRING", config)],
-                },
-            ),
-        ];
-        for (due, one_off) in &steps {
-            if !due {
-                println!("  {}: nothing to do", one_off.label);
-                continue;
-            }
-            let place = Beside {
-                service: &service,
-                task_definition: task_def_arn,
-                log_group: &log_group,
-            };
-            run(dc.cx, dc.progress, &place, one_off).await?;
-            println!("  {}: done (one-off task of {task_def_arn})", one_off.label);
-        }
+        let one_off = OneOff {
+            label: "migrations",
+            command: &["migrations", "up"],
+            environment: &[],
+        };
+        run_if_due(dc, revision, due, &one_off).await?;
         Ok(TaskEnv::new())
+    }
+
+    async fn configure(
+        &self,
+        dc: &DeployContext<'_>,
+        revision: &Revision<'_>,
+        _task_env: &TaskEnv,
+        config: &str,
+    ) -> Result<(), DeployError> {
+        let planned = revision.planned;
+        let synced = planned.previous.as_ref().map(|p| p.config.as_str());
+        let due = synced != Some(config) || planned.database_new;
+        let one_off = OneOff {
+            label: "configuration sync",
+            command: &["config", "sync"],
+            environment: &[("KONG_DECLARATIVE_CONFIG_STRING", config)],
+        };
+        run_if_due(dc, revision, due, &one_off).await
     }
 
     async fn roll(&self, _dc: &DeployContext<'_>, _task_env: &TaskEnv) -> Result<(), DeployError> {
         // The apply rolled the service already, its deployment circuit breaker watching.
         Ok(())
     }
+}
+
+/// Runs `one_off` beside the service with the new revision when `due`, and says what it did.
+async fn run_if_due(
+    dc: &DeployContext<'_>,
+    revision: &Revision<'_>,
+    due: bool,
+    one_off: &OneOff<'_>,
+) -> Result<(), DeployError> {
+    // Resolved whether or not the step is due: a service that cannot be placed is reported
+    // before anything runs.
+    let service = service_attrs(dc, revision.observed)?;
+    if !due {
+        println!("  {}: nothing to do", one_off.label);
+        return Ok(());
+    }
+    let task_def_arn = revision.task_def.str("arn")?;
+    let log_group = revision
+        .observed
+        .get("logs.gateway")
+        .and_then(|o| o.attrs.opt_str("name"))
+        .unwrap_or("(the service's log group)");
+    let place = Beside {
+        service: &service,
+        task_definition: task_def_arn,
+        log_group,
+    };
+    run(dc.cx, dc.progress, &place, one_off).await?;
+    println!("  {}: done (one-off task of {task_def_arn})", one_off.label);
+    Ok(())
 }
 
 /// The service's attributes as they will be: it may not exist yet (it starts after the

@@ -6,7 +6,8 @@
 //! 1. [`plan()`] works out what the deploy will do ([`DeployPlan`], rendered after the
 //!    infrastructure's plan), from the template ([`values`], [`template`]) and the last deploy's
 //!    record in SSM ([`record`]), whose configuration it diffs ([`textdiff`]);
-//! 2. [`migrate_and_sync`] runs the migrations and the sync before the service rolls;
+//! 2. [`migrate`] runs the migrations and [`configure`] syncs the configuration, both before the
+//!    service rolls;
 //! 3. [`finish`] rolls what the runtime does not roll itself and records the deploy;
 //! 4. [`teardown`] stops the local data plane for `destroy`.
 //!
@@ -33,4 +34,4 @@ pub use ecs::EcsPlane;
 pub use error::DeployError;
 pub use plan::{plan, DeployPlan};
 pub use plane::DataPlane;
-pub use steps::{finish, local_status, migrate_and_sync, teardown, Prepared};
+pub use steps::{configure, finish, local_status, migrate, teardown, Prepared};

@@ -15,6 +15,14 @@ use crate::core::Observed;
 /// What the second half of a deploy needs from the first (the plane's own handoff).
 pub type TaskEnv = BTreeMap<String, String>;
 
+/// The revision a deploy brings in: what was planned, what exists after the infrastructure
+/// phase, and the new task definition's attributes.
+pub struct Revision<'a> {
+    pub planned: &'a DeployPlan,
+    pub observed: &'a BTreeMap<String, Observed>,
+    pub task_def: &'a Attrs,
+}
+
 /// The runtime the gateway's tasks run on.
 #[async_trait]
 pub trait DataPlane: Send + Sync {
@@ -30,16 +38,23 @@ pub trait DataPlane: Send + Sync {
         observed: &BTreeMap<String, Observed>,
     ) -> (Vec<String>, Vec<String>);
 
-    /// Runs the migrations and syncs `config` with the new revision `task_def`, before any task
-    /// of it serves; returns the gateway container's environment when the plane needs it later.
-    async fn migrate_and_sync(
+    /// Runs the migrations with the new revision, before any task of it serves; returns the
+    /// gateway container's environment when the plane needs it later (local processes).
+    async fn migrate(
         &self,
         dc: &DeployContext<'_>,
-        planned: &DeployPlan,
-        observed: &BTreeMap<String, Observed>,
-        task_def: &Attrs,
-        config: &str,
+        revision: &Revision<'_>,
     ) -> Result<TaskEnv, DeployError>;
+
+    /// Makes the gateway's database hold `config` (a `gateway config sync` with the new
+    /// revision), after the migrations and before the roll.
+    async fn configure(
+        &self,
+        dc: &DeployContext<'_>,
+        revision: &Revision<'_>,
+        task_env: &TaskEnv,
+        config: &str,
+    ) -> Result<(), DeployError>;
 
     /// Once the service runs the new revision: brings the gateway processes to it (ECS rolled
     /// them already).

@@ -6,24 +6,27 @@ use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::local::LocalPlane;
-use super::plane::{self, TaskEnv};
+use super::plane::{self, Revision, TaskEnv};
 use super::record::{self, Deployed};
 use super::{values, DeployContext, DeployError, DeployPlan};
 use crate::aws::{Attrs, AttrsExt};
 use crate::core::Observed;
 
-/// What the first half of a deploy hands to the second.
+/// What the migrations hand to the configuration sync and the finish.
 #[derive(Debug)]
 pub struct Prepared {
     task_def_arn: String,
+    /// The new task definition and everything else as observed after the infrastructure phase.
+    task_def: Attrs,
+    observed: BTreeMap<String, Observed>,
     config: String,
     /// The gateway container's environment, secrets resolved (local runtime only).
     task_env: TaskEnv,
 }
 
-/// The first half, after everything but the service converged: the migrations run to
-/// completion and the configuration is synced, before any task of the new revision starts.
-pub async fn migrate_and_sync(
+/// After everything but the service converged: the configuration is rendered (every value is
+/// known now) and the migrations run to completion, before any task of the new revision starts.
+pub async fn migrate(
     dc: &DeployContext<'_>,
     planned: &DeployPlan,
 ) -> Result<Prepared, DeployError> {
@@ -33,17 +36,38 @@ pub async fn migrate_and_sync(
     if !rendered.complete {
         return Err(DeployError::KnownAfterApply);
     }
-    let task_def = get(&observed, "task_def.gateway")?;
+    let task_def = get(&observed, "task_def.gateway")?.clone();
     let task_def_arn = task_def.str("arn")?.to_string();
     println!("\nDeploying the gateway ({task_def_arn}):");
-    let task_env = plane
-        .migrate_and_sync(dc, planned, &observed, task_def, &rendered.text)
-        .await?;
+    let revision = Revision {
+        planned,
+        observed: &observed,
+        task_def: &task_def,
+    };
+    let task_env = plane.migrate(dc, &revision).await?;
     Ok(Prepared {
         task_def_arn,
+        task_def,
+        observed,
         config: rendered.text,
         task_env,
     })
+}
+
+/// After the migrations: the configuration is synced, still before the service rolls.
+pub async fn configure(
+    dc: &DeployContext<'_>,
+    planned: &DeployPlan,
+    prepared: &Prepared,
+) -> Result<(), DeployError> {
+    let revision = Revision {
+        planned,
+        observed: &prepared.observed,
+        task_def: &prepared.task_def,
+    };
+    plane::for_context(dc)?
+        .configure(dc, &revision, &prepared.task_env, &prepared.config)
+        .await
 }
 
 /// The second half, once the service runs the new revision (ECS rolled it, its circuit breaker

@@ -17,11 +17,10 @@ use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 
-use super::plane::{DataPlane, TaskEnv};
+use super::plane::{DataPlane, Revision, TaskEnv};
 use super::steps::{desired_count, print_indented};
 use super::template::Value;
-use super::{secrets, DeployContext, DeployError, DeployPlan};
-use crate::aws::Attrs;
+use super::{secrets, DeployContext, DeployError};
 use crate::core::Observed;
 use crate::stack::{Local, Stack};
 
@@ -198,15 +197,12 @@ impl DataPlane for LocalPlane {
         (missing, self.outdated(&self.gateway_envs(&task_env, count)))
     }
 
-    async fn migrate_and_sync(
+    async fn migrate(
         &self,
         dc: &DeployContext<'_>,
-        _planned: &DeployPlan,
-        _observed: &BTreeMap<String, Observed>,
-        task_def: &Attrs,
-        config: &str,
+        revision: &Revision<'_>,
     ) -> Result<TaskEnv, DeployError> {
-        let task_env = secrets::container_env(dc, task_def).await?;
+        let task_env = secrets::container_env(dc, revision.task_def).await?;
         let env0 = self.gateway_env(&task_env, 0);
         let password = env0.get("KONG_PG_PASSWORD").ok_or_else(|| {
             DeployError::user("the task definition has no KONG_PG_PASSWORD secret")
@@ -226,12 +222,23 @@ impl DataPlane for LocalPlane {
         );
         let out = self.one_off(&["migrations", "bootstrap"], &env0).await?;
         print_indented("migrations", &out);
+        Ok(task_env)
+    }
+
+    async fn configure(
+        &self,
+        _dc: &DeployContext<'_>,
+        _revision: &Revision<'_>,
+        task_env: &TaskEnv,
+        config: &str,
+    ) -> Result<(), DeployError> {
+        let env0 = self.gateway_env(task_env, 0);
         let file = self.dir.join("gateway-config.yaml");
         fs::write(&file, config).map_err(DeployError::io(&file))?;
         let file_arg = file.display().to_string();
         let out = self.one_off(&["config", "sync", &file_arg], &env0).await?;
         print_indented("configuration", &out);
-        Ok(task_env)
+        Ok(())
     }
 
     async fn roll(&self, dc: &DeployContext<'_>, task_env: &TaskEnv) -> Result<(), DeployError> {
