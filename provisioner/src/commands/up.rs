@@ -107,31 +107,7 @@ async fn locked(session: &Session, options: &UpOptions) -> Result<u8, CommandErr
     super::status::prerequisites(session).await?;
     let (observed, plan) = session.plan().await?;
     let deploy = crate::deploy::plan(&session.deploy(), &observed, &plan).await?;
-    if let Some(path) = &options.plan_file {
-        let saved = saved::load(path).map_err(CommandError::Other)?;
-        let stale = saved::staleness(&saved, &session.stack.region, &plan, deploy.as_ref());
-        if let Some(why) = stale {
-            return Err(CommandError::Other(format!(
-                "refusing {}: {why}",
-                path.display()
-            )));
-        }
-    }
-    let plan_options = PlanOptions {
-        no_color: options.no_color,
-        ..PlanOptions::default()
-    };
-    print(session, &plan, deploy.as_ref(), &plan_options)?;
-    refuse_data_loss(&plan, options)?;
-    let deploy_changes = deploy.as_ref().is_some_and(|d| d.has_changes());
-    let approved_by_file = options.plan_file.is_some();
-    // Nothing to change still applies: a run that died may have left resources coming up, and
-    // the apply waits for them (one readiness check each).
-    if (plan.has_changes() || deploy_changes)
-        && !options.auto_approve
-        && !approved_by_file
-        && !approve::confirm("Do you want to perform these actions?")
-    {
+    if !approved(session, options, &plan, deploy.as_ref())? {
         eprintln!("Apply cancelled.");
         return Ok(1);
     }
@@ -162,6 +138,40 @@ async fn locked(session: &Session, options: &UpOptions) -> Result<u8, CommandErr
         run.phase(*phase).await?;
     }
     Ok(0)
+}
+
+/// Checks a saved plan still holds, prints the plan, refuses data loss unless told, and asks
+/// (unless approved beforehand); false when the operator said no.
+fn approved(
+    session: &Session,
+    options: &UpOptions,
+    plan: &Plan,
+    deploy: Option<&DeployPlan>,
+) -> Result<bool, CommandError> {
+    if let Some(path) = &options.plan_file {
+        let saved = saved::load(path).map_err(CommandError::Other)?;
+        let stale = saved::staleness(&saved, &session.stack.region, plan, deploy);
+        if let Some(why) = stale {
+            return Err(CommandError::Other(format!(
+                "refusing {}: {why}",
+                path.display()
+            )));
+        }
+    }
+    let plan_options = PlanOptions {
+        no_color: options.no_color,
+        ..PlanOptions::default()
+    };
+    print(session, plan, deploy, &plan_options)?;
+    refuse_data_loss(plan, options)?;
+    let deploy_changes = deploy.is_some_and(|d| d.has_changes());
+    let approved_by_file = options.plan_file.is_some();
+    // Nothing to change still applies: a run that died may have left resources coming up, and
+    // the apply waits for them (one readiness check each).
+    Ok(!(plan.has_changes() || deploy_changes)
+        || options.auto_approve
+        || approved_by_file
+        || approve::confirm("Do you want to perform these actions?"))
 }
 
 // === impl Run ===

@@ -34,4 +34,4 @@ pub use ecs::EcsPlane;
 pub use error::DeployError;
 pub use plan::{plan, DeployPlan};
 pub use plane::DataPlane;
-pub use steps::{configure, finish, local_status, migrate, teardown, Prepared};
+pub use steps::{configure, finish, local_health_check, local_status, migrate, teardown, Prepared};

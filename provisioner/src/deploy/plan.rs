@@ -109,26 +109,12 @@ pub async fn plan(
     let template = values::template_path(dc, &config.template);
     let rendered = values::render(dc, plane.as_ref(), observed, &template)?;
     let previous = record::read(dc.cx).await?;
-    let task_def_changes = infra
-        .get("task_def.gateway")
-        .is_some_and(|a| !matches!(a.action, Action::NoOp));
-    let observed_task_def = observed
-        .get("task_def.gateway")
-        .and_then(|o| o.attrs.opt_str("arn"));
     let database_new = ["aurora.cluster", "aurora.writer"].iter().any(|name| {
         infra
             .get(name)
             .is_some_and(|a| matches!(a.action, Action::Create | Action::Replace { .. }))
     });
-    let migrations = match &previous {
-        None => Some("first deploy".to_string()),
-        Some(_) if database_new => Some("the database is new".to_string()),
-        Some(_) if task_def_changes => Some("new task definition revision".to_string()),
-        Some(p) if Some(p.task_definition.as_str()) != observed_task_def => {
-            Some("the task definition changed since the last deploy".to_string())
-        }
-        Some(_) => None,
-    };
+    let migrations = migrations_reason(previous.as_ref(), observed, infra, database_new);
     if !rendered.text.contains("select_tags") {
         dc.progress.note(&format!(
             "warning: {} has no `_info.select_tags`: each sync deletes every entity the file does not list, \
@@ -149,6 +135,32 @@ pub async fn plan(
         outdated,
         database_new,
     }))
+}
+
+/// Why the migrations run, `None` when they are not due: a first deploy, a new database, or a
+/// task definition revision other than the one they last ran with.
+fn migrations_reason(
+    previous: Option<&Deployed>,
+    observed: &BTreeMap<String, Observed>,
+    infra: &Plan,
+    database_new: bool,
+) -> Option<String> {
+    let task_def_changes = infra
+        .get("task_def.gateway")
+        .is_some_and(|a| !matches!(a.action, Action::NoOp));
+    let observed_task_def = observed
+        .get("task_def.gateway")
+        .and_then(|o| o.attrs.opt_str("arn"));
+    let reason = match previous {
+        None => "first deploy",
+        Some(_) if database_new => "the database is new",
+        Some(_) if task_def_changes => "new task definition revision",
+        Some(p) if Some(p.task_definition.as_str()) != observed_task_def => {
+            "the task definition changed since the last deploy"
+        }
+        Some(_) => return None,
+    };
+    Some(reason.to_string())
 }
 
 #[cfg(test)]

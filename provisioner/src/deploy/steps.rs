@@ -125,6 +125,22 @@ pub async fn local_status(
     ))
 }
 
+/// `provision status`'s health check for a stack whose data plane runs here (LocalStack never
+/// runs Route53's checkers): made here, its line printed; `None` for stacks on AWS.
+pub async fn local_health_check(dc: &DeployContext<'_>) -> Option<bool> {
+    let dns = dc.stack.dns.as_ref()?;
+    dc.stack.local.as_ref()?;
+    let plane = LocalPlane::for_stack(dc.stack).ok()?;
+    let status = plane.health_check(&dns.health_check_path).await;
+    let answer = status.map_or("no answer".to_string(), |s| s.to_string());
+    println!(
+        "check      GET http://127.0.0.1:{}{} -> {answer} (made here, as Route53's checkers would through the NLB)",
+        plane.ports.proxy_port, dns.health_check_path
+    );
+    // Route53 counts 2xx and 3xx as healthy.
+    Some(status.is_some_and(|s| (200..400).contains(&s)))
+}
+
 /// How many gateway tasks the service runs (what exists, else what the stack asks for).
 pub fn desired_count(dc: &DeployContext<'_>, observed: &BTreeMap<String, Observed>) -> u32 {
     observed

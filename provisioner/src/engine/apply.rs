@@ -5,10 +5,11 @@
 //! Nothing is recorded locally: every resource carries its ownership tags from the create call on,
 //! so a run that dies at any point is simply run again and observes what exists.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::delete::{delete_all, delete_one};
 use super::progress::Progress;
 use super::schedule::{run_graph, Outcome};
 use super::wait::{wait_for, Verb};
@@ -406,66 +407,4 @@ fn resolve(known: &BTreeMap<String, Attrs>, name: &str, value: &Attr) -> Result<
         ),
         other => other.clone(),
     })
-}
-
-/// Deletes `doomed` (observed resources), each after everything that may depend on it.
-pub async fn delete_all(
-    cx: &Cx,
-    doomed: &[(String, Observed)],
-    options: &Options,
-) -> Outcome<AwsError> {
-    let deps: BTreeMap<String, BTreeSet<String>> = doomed
-        .iter()
-        .map(|(name, seen)| {
-            let after = doomed
-                .iter()
-                .filter(|(_, other)| other.kind != seen.kind && seen.kind.is_needed_by(other.kind))
-                .map(|(other, _)| other.clone())
-                .collect();
-            (name.clone(), after)
-        })
-        .collect();
-    let doomed: Arc<BTreeMap<String, Observed>> = Arc::new(doomed.iter().cloned().collect());
-    let (cx, opts) = (cx.clone(), options.clone());
-    run_graph(deps, options.parallelism, move |name| {
-        let (doomed, cx, opts) = (Arc::clone(&doomed), cx.clone(), opts.clone());
-        async move { delete_one(&cx, &name, &doomed[&name], &opts).await }
-    })
-    .await
-}
-
-async fn delete_one(
-    cx: &Cx,
-    name: &str,
-    seen: &Observed,
-    options: &Options,
-) -> Result<(), AwsError> {
-    let progress = &options.progress;
-    let since = Instant::now();
-    progress.begin(name, "deleting");
-    // Dependents that were just deleted may take a while to let go (DependencyViolation).
-    let backoff = Backoff {
-        budget: driver(seen.kind).timeout(),
-        ..Backoff::default()
-    };
-    with_backoff(
-        backoff,
-        || driver(seen.kind).delete(cx, name, &seen.attrs),
-        |e, pause| progress.retry(name, e, pause),
-    )
-    .await
-    .inspect_err(|e| progress.fail(name, e))?;
-    wait_for(
-        cx,
-        name,
-        seen.kind,
-        &seen.attrs,
-        Goal::Gone,
-        Verb::Deleting,
-        progress,
-    )
-    .await
-    .inspect_err(|e| progress.fail(name, e))?;
-    progress.finish(name, "deleted", since, "");
-    Ok(())
 }

@@ -179,18 +179,7 @@ impl LocalPlane {
             return Ok(format!("{name}: unchanged"));
         }
         let replaced = procs::stop(&pid_file, DRAIN).await;
-        for (key, field) in [
-            ("KONG_PROXY_LISTEN", "local.proxy_port"),
-            ("KONG_ADMIN_LISTEN", "local.admin_port"),
-        ] {
-            let port = env
-                .get(key)
-                .and_then(|l| l.rsplit(':').next())
-                .and_then(|p| p.parse().ok());
-            if let Some(port) = port {
-                port_free(port, field).await?;
-            }
-        }
+        listeners_free(env).await?;
         let prefix = self.path(&name);
         fs::create_dir_all(&prefix).map_err(DeployError::io(&prefix))?;
         let log = self.path(&format!("{name}.log"));
@@ -267,6 +256,23 @@ pub fn gateway_bin() -> Result<PathBuf, DeployError> {
     find_program("gateway", &[]).map_err(|_| DeployError::Prerequisite {
         message: "no `gateway` binary: build it (cargo build -p gateway) or set GATEWAY_BIN".into(),
     })
+}
+
+/// Refuses to start an instance whose proxy or Admin API port another program holds.
+async fn listeners_free(env: &BTreeMap<String, String>) -> Result<(), DeployError> {
+    for (key, field) in [
+        ("KONG_PROXY_LISTEN", "local.proxy_port"),
+        ("KONG_ADMIN_LISTEN", "local.admin_port"),
+    ] {
+        let port = env
+            .get(key)
+            .and_then(|l| l.rsplit(':').next())
+            .and_then(|p| p.parse().ok());
+        if let Some(port) = port {
+            port_free(port, field).await?;
+        }
+    }
+    Ok(())
 }
 
 /// What a gateway process inherits from us besides its task environment: nothing secret, just

@@ -1,22 +1,15 @@
-//! The data plane on AWS: ECS runs the gateway. The migrations and the configuration sync run as
-//! one-off tasks of the new task definition revision, beside the service (same subnets and
-//! security group), and are waited on until they stop; the exit code of the `gateway` container
-//! decides. ECS itself rolls the service afterwards.
+//! One-off ECS tasks: the gateway's migrations or its configuration sync, run with the new task
+//! definition revision beside the service and waited on until they stop; the exit code of the
+//! `gateway` container decides, and a failure names the CloudWatch Logs group with its output.
 
-use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use async_trait::async_trait;
 use aws_sdk_ecs::types::{ContainerOverride, KeyValuePair, LaunchType, Task, TaskOverride};
 
-use super::plane::{DataPlane, Revision, TaskEnv};
-use super::template::Value;
-use super::{DeployContext, DeployError};
 use crate::aws::kinds::service_network;
 use crate::aws::{api, Attrs, AttrsExt, Cx};
-use crate::core::desired::{ADMIN_PORT, REDIS_PORT};
-use crate::core::Observed;
+use crate::deploy::DeployError;
 use crate::engine::Progress;
 use crate::wait::{self, Pace, Waited};
 
@@ -31,129 +24,6 @@ const TASK_PACE: Pace = Pace {
     first: Duration::from_secs(2),
     max: Duration::from_secs(10),
 };
-
-/// ECS Fargate on AWS.
-#[derive(Debug, Clone, Copy)]
-pub struct EcsPlane;
-
-#[async_trait]
-impl DataPlane for EcsPlane {
-    fn endpoint_values(&self, observed: &BTreeMap<String, Observed>) -> Vec<(&'static str, Value)> {
-        let redis = observed
-            .get("redis")
-            .and_then(|o| o.attrs.opt_str("primary_endpoint"))
-            .map_or(Value::AfterApply, |h| Value::Known(h.to_string()));
-        vec![
-            ("redis_host", redis),
-            ("redis_port", Value::Known(REDIS_PORT.to_string())),
-            ("admin_port", Value::Known(ADMIN_PORT.to_string())),
-        ]
-    }
-
-    async fn drift(
-        &self,
-        _dc: &DeployContext<'_>,
-        _observed: &BTreeMap<String, Observed>,
-    ) -> (Vec<String>, Vec<String>) {
-        // ECS keeps the service's tasks running and on their revision itself.
-        (Vec::new(), Vec::new())
-    }
-
-    async fn migrate(
-        &self,
-        dc: &DeployContext<'_>,
-        revision: &Revision<'_>,
-    ) -> Result<TaskEnv, DeployError> {
-        let planned = revision.planned;
-        let task_def_arn = revision.task_def.str("arn")?;
-        let due = planned.migrations.is_some()
-            || planned
-                .previous
-                .as_ref()
-                .is_none_or(|p| p.task_definition != task_def_arn);
-        let one_off = OneOff {
-            label: "migrations",
-            command: &["migrations", "up"],
-            environment: &[],
-        };
-        run_if_due(dc, revision, due, &one_off).await?;
-        Ok(TaskEnv::new())
-    }
-
-    async fn configure(
-        &self,
-        dc: &DeployContext<'_>,
-        revision: &Revision<'_>,
-        _task_env: &TaskEnv,
-        config: &str,
-    ) -> Result<(), DeployError> {
-        let planned = revision.planned;
-        let synced = planned.previous.as_ref().map(|p| p.config.as_str());
-        let due = synced != Some(config) || planned.database_new;
-        let one_off = OneOff {
-            label: "configuration sync",
-            command: &["config", "sync"],
-            environment: &[("KONG_DECLARATIVE_CONFIG_STRING", config)],
-        };
-        run_if_due(dc, revision, due, &one_off).await
-    }
-
-    async fn roll(&self, _dc: &DeployContext<'_>, _task_env: &TaskEnv) -> Result<(), DeployError> {
-        // The apply rolled the service already, its deployment circuit breaker watching.
-        Ok(())
-    }
-}
-
-/// Runs `one_off` beside the service with the new revision when `due`, and says what it did.
-async fn run_if_due(
-    dc: &DeployContext<'_>,
-    revision: &Revision<'_>,
-    due: bool,
-    one_off: &OneOff<'_>,
-) -> Result<(), DeployError> {
-    // Resolved whether or not the step is due: a service that cannot be placed is reported
-    // before anything runs.
-    let service = service_attrs(dc, revision.observed)?;
-    if !due {
-        println!("  {}: nothing to do", one_off.label);
-        return Ok(());
-    }
-    let task_def_arn = revision.task_def.str("arn")?;
-    let log_group = revision
-        .observed
-        .get("logs.gateway")
-        .and_then(|o| o.attrs.opt_str("name"))
-        .unwrap_or("(the service's log group)");
-    let place = Beside {
-        service: &service,
-        task_definition: task_def_arn,
-        log_group,
-    };
-    run(dc.cx, dc.progress, &place, one_off).await?;
-    println!("  {}: done (one-off task of {task_def_arn})", one_off.label);
-    Ok(())
-}
-
-/// The service's attributes as they will be: it may not exist yet (it starts after the
-/// migrations), so its network comes from the desired graph, resolved against what exists.
-fn service_attrs(
-    dc: &DeployContext<'_>,
-    observed: &BTreeMap<String, Observed>,
-) -> Result<Attrs, DeployError> {
-    let known: BTreeMap<String, Attrs> = observed
-        .iter()
-        .map(|(k, o)| (k.clone(), o.attrs.clone()))
-        .collect();
-    let desired = dc
-        .graph
-        .get("service.gateway")
-        .ok_or_else(|| DeployError::user("the stack has no service.gateway"))?;
-    Ok(crate::engine::apply::resolve_all(
-        &known,
-        "service.gateway",
-        &desired.attrs,
-    )?)
-}
 
 /// Where a one-off task runs: beside the service, with the new revision, logging to its group.
 pub struct Beside<'a> {
@@ -205,19 +75,6 @@ pub async fn run(
 ) -> Result<(), DeployError> {
     check_size(one_off)?;
     let cluster = place.service.str("cluster")?;
-    let container = ContainerOverride::builder()
-        .name("gateway")
-        .set_command(Some(
-            one_off.command.iter().map(|c| c.to_string()).collect(),
-        ))
-        .set_environment(Some(
-            one_off
-                .environment
-                .iter()
-                .map(|(k, v)| KeyValuePair::builder().name(*k).value(*v).build())
-                .collect(),
-        ))
-        .build();
     let started = cx
         .aws
         .ecs
@@ -229,7 +86,7 @@ pub async fn run(
         .network_configuration(service_network(one_off.label, place.service)?)
         .overrides(
             TaskOverride::builder()
-                .container_overrides(container)
+                .container_overrides(container_override(one_off))
                 .build(),
         )
         .started_by(
@@ -264,6 +121,23 @@ pub async fn run(
         label: one_off.label,
     };
     wait_stopped(cx, progress, &task, place.log_group).await
+}
+
+/// The `gateway` container's command and extra environment for `one_off`.
+fn container_override(one_off: &OneOff<'_>) -> ContainerOverride {
+    ContainerOverride::builder()
+        .name("gateway")
+        .set_command(Some(
+            one_off.command.iter().map(|c| c.to_string()).collect(),
+        ))
+        .set_environment(Some(
+            one_off
+                .environment
+                .iter()
+                .map(|(k, v)| KeyValuePair::builder().name(*k).value(*v).build())
+                .collect(),
+        ))
+        .build()
 }
 
 /// A started one-off task.
