@@ -140,3 +140,56 @@ fn template_lines(path: &std::path::Path, problems: &[TemplateError]) -> String 
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // The texts operators (and scripts) read after `provision: deploy: `: unchanged from the
+    // strings these variants replaced.
+    #[test]
+    fn messages_read_as_before() {
+        let port = DeployError::PortInUse {
+            port: 8000,
+            field: "local.proxy_port".into(),
+        };
+        assert_eq!(
+            port.to_string(),
+            "127.0.0.1:8000 (local.proxy_port) is in use by a program this stack did not start: \
+             stop it, or choose another port in the stack file's [local] section"
+        );
+        let failed = DeployError::OneOffFailed {
+            label: "migrations".into(),
+            exit_code: "1".into(),
+            reason: "Essential container in task exited".into(),
+            log_group: "/ecs/gw".into(),
+            task: "arn:task".into(),
+        };
+        assert_eq!(
+            failed.to_string(),
+            "migrations failed: exit code 1, Essential container in task exited; its output is in \
+             CloudWatch Logs group /ecs/gw (task arn:task). Nothing was rolled forward"
+        );
+        let template = DeployError::Template {
+            path: PathBuf::from("/t/gw.yaml"),
+            problems: vec![
+                TemplateError {
+                    line: 4,
+                    column: 3,
+                    message: "unknown placeholder `${x}`".into(),
+                },
+                TemplateError {
+                    line: 9,
+                    column: 1,
+                    message: "unclosed".into(),
+                },
+            ],
+        };
+        assert_eq!(
+            template.to_string(),
+            "/t/gw.yaml:4:3: unknown placeholder `${x}`\n/t/gw.yaml:9:1: unclosed"
+        );
+        let io = DeployError::io(std::path::Path::new("/x/y"))(io::Error::other("denied"));
+        assert_eq!(io.to_string(), "/x/y: denied");
+    }
+}

@@ -166,6 +166,56 @@ fn migrations_reason(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::{Attr, PlannedAction, ResourceKind};
+
+    fn task_def_plan(action: Action) -> Plan {
+        Plan {
+            stack: "s".into(),
+            actions: vec![PlannedAction {
+                logical: "task_def.gateway".into(),
+                kind: ResourceKind::TaskDefinition,
+                action,
+                attrs: BTreeMap::new(),
+            }],
+        }
+    }
+
+    #[test]
+    fn migrations_run_when_the_revision_or_the_database_is_new() {
+        let deployed = Deployed {
+            task_definition: "arn:td:1".into(),
+            config: String::new(),
+            at: 0,
+        };
+        let observed: BTreeMap<String, Observed> = BTreeMap::from([(
+            "task_def.gateway".to_string(),
+            Observed {
+                kind: ResourceKind::TaskDefinition,
+                attrs: BTreeMap::from([("arn".to_string(), Attr::Str("arn:td:1".into()))]),
+            },
+        )]);
+        let same = task_def_plan(Action::NoOp);
+        let reason =
+            |previous, infra: &Plan, db_new| migrations_reason(previous, &observed, infra, db_new);
+        assert_eq!(reason(None, &same, false).as_deref(), Some("first deploy"));
+        assert_eq!(
+            reason(Some(&deployed), &same, true).as_deref(),
+            Some("the database is new")
+        );
+        assert_eq!(
+            reason(Some(&deployed), &task_def_plan(Action::Create), false).as_deref(),
+            Some("new task definition revision")
+        );
+        assert_eq!(reason(Some(&deployed), &same, false), None);
+        let older = Deployed {
+            task_definition: "arn:td:0".into(),
+            ..deployed.clone()
+        };
+        assert_eq!(
+            reason(Some(&older), &same, false).as_deref(),
+            Some("the task definition changed since the last deploy")
+        );
+    }
 
     #[test]
     fn plan_text_says_what_the_deploy_does() {

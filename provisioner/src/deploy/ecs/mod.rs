@@ -139,3 +139,32 @@ fn service_attrs(
         &desired.attrs,
     )?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::{Attr, ResourceKind};
+
+    #[test]
+    fn redis_is_known_once_it_exists() {
+        let values = |observed: &BTreeMap<String, Observed>| {
+            EcsPlane
+                .endpoint_values(observed)
+                .into_iter()
+                .collect::<BTreeMap<_, _>>()
+        };
+        let before = values(&BTreeMap::new());
+        assert_eq!(before["redis_host"], Value::AfterApply);
+        assert_eq!(before["redis_port"], Value::Known("6379".into()));
+        assert_eq!(before["admin_port"], Value::Known("8001".into()));
+        let redis = Observed {
+            kind: ResourceKind::ReplicationGroup,
+            attrs: BTreeMap::from([(
+                "primary_endpoint".to_string(),
+                Attr::Str("master.r.cache".into()),
+            )]),
+        };
+        let after = values(&BTreeMap::from([("redis".to_string(), redis)]));
+        assert_eq!(after["redis_host"], Value::Known("master.r.cache".into()));
+    }
+}
