@@ -111,6 +111,23 @@ pub async fn apply(
         retired: Mutex::new(Vec::new()),
         report: Mutex::new(Report::default()),
     });
+    converge(&run, graph, plan).await;
+    if run.report.lock().map(|r| r.ok()).unwrap_or(false) {
+        // Only a fully converged graph may lose what it no longer needs.
+        delete_leftovers(&run, plan, observed).await;
+    }
+    let mut report = std::mem::take(&mut *lock(&run.report));
+    report.outputs = lock(&run.known)
+        .iter()
+        .filter(|(name, _)| graph.resources.contains_key(*name))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    report.elapsed = started.elapsed();
+    report
+}
+
+/// Creates, updates and replaces along the graph: each step once its dependencies are done.
+async fn converge(run: &Arc<Run>, graph: &Graph, plan: &Plan) {
     let steps: BTreeMap<String, PlannedAction> = plan
         .actions
         .iter()
@@ -128,7 +145,7 @@ pub async fn apply(
         })
         .collect();
     let steps = Arc::new(steps);
-    let job_run = Arc::clone(&run);
+    let job_run = Arc::clone(run);
     let outcome = run_graph(deps, run.options.parallelism, move |name| {
         let run = Arc::clone(&job_run);
         let steps = Arc::clone(&steps);
@@ -138,39 +155,32 @@ pub async fn apply(
         }
     })
     .await;
-    record(&run, outcome);
-    if run.report.lock().map(|r| r.ok()).unwrap_or(false) {
-        // Only a fully converged graph may lose what it no longer needs.
-        let mut leftovers: Vec<(String, Observed)> = plan
-            .actions
-            .iter()
-            .filter(|a| matches!(a.action, Action::Delete))
-            .filter_map(|a| {
-                observed
-                    .get(&a.logical)
-                    .map(|o| (a.logical.clone(), o.clone()))
-            })
-            .collect();
-        let retired = lock(&run.retired).clone();
-        if run.options.keep_retired {
-            lock(&run.report).retired = retired;
-        } else {
-            leftovers.extend(retired);
-        }
-        let outcome = delete_all(&run.cx, &leftovers, &run.options).await;
-        let mut report = lock(&run.report);
-        report.deleted.extend(outcome.done);
-        report.failed.extend(outcome.failed);
-        report.skipped.extend(outcome.skipped);
-    }
-    let mut report = std::mem::take(&mut *lock(&run.report));
-    report.outputs = lock(&run.known)
+    record(run, outcome);
+}
+
+/// Deletes what the plan drops and the old halves of replacements (unless kept for later).
+async fn delete_leftovers(run: &Run, plan: &Plan, observed: &BTreeMap<String, Observed>) {
+    let mut leftovers: Vec<(String, Observed)> = plan
+        .actions
         .iter()
-        .filter(|(name, _)| graph.resources.contains_key(*name))
-        .map(|(k, v)| (k.clone(), v.clone()))
+        .filter(|a| matches!(a.action, Action::Delete))
+        .filter_map(|a| {
+            observed
+                .get(&a.logical)
+                .map(|o| (a.logical.clone(), o.clone()))
+        })
         .collect();
-    report.elapsed = started.elapsed();
-    report
+    let retired = lock(&run.retired).clone();
+    if run.options.keep_retired {
+        lock(&run.report).retired = retired;
+    } else {
+        leftovers.extend(retired);
+    }
+    let outcome = delete_all(&run.cx, &leftovers, &run.options).await;
+    let mut report = lock(&run.report);
+    report.deleted.extend(outcome.done);
+    report.failed.extend(outcome.failed);
+    report.skipped.extend(outcome.skipped);
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
