@@ -16,11 +16,13 @@ use crate::core::Observed;
 pub type TaskEnv = BTreeMap<String, String>;
 
 /// The revision a deploy brings in: what was planned, what exists after the infrastructure
-/// phase, and the new task definition's attributes.
+/// phase, the new task definition's attributes and the configuration rendered for it.
 pub struct Revision<'a> {
+    pub dc: &'a DeployContext<'a>,
     pub planned: &'a DeployPlan,
     pub observed: &'a BTreeMap<String, Observed>,
     pub task_def: &'a Attrs,
+    pub config: &'a str,
 }
 
 /// The runtime the gateway's tasks run on.
@@ -40,21 +42,11 @@ pub trait DataPlane: Send + Sync {
 
     /// Runs the migrations with the new revision, before any task of it serves; returns the
     /// gateway container's environment when the plane needs it later (local processes).
-    async fn migrate(
-        &self,
-        dc: &DeployContext<'_>,
-        revision: &Revision<'_>,
-    ) -> Result<TaskEnv, DeployError>;
+    async fn migrate(&self, rev: &Revision<'_>) -> Result<TaskEnv, DeployError>;
 
-    /// Makes the gateway's database hold `config` (a `gateway config sync` with the new
-    /// revision), after the migrations and before the roll.
-    async fn configure(
-        &self,
-        dc: &DeployContext<'_>,
-        revision: &Revision<'_>,
-        task_env: &TaskEnv,
-        config: &str,
-    ) -> Result<(), DeployError>;
+    /// Makes the gateway's database hold the revision's configuration (a `gateway config sync`
+    /// with it), after the migrations and before the roll.
+    async fn configure(&self, rev: &Revision<'_>, env: &TaskEnv) -> Result<(), DeployError>;
 
     /// Once the service runs the new revision: brings the gateway processes to it (ECS rolled
     /// them already).

@@ -40,11 +40,13 @@ pub async fn migrate(
     let task_def_arn = task_def.str("arn")?.to_string();
     println!("\nDeploying the gateway ({task_def_arn}):");
     let revision = Revision {
+        dc,
         planned,
         observed: &observed,
         task_def: &task_def,
+        config: &rendered.text,
     };
-    let task_env = plane.migrate(dc, &revision).await?;
+    let task_env = plane.migrate(&revision).await?;
     Ok(Prepared {
         task_def_arn,
         task_def,
@@ -61,12 +63,14 @@ pub async fn configure(
     prepared: &Prepared,
 ) -> Result<(), DeployError> {
     let revision = Revision {
+        dc,
         planned,
         observed: &prepared.observed,
         task_def: &prepared.task_def,
+        config: &prepared.config,
     };
     plane::for_context(dc)?
-        .configure(dc, &revision, &prepared.task_env, &prepared.config)
+        .configure(&revision, &prepared.task_env)
         .await
 }
 

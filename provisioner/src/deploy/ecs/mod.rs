@@ -44,13 +44,9 @@ impl DataPlane for EcsPlane {
         (Vec::new(), Vec::new())
     }
 
-    async fn migrate(
-        &self,
-        dc: &DeployContext<'_>,
-        revision: &Revision<'_>,
-    ) -> Result<TaskEnv, DeployError> {
-        let planned = revision.planned;
-        let task_def_arn = revision.task_def.str("arn")?;
+    async fn migrate(&self, rev: &Revision<'_>) -> Result<TaskEnv, DeployError> {
+        let planned = rev.planned;
+        let task_def_arn = rev.task_def.str("arn")?;
         let due = planned.migrations.is_some()
             || planned
                 .previous
@@ -61,18 +57,12 @@ impl DataPlane for EcsPlane {
             command: &["migrations", "up"],
             environment: &[],
         };
-        run_if_due(dc, revision, due, &one_off).await?;
+        run_if_due(rev, due, &one_off).await?;
         Ok(TaskEnv::new())
     }
 
-    async fn configure(
-        &self,
-        dc: &DeployContext<'_>,
-        revision: &Revision<'_>,
-        _task_env: &TaskEnv,
-        config: &str,
-    ) -> Result<(), DeployError> {
-        let planned = revision.planned;
+    async fn configure(&self, rev: &Revision<'_>, _env: &TaskEnv) -> Result<(), DeployError> {
+        let (planned, config) = (rev.planned, rev.config);
         let synced = planned.previous.as_ref().map(|p| p.config.as_str());
         let due = synced != Some(config) || planned.database_new;
         let one_off = OneOff {
@@ -80,7 +70,7 @@ impl DataPlane for EcsPlane {
             command: &["config", "sync"],
             environment: &[("KONG_DECLARATIVE_CONFIG_STRING", config)],
         };
-        run_if_due(dc, revision, due, &one_off).await
+        run_if_due(rev, due, &one_off).await
     }
 
     async fn roll(&self, _dc: &DeployContext<'_>, _task_env: &TaskEnv) -> Result<(), DeployError> {
@@ -91,20 +81,20 @@ impl DataPlane for EcsPlane {
 
 /// Runs `one_off` beside the service with the new revision when `due`, and says what it did.
 async fn run_if_due(
-    dc: &DeployContext<'_>,
-    revision: &Revision<'_>,
+    rev: &Revision<'_>,
     due: bool,
     one_off: &OneOff<'_>,
 ) -> Result<(), DeployError> {
+    let dc = rev.dc;
     // Resolved whether or not the step is due: a service that cannot be placed is reported
     // before anything runs.
-    let service = service_attrs(dc, revision.observed)?;
+    let service = service_attrs(dc, rev.observed)?;
     if !due {
         println!("  {}: nothing to do", one_off.label);
         return Ok(());
     }
-    let task_def_arn = revision.task_def.str("arn")?;
-    let log_group = revision
+    let task_def_arn = rev.task_def.str("arn")?;
+    let log_group = rev
         .observed
         .get("logs.gateway")
         .and_then(|o| o.attrs.opt_str("name"))

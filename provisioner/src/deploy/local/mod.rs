@@ -197,12 +197,8 @@ impl DataPlane for LocalPlane {
         (missing, self.outdated(&self.gateway_envs(&task_env, count)))
     }
 
-    async fn migrate(
-        &self,
-        dc: &DeployContext<'_>,
-        revision: &Revision<'_>,
-    ) -> Result<TaskEnv, DeployError> {
-        let task_env = secrets::container_env(dc, revision.task_def).await?;
+    async fn migrate(&self, rev: &Revision<'_>) -> Result<TaskEnv, DeployError> {
+        let task_env = secrets::container_env(rev.dc, rev.task_def).await?;
         let env0 = self.gateway_env(&task_env, 0);
         let password = env0.get("KONG_PG_PASSWORD").ok_or_else(|| {
             DeployError::user("the task definition has no KONG_PG_PASSWORD secret")
@@ -225,16 +221,10 @@ impl DataPlane for LocalPlane {
         Ok(task_env)
     }
 
-    async fn configure(
-        &self,
-        _dc: &DeployContext<'_>,
-        _revision: &Revision<'_>,
-        task_env: &TaskEnv,
-        config: &str,
-    ) -> Result<(), DeployError> {
-        let env0 = self.gateway_env(task_env, 0);
+    async fn configure(&self, rev: &Revision<'_>, env: &TaskEnv) -> Result<(), DeployError> {
+        let env0 = self.gateway_env(env, 0);
         let file = self.dir.join("gateway-config.yaml");
-        fs::write(&file, config).map_err(DeployError::io(&file))?;
+        fs::write(&file, rev.config).map_err(DeployError::io(&file))?;
         let file_arg = file.display().to_string();
         let out = self.one_off(&["config", "sync", &file_arg], &env0).await?;
         print_indented("configuration", &out);
