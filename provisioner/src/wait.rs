@@ -14,6 +14,23 @@ pub enum Waited<E> {
     Failed(E),
 }
 
+/// How often a wait polls: first after `first`, each pause twice the last, at most `max`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pace {
+    pub first: Duration,
+    pub max: Duration,
+}
+
+impl Pace {
+    /// The same pause every time.
+    pub const fn every(interval: Duration) -> Pace {
+        Pace {
+            first: interval,
+            max: interval,
+        }
+    }
+}
+
 /// Calls `check` until it answers `Some(value)` (returned), an error (returned as
 /// [`Waited::Failed`]) or `timeout` has passed since the first call ([`Waited::TimedOut`]).
 /// `check` runs at least once, and once more at the deadline, so a condition that became true
@@ -21,6 +38,19 @@ pub enum Waited<E> {
 pub async fn until<T, E, F, Fut>(
     timeout: Duration,
     interval: Duration,
+    check: F,
+) -> Result<T, Waited<E>>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Option<T>, E>>,
+{
+    until_paced(timeout, Pace::every(interval), check).await
+}
+
+/// [`until`] with a pause that grows (for conditions that take minutes, such as AWS resources).
+pub async fn until_paced<T, E, F, Fut>(
+    timeout: Duration,
+    pace: Pace,
     mut check: F,
 ) -> Result<T, Waited<E>>
 where
@@ -28,6 +58,7 @@ where
     Fut: Future<Output = Result<Option<T>, E>>,
 {
     let start = Instant::now();
+    let mut pause = pace.first;
     loop {
         if let Some(value) = check().await.map_err(Waited::Failed)? {
             return Ok(value);
@@ -36,7 +67,8 @@ where
         if elapsed >= timeout {
             return Err(Waited::TimedOut(elapsed));
         }
-        tokio::time::sleep(interval.min(timeout - elapsed)).await;
+        tokio::time::sleep(pause.min(timeout - elapsed)).await;
+        pause = (pause * 2).min(pace.max);
     }
 }
 
@@ -86,5 +118,29 @@ mod tests {
         );
         // The first check, then one at the deadline (the pause is cut to what remains).
         assert_eq!(calls.get(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_paced_wait_doubles_its_pause_up_to_the_max() {
+        let seen = std::cell::RefCell::new(Vec::new());
+        let start = Instant::now();
+        let pace = Pace {
+            first: 10 * MS,
+            max: 40 * MS,
+        };
+        let got: Result<(), Waited<()>> = until_paced(150 * MS, pace, || {
+            seen.borrow_mut().push(start.elapsed());
+            async { Ok(None) }
+        })
+        .await;
+        assert!(matches!(got, Err(Waited::TimedOut(_))), "{got:?}");
+        let seen = seen.borrow();
+        let gaps: Vec<Duration> = seen.windows(2).map(|w| w[1] - w[0]).collect();
+        // 10, 20, 40, 40, ... ms: never shorter than the pace asks, capped at the max.
+        assert!(
+            gaps[0] >= 10 * MS && gaps[1] >= 20 * MS && gaps[2] >= 40 * MS,
+            "{gaps:?}"
+        );
+        assert!(gaps.len() >= 4, "{gaps:?}");
     }
 }

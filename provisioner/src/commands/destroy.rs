@@ -1,9 +1,13 @@
 //! `provision destroy`: everything the stack owns, dependents first, after asking. The database
 //! keeps a final snapshot unless `--delete-data`; deletion protection stops it before anything.
 
+use std::collections::BTreeMap;
+
 use super::{approve, CommandError, Session};
+use crate::aws::AwsError;
 use crate::core::render::render_text;
-use crate::core::{Attr, Graph};
+use crate::core::{Attr, Graph, Observed};
+use crate::engine::schedule::Outcome;
 use crate::engine::{self, lock, Options};
 
 #[derive(Debug, Default, Clone)]
@@ -25,29 +29,14 @@ pub async fn run(session: &Session, options: &DestroyOptions) -> Result<u8, Comm
 async fn locked(session: &Session, options: &DestroyOptions) -> Result<u8, CommandError> {
     let observed = session.observe().await?;
     if observed.is_empty() {
-        crate::deploy::teardown(session, options.delete_data).await?;
+        crate::deploy::teardown(&session.deploy(), options.delete_data).await?;
         println!(
             "Nothing to destroy: stack `{}` owns no resources.",
             session.cx.stack
         );
         return Ok(0);
     }
-    let protected: Vec<&String> = observed
-        .iter()
-        .filter(|(_, o)| o.attrs.get("deletion_protection") == Some(&Attr::Bool(true)))
-        .map(|(name, _)| name)
-        .collect();
-    if !protected.is_empty() {
-        return Err(CommandError::Other(format!(
-            "deletion protection is on for {}: set `database.deletion_protection = false` in the \
-             stack file and run `provision up` first; nothing was deleted",
-            protected
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
-    }
+    refuse_protected(&observed)?;
     let plan = crate::core::plan(&Graph::new(session.cx.stack.clone()), &observed)
         .map_err(|e| CommandError::Other(e.to_string()))?;
     print!("{}", render_text(&plan));
@@ -77,8 +66,30 @@ async fn locked(session: &Session, options: &DestroyOptions) -> Result<u8, Comma
         ..Options::default()
     };
     // The gateways stop before what they run on goes.
-    crate::deploy::teardown(session, options.delete_data).await?;
+    crate::deploy::teardown(&session.deploy(), options.delete_data).await?;
     let outcome = engine::delete_all(&cx, &doomed, &engine_options).await;
+    report(&outcome)
+}
+
+/// Nothing is deleted while a resource has deletion protection on.
+fn refuse_protected(observed: &BTreeMap<String, Observed>) -> Result<(), CommandError> {
+    let protected: Vec<&str> = observed
+        .iter()
+        .filter(|(_, o)| o.attrs.get("deletion_protection") == Some(&Attr::Bool(true)))
+        .map(|(name, _)| name.as_str())
+        .collect();
+    if protected.is_empty() {
+        return Ok(());
+    }
+    Err(CommandError::Other(format!(
+        "deletion protection is on for {}: set `database.deletion_protection = false` in the \
+         stack file and run `provision up` first; nothing was deleted",
+        protected.join(", ")
+    )))
+}
+
+/// The end of a destroy: what was destroyed, or each failure and the error `destroy` ends with.
+fn report(outcome: &Outcome<AwsError>) -> Result<u8, CommandError> {
     if outcome.ok() {
         println!(
             "\nDestroy complete! Resources: {} destroyed.",

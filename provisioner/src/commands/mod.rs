@@ -12,10 +12,10 @@ pub mod status;
 pub mod up;
 
 use std::collections::BTreeMap;
-use std::time::Instant;
 
-use crate::aws::{api_calls, AwsError, Cx};
+use crate::aws::{AwsError, Cx};
 use crate::core::{desired, Graph, Observed, Plan};
+use crate::deploy::{DeployContext, DeployError};
 use crate::engine::Progress;
 use crate::stack::Stack;
 
@@ -26,8 +26,20 @@ pub enum CommandError {
     Aws(#[from] AwsError),
     #[error(transparent)]
     Lock(Box<crate::engine::lock::LockError>),
+    /// The deploy phase failed (an AWS error inside it is reported as [`CommandError::Aws`]).
+    #[error("deploy: {0}")]
+    Deploy(DeployError),
     #[error("{0}")]
     Other(String),
+}
+
+impl From<DeployError> for CommandError {
+    fn from(error: DeployError) -> Self {
+        match error {
+            DeployError::Aws(e) => CommandError::Aws(e),
+            other => CommandError::Deploy(other),
+        }
+    }
 }
 
 impl From<crate::engine::lock::LockError> for CommandError {
@@ -61,16 +73,17 @@ impl Session {
 
     /// Reads everything the stack owns, reporting time and request count on stderr.
     pub async fn observe(&self) -> Result<BTreeMap<String, Observed>, CommandError> {
-        let (started, calls) = (Instant::now(), api_calls());
-        let observed = crate::engine::observe(&self.cx, &self.graph).await?;
-        self.progress.note(&format!(
-            "read {} resources of stack `{}` in {:.2}s ({} AWS requests)",
-            observed.len(),
-            self.cx.stack,
-            started.elapsed().as_secs_f64(),
-            api_calls() - calls
-        ));
-        Ok(observed)
+        Ok(crate::engine::observe_noted(&self.cx, &self.graph, &self.progress).await?)
+    }
+
+    /// What the deploy phase works with, lent from this session.
+    pub fn deploy(&self) -> DeployContext<'_> {
+        DeployContext {
+            stack: &self.stack,
+            graph: &self.graph,
+            cx: &self.cx,
+            progress: &self.progress,
+        }
     }
 
     /// Observes and plans.

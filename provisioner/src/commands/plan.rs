@@ -21,7 +21,7 @@ pub struct PlanOptions {
 /// Plans, prints, saves when asked; returns the exit code.
 pub async fn run(session: &Session, options: &PlanOptions) -> Result<u8, CommandError> {
     let (observed, plan) = session.plan().await?;
-    let deploy = crate::deploy::plan(session, &observed, &plan).await?;
+    let deploy = crate::deploy::plan(&session.deploy(), &observed, &plan).await?;
     print(session, &plan, deploy.as_ref(), options)?;
     if let Some(path) = &options.out {
         saved::save(path, &session.stack.region, &plan, deploy.as_ref())

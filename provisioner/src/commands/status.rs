@@ -19,7 +19,7 @@ pub async fn run(session: &Session) -> Result<u8, CommandError> {
     }
     match get("health_check.gateway") {
         Some(check) => {
-            let healthy = match local_health_check(session).await {
+            let healthy = match crate::deploy::local_health_check(&session.deploy()).await {
                 Some(healthy) => Some(healthy),
                 None => health_check_healthy(session, check).await?,
             };
@@ -38,7 +38,7 @@ pub async fn run(session: &Session) -> Result<u8, CommandError> {
         }
         None => println!("health     no health check"),
     }
-    if let Some(line) = crate::deploy::local_status(session, &observed) {
+    if let Some(line) = crate::deploy::local_status(&session.deploy(), &observed).await {
         println!("local      {line}");
     }
     match crate::deploy::record::read(&session.cx).await? {
@@ -118,22 +118,6 @@ async fn targets_line(session: &Session, tg: &Observed) -> Result<String, AwsErr
 }
 
 /// Whether Route53's checkers see the gateway healthy (majority of reports), `None` without any.
-/// For a stack whose data plane runs here, the health check made here (LocalStack never runs
-/// Route53's checkers); `None` for stacks on AWS.
-async fn local_health_check(session: &Session) -> Option<bool> {
-    let dns = session.stack.dns.as_ref()?;
-    session.stack.local.as_ref()?;
-    let plane = crate::deploy::local::LocalPlane::for_stack(&session.stack).ok()?;
-    let status = plane.health_check(&dns.health_check_path).await;
-    let answer = status.map_or("no answer".to_string(), |s| s.to_string());
-    println!(
-        "check      GET http://127.0.0.1:{}{} -> {answer} (made here, as Route53's checkers would through the NLB)",
-        plane.ports.proxy_port, dns.health_check_path
-    );
-    // Route53 counts 2xx and 3xx as healthy.
-    Some(status.is_some_and(|s| (200..400).contains(&s)))
-}
-
 async fn health_check_healthy(
     session: &Session,
     check: &Observed,

@@ -7,6 +7,7 @@
 
 pub mod desired;
 pub mod diff;
+pub mod gateway_contract;
 pub mod graph;
 pub mod render;
 pub mod resource;

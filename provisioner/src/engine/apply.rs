@@ -5,10 +5,11 @@
 //! Nothing is recorded locally: every resource carries its ownership tags from the create call on,
 //! so a run that dies at any point is simply run again and observes what exists.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::delete::{delete_all, delete_one};
 use super::progress::Progress;
 use super::schedule::{run_graph, Outcome};
 use super::wait::{wait_for, Verb};
@@ -50,7 +51,8 @@ pub struct Report {
     pub updated: Vec<String>,
     pub replaced: Vec<String>,
     pub deleted: Vec<String>,
-    pub failed: Vec<(String, String)>,
+    /// What failed and why, typed until `up` or `destroy` prints it.
+    pub failed: Vec<(String, AwsError)>,
     pub skipped: Vec<String>,
     /// Old halves of replacements left in place (`Options::keep_retired`).
     pub retired: Vec<(String, Observed)>,
@@ -109,6 +111,23 @@ pub async fn apply(
         retired: Mutex::new(Vec::new()),
         report: Mutex::new(Report::default()),
     });
+    converge(&run, graph, plan).await;
+    if run.report.lock().map(|r| r.ok()).unwrap_or(false) {
+        // Only a fully converged graph may lose what it no longer needs.
+        delete_leftovers(&run, plan, observed).await;
+    }
+    let mut report = std::mem::take(&mut *lock(&run.report));
+    report.outputs = lock(&run.known)
+        .iter()
+        .filter(|(name, _)| graph.resources.contains_key(*name))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    report.elapsed = started.elapsed();
+    report
+}
+
+/// Creates, updates and replaces along the graph: each step once its dependencies are done.
+async fn converge(run: &Arc<Run>, graph: &Graph, plan: &Plan) {
     let steps: BTreeMap<String, PlannedAction> = plan
         .actions
         .iter()
@@ -126,49 +145,42 @@ pub async fn apply(
         })
         .collect();
     let steps = Arc::new(steps);
-    let job_run = Arc::clone(&run);
+    let job_run = Arc::clone(run);
     let outcome = run_graph(deps, run.options.parallelism, move |name| {
         let run = Arc::clone(&job_run);
         let steps = Arc::clone(&steps);
         async move {
             let step = &steps[&name];
-            step_one(&run, step).await.map_err(|e| e.to_string())
+            step_one(&run, step).await
         }
     })
     .await;
-    record(&run, outcome);
-    if run.report.lock().map(|r| r.ok()).unwrap_or(false) {
-        // Only a fully converged graph may lose what it no longer needs.
-        let mut leftovers: Vec<(String, Observed)> = plan
-            .actions
-            .iter()
-            .filter(|a| matches!(a.action, Action::Delete))
-            .filter_map(|a| {
-                observed
-                    .get(&a.logical)
-                    .map(|o| (a.logical.clone(), o.clone()))
-            })
-            .collect();
-        let retired = lock(&run.retired).clone();
-        if run.options.keep_retired {
-            lock(&run.report).retired = retired;
-        } else {
-            leftovers.extend(retired);
-        }
-        let outcome = delete_all(&run.cx, &leftovers, &run.options).await;
-        let mut report = lock(&run.report);
-        report.deleted.extend(outcome.done);
-        report.failed.extend(outcome.failed);
-        report.skipped.extend(outcome.skipped);
-    }
-    let mut report = std::mem::take(&mut *lock(&run.report));
-    report.outputs = lock(&run.known)
+    record(run, outcome);
+}
+
+/// Deletes what the plan drops and the old halves of replacements (unless kept for later).
+async fn delete_leftovers(run: &Run, plan: &Plan, observed: &BTreeMap<String, Observed>) {
+    let mut leftovers: Vec<(String, Observed)> = plan
+        .actions
         .iter()
-        .filter(|(name, _)| graph.resources.contains_key(*name))
-        .map(|(k, v)| (k.clone(), v.clone()))
+        .filter(|a| matches!(a.action, Action::Delete))
+        .filter_map(|a| {
+            observed
+                .get(&a.logical)
+                .map(|o| (a.logical.clone(), o.clone()))
+        })
         .collect();
-    report.elapsed = started.elapsed();
-    report
+    let retired = lock(&run.retired).clone();
+    if run.options.keep_retired {
+        lock(&run.report).retired = retired;
+    } else {
+        leftovers.extend(retired);
+    }
+    let outcome = delete_all(&run.cx, &leftovers, &run.options).await;
+    let mut report = lock(&run.report);
+    report.deleted.extend(outcome.done);
+    report.failed.extend(outcome.failed);
+    report.skipped.extend(outcome.skipped);
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -178,7 +190,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn record(run: &Run, outcome: Outcome<String>) {
+fn record(run: &Run, outcome: Outcome<AwsError>) {
     let mut report = lock(&run.report);
     report.failed.extend(outcome.failed);
     report.skipped.extend(outcome.skipped);
@@ -405,70 +417,4 @@ fn resolve(known: &BTreeMap<String, Attrs>, name: &str, value: &Attr) -> Result<
         ),
         other => other.clone(),
     })
-}
-
-/// Deletes `doomed` (observed resources), each after everything that may depend on it.
-pub async fn delete_all(
-    cx: &Cx,
-    doomed: &[(String, Observed)],
-    options: &Options,
-) -> Outcome<String> {
-    let deps: BTreeMap<String, BTreeSet<String>> = doomed
-        .iter()
-        .map(|(name, seen)| {
-            let after = doomed
-                .iter()
-                .filter(|(_, other)| other.kind != seen.kind && seen.kind.is_needed_by(other.kind))
-                .map(|(other, _)| other.clone())
-                .collect();
-            (name.clone(), after)
-        })
-        .collect();
-    let doomed: Arc<BTreeMap<String, Observed>> = Arc::new(doomed.iter().cloned().collect());
-    let (cx, opts) = (cx.clone(), options.clone());
-    run_graph(deps, options.parallelism, move |name| {
-        let (doomed, cx, opts) = (Arc::clone(&doomed), cx.clone(), opts.clone());
-        async move {
-            delete_one(&cx, &name, &doomed[&name], &opts)
-                .await
-                .map_err(|e| e.to_string())
-        }
-    })
-    .await
-}
-
-async fn delete_one(
-    cx: &Cx,
-    name: &str,
-    seen: &Observed,
-    options: &Options,
-) -> Result<(), AwsError> {
-    let progress = &options.progress;
-    let since = Instant::now();
-    progress.begin(name, "deleting");
-    // Dependents that were just deleted may take a while to let go (DependencyViolation).
-    let backoff = Backoff {
-        budget: driver(seen.kind).timeout(),
-        ..Backoff::default()
-    };
-    with_backoff(
-        backoff,
-        || driver(seen.kind).delete(cx, name, &seen.attrs),
-        |e, pause| progress.retry(name, e, pause),
-    )
-    .await
-    .inspect_err(|e| progress.fail(name, e))?;
-    wait_for(
-        cx,
-        name,
-        seen.kind,
-        &seen.attrs,
-        Goal::Gone,
-        Verb::Deleting,
-        progress,
-    )
-    .await
-    .inspect_err(|e| progress.fail(name, e))?;
-    progress.finish(name, "deleted", since, "");
-    Ok(())
 }

@@ -1,12 +1,14 @@
 //! Reads what the stack owns in AWS, every kind at once, into the planner's `Observed` map.
 
 use std::collections::BTreeMap;
+use std::time::Instant;
 
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 
+use super::Progress;
 use crate::aws::attrs::handle;
 use crate::aws::retry::{with_backoff, Backoff};
-use crate::aws::{driver, AwsError, Cx};
+use crate::aws::{api_calls, driver, AwsError, Cx};
 use crate::core::{Graph, Observed, Resource, ResourceKind};
 
 /// Reading is cheap to retry, but an endpoint that does not answer should say so soon.
@@ -18,6 +20,24 @@ const OBSERVE_BACKOFF: Backoff = Backoff {
 
 /// How many kinds are read at once (each kind makes one to a few list calls).
 const PARALLEL_KINDS: usize = 8;
+
+/// [`observe`], noting on stderr how long it took and how many requests it made.
+pub async fn observe_noted(
+    cx: &Cx,
+    desired: &Graph,
+    progress: &Progress,
+) -> Result<BTreeMap<String, Observed>, AwsError> {
+    let (started, calls) = (Instant::now(), api_calls());
+    let observed = observe(cx, desired).await?;
+    progress.note(&format!(
+        "read {} resources of stack `{}` in {:.2}s ({} AWS requests)",
+        observed.len(),
+        cx.stack,
+        started.elapsed().as_secs_f64(),
+        api_calls() - calls
+    ));
+    Ok(observed)
+}
 
 /// Everything owned by the stack, keyed by logical name. Two resources claiming one logical name
 /// (a create that AWS applied twice) is an error naming both, never a silent pick.

@@ -1,12 +1,15 @@
-//! Waiting for one resource to become ready or gone: polls its driver with a growing interval,
-//! reports long waits, and gives up at the kind's timeout with the last status it saw.
+//! Waiting for one resource to become ready or gone: polls its driver through `wait::until_paced`
+//! (a growing interval), reports long waits, and gives up at the kind's timeout with the last
+//! status it saw.
 
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use super::progress::Progress;
 use crate::aws::retry::{with_backoff, Backoff};
 use crate::aws::{driver, Attrs, AwsError, Cx, Goal, Progress as Step};
 use crate::core::ResourceKind;
+use crate::wait::{self, Pace, Waited};
 
 /// What the wait is part of, for the progress lines.
 #[derive(Debug, Clone, Copy)]
@@ -26,6 +29,12 @@ impl Verb {
     }
 }
 
+/// A resource takes seconds to minutes: asked about after 250 ms, then up to every 10 s.
+const PACE: Pace = Pace {
+    first: Duration::from_millis(250),
+    max: Duration::from_secs(10),
+};
+
 /// Polls until `goal`; returns `have` refreshed with what the driver reported when ready.
 pub async fn wait_for(
     cx: &Cx,
@@ -38,9 +47,9 @@ pub async fn wait_for(
 ) -> Result<Attrs, AwsError> {
     let timeout = driver(kind).timeout();
     let started = Instant::now();
-    let mut last_report = Instant::now();
-    let mut interval = Duration::from_millis(250);
-    loop {
+    // The last status seen (for the timeout's message) and when a long wait last said so.
+    let seen = &Mutex::new((String::new(), Instant::now()));
+    let waited = wait::until_paced(timeout, PACE, || async move {
         let step = with_backoff(
             Backoff::default(),
             || driver(kind).poll(cx, have, goal),
@@ -51,23 +60,33 @@ pub async fn wait_for(
             Step::Done(fresh) => {
                 let mut out = have.clone();
                 out.extend(fresh.unwrap_or_default());
-                return Ok(out);
+                Ok(Some(out))
             }
-            Step::Failed(reason) => return Err(AwsError::Failed(format!("{name}: {reason}"))),
+            Step::Failed(reason) => Err(AwsError::Failed(format!("{name}: {reason}"))),
             Step::Pending(status) => {
-                if started.elapsed() >= timeout {
-                    return Err(AwsError::Timeout {
-                        seconds: timeout.as_secs(),
-                        what: format!("{name} still `{status}` while {}", verb.word()),
-                    });
-                }
-                if last_report.elapsed() >= progress.heartbeat {
+                let mut seen = lock(seen);
+                if seen.1.elapsed() >= progress.heartbeat {
                     progress.still(name, verb.word(), started, &status);
-                    last_report = Instant::now();
+                    seen.1 = Instant::now();
                 }
+                seen.0 = status;
+                Ok(None)
             }
         }
-        tokio::time::sleep(interval).await;
-        interval = (interval * 2).min(Duration::from_secs(10));
-    }
+    })
+    .await;
+    waited.map_err(|why| match why {
+        Waited::Failed(error) => error,
+        Waited::TimedOut(_) => AwsError::Timeout {
+            seconds: timeout.as_secs(),
+            what: format!("{name} still `{}` while {}", lock(seen).0, verb.word()),
+        },
+    })
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Only this wait writes it; a poisoned value is still the last status seen.
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

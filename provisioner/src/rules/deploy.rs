@@ -2,7 +2,7 @@
 //! ports, and names the deploy reserves.
 
 use super::Findings;
-use crate::deploy::{ADMIN_KEY_ENV, BUILT_IN_VALUES};
+use crate::core::gateway_contract::{ADMIN_KEY_ENV, BUILT_IN_VALUES};
 use crate::stack::Stack;
 
 pub fn check(stack: &Stack, findings: &mut Findings) {

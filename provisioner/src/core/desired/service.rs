@@ -83,7 +83,7 @@ fn container(b: &Builder) -> Attr {
     )];
     if gw.config.is_some() {
         secrets.push(secret_entry(
-            crate::deploy::ADMIN_KEY_ENV,
+            crate::core::gateway_contract::ADMIN_KEY_ENV,
             r(data::ADMIN_KEY_SECRET, "arn"),
         ));
     }

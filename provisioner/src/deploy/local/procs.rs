@@ -5,9 +5,17 @@
 use std::fs;
 use std::io;
 use std::os::unix::process::CommandExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::deploy::DeployError;
+use crate::wait;
+
+/// How often a stopping process is looked at.
+const POLL: Duration = Duration::from_millis(50);
+/// How long a killed process may take to go.
+const KILL_GRACE: Duration = Duration::from_secs(5);
 
 /// The pid in `pid_file` when that process still runs (a zombie or a vanished one does not). The
 /// file also holds the process's start time, so a pid the system gave to another process since
@@ -61,33 +69,71 @@ pub fn spawn(cmd: &mut Command, pid_file: &Path, log_file: &Path) -> io::Result<
 
 /// Stops the process of `pid_file` (TERM, then KILL after `grace`) and removes the file; true
 /// when something was running.
-pub fn stop(pid_file: &Path, grace: Duration) -> bool {
+pub async fn stop(pid_file: &Path, grace: Duration) -> bool {
     let Some(pid) = running(pid_file) else {
         let _ = fs::remove_file(pid_file);
         return false;
     };
-    signal(pid, "TERM");
-    let since = Instant::now();
-    while alive(pid) && since.elapsed() < grace {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    if alive(pid) {
-        signal(pid, "KILL");
-        while alive(pid) && since.elapsed() < grace + Duration::from_secs(5) {
-            std::thread::sleep(Duration::from_millis(50));
-        }
+    signal(pid, "TERM").await;
+    if !gone_within(pid, grace).await {
+        signal(pid, "KILL").await;
+        gone_within(pid, KILL_GRACE).await;
     }
     let _ = fs::remove_file(pid_file);
     true
 }
 
-fn signal(pid: u32, name: &str) {
-    let _ = Command::new("kill")
+/// Waits until `pid` is gone; false when it still runs after `within`.
+async fn gone_within(pid: u32, within: Duration) -> bool {
+    let gone = wait::until(within, POLL, || async move {
+        Ok::<_, ()>((!alive(pid)).then_some(()))
+    })
+    .await;
+    gone.is_ok()
+}
+
+async fn signal(pid: u32, name: &str) {
+    let _ = tokio::process::Command::new("kill")
         .arg(format!("-{name}"))
         .arg(pid.to_string())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .status();
+        .status()
+        .await;
+}
+
+/// Runs a short command to completion without blocking the runtime; its output is in the
+/// error when it fails.
+pub async fn run(cmd: Command, what: &str) -> Result<(), DeployError> {
+    let out = tokio::process::Command::from(cmd)
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .map_err(DeployError::process(what))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    Err(DeployError::Command {
+        what: what.to_string(),
+        status: out.status,
+        output: format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout).trim(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ),
+    })
+}
+
+/// `name` on PATH or in one of `extra`.
+pub fn find_program(name: &str, extra: &[&str]) -> Result<PathBuf, DeployError> {
+    let path = std::env::var("PATH").unwrap_or_default();
+    path.split(':')
+        .chain(extra.iter().copied())
+        .map(|dir| Path::new(dir).join(name))
+        .find(|p| p.is_file())
+        .ok_or_else(|| DeployError::Prerequisite {
+            message: format!("`{name}` not found: run scripts/setup"),
+        })
 }
 
 /// The last `lines` lines of a log file, for error messages.
@@ -101,18 +147,18 @@ pub fn tail(path: &Path, lines: usize) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn spawned_process_is_found_and_stopped() {
+    #[tokio::test]
+    async fn spawned_process_is_found_and_stopped() {
         let dir = std::env::temp_dir().join(format!("procs-test-{}", std::process::id()));
         fs::create_dir_all(&dir).unwrap();
         let (pid_file, log) = (dir.join("sleep.pid"), dir.join("sleep.log"));
         let pid = spawn(Command::new("sleep").arg("30"), &pid_file, &log).unwrap();
         assert_eq!(running(&pid_file), Some(pid));
-        assert!(stop(&pid_file, Duration::from_secs(5)));
+        assert!(stop(&pid_file, Duration::from_secs(5)).await);
         // Our own child lingers as a zombie until reaped: it counts as stopped.
         assert_eq!(running(&pid_file), None);
         assert!(!pid_file.exists());
-        assert!(!stop(&pid_file, Duration::from_secs(1)));
+        assert!(!stop(&pid_file, Duration::from_secs(1)).await);
         // A live pid with another start time is somebody else's process.
         let me = std::process::id();
         fs::write(&pid_file, format!("{me} 1\n")).unwrap();
