@@ -2,7 +2,7 @@
 //! (IPv4 and IPv6), as Kong 3.x does: a deny match always rejects; a non-empty allow list
 //! rejects everyone it does not match.
 
-use super::{config_error, kong_response, Handler, RequestCtx, ShortCircuit};
+use super::{config_error, config_status, kong_response, Handler, RequestCtx, ShortCircuit};
 use crate::entities::FieldErrors;
 use futures_util::future::BoxFuture;
 use http::StatusCode;
@@ -106,15 +106,8 @@ impl IpRestriction {
                 "at least one of these fields must be non-empty: 'config.allow', 'config.deny'",
             );
         }
-        let status = match config.status {
-            None => Some(StatusCode::FORBIDDEN),
-            Some(code) => StatusCode::from_u16(code)
-                .ok()
-                .filter(|s| (100..=599).contains(&s.as_u16())),
-        };
-        if status.is_none() {
-            errors.add("config.status", "value should be between 100 and 599");
-        }
+        let code = config.status.unwrap_or(StatusCode::FORBIDDEN.as_u16());
+        let status = config_status(code.into(), "config.status", &mut errors);
         errors.into_result()?;
         Ok(IpRestriction {
             allow,

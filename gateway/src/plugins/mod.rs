@@ -174,6 +174,23 @@ pub(crate) fn config_error(e: serde_json::Error) -> crate::entities::FieldErrors
     errors
 }
 
+/// A configured status code as Kong's `http_status` type takes it: a whole number from 100 to
+/// 599. Anything else is an error at `field` (and None, so the rest of the config is still
+/// checked before the errors are returned).
+pub(crate) fn config_status(
+    code: f64,
+    field: &str,
+    errors: &mut crate::entities::FieldErrors,
+) -> Option<StatusCode> {
+    let status = (code.fract() == 0.0 && (100.0..=599.0).contains(&code))
+        .then(|| StatusCode::from_u16(code as u16).ok())
+        .flatten();
+    if status.is_none() {
+        errors.add(field, "value should be between 100 and 599");
+    }
+    status
+}
+
 /// One configured plugin instance, ready to run.
 pub trait Handler: Send + Sync + std::fmt::Debug {
     /// After routing, before the request goes upstream: authenticate, limit, transform.

@@ -3,7 +3,7 @@
 
 use super::windows::Window;
 use crate::entities::FieldErrors;
-use crate::plugins::config_error;
+use crate::plugins::{config_error, config_status};
 use http::{HeaderName, StatusCode};
 use serde::Deserialize;
 use serde_json::Value;
@@ -164,12 +164,7 @@ impl Config {
         let sync_rate = raw.sync_rate.unwrap_or(SYNC_RATE_REALTIME);
         check_sync_rate(sync_rate, policy, &mut errors);
         let error_code = raw.error_code.unwrap_or(429.0);
-        let status = (error_code.fract() == 0.0 && (100.0..=599.0).contains(&error_code))
-            .then(|| StatusCode::from_u16(error_code as u16).ok())
-            .flatten();
-        if status.is_none() {
-            errors.add("config.error_code", "value should be between 100 and 599");
-        }
+        let status = config_status(error_code, "config.error_code", &mut errors);
         errors.into_result()?;
         Ok(Config {
             limits,
