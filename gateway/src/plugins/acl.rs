@@ -19,19 +19,14 @@ use serde_json::Value;
 
 const GROUPS_HEADER: HeaderName = HeaderName::from_static("x-consumer-groups");
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 struct Config {
-    #[serde(default)]
     allow: Option<Vec<String>>,
-    #[serde(default)]
     deny: Option<Vec<String>>,
-    #[serde(default)]
     hide_groups_header: bool,
-    #[serde(default)]
     #[allow(dead_code)]
     always_use_authenticated_groups: bool,
-    #[serde(default)]
     #[allow(dead_code)]
     include_consumer_groups: bool,
 }

@@ -13,16 +13,12 @@ use std::str::FromStr;
 
 const DEFAULT_MESSAGE: &str = "Your IP address is not allowed";
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 struct Config {
-    #[serde(default)]
     allow: Option<Vec<String>>,
-    #[serde(default)]
     deny: Option<Vec<String>>,
-    #[serde(default)]
     status: Option<u16>,
-    #[serde(default)]
     message: Option<String>,
 }
 

@@ -24,33 +24,26 @@ use serde_json::Value;
 use std::borrow::Cow;
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 struct Lists {
-    #[serde(default, deserialize_with = "list")]
+    #[serde(deserialize_with = "list")]
     headers: Vec<String>,
-    #[serde(default, deserialize_with = "list")]
+    #[serde(deserialize_with = "list")]
     querystring: Vec<String>,
-    #[serde(default, deserialize_with = "list")]
+    #[serde(deserialize_with = "list")]
     body: Vec<String>,
     /// Only under `replace`.
-    #[serde(default)]
     uri: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 struct Config {
-    #[serde(default)]
     http_method: Option<String>,
-    #[serde(default)]
     remove: Option<Lists>,
-    #[serde(default)]
     rename: Option<Lists>,
-    #[serde(default)]
     replace: Option<Lists>,
-    #[serde(default)]
     add: Option<Lists>,
-    #[serde(default)]
     append: Option<Lists>,
 }
 

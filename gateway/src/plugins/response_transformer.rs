@@ -13,29 +13,24 @@ use serde::Deserialize;
 use serde_json::Value;
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 struct Lists {
-    #[serde(default, deserialize_with = "list")]
+    #[serde(deserialize_with = "list")]
     headers: Vec<String>,
-    #[serde(default, deserialize_with = "list")]
+    #[serde(deserialize_with = "list")]
     json: Vec<String>,
     /// Under replace, add and append: how each `json` value is typed, by position.
-    #[serde(default, deserialize_with = "list")]
+    #[serde(deserialize_with = "list")]
     json_types: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 struct Config {
-    #[serde(default)]
     remove: Option<Lists>,
-    #[serde(default)]
     rename: Option<Lists>,
-    #[serde(default)]
     replace: Option<Lists>,
-    #[serde(default)]
     add: Option<Lists>,
-    #[serde(default)]
     append: Option<Lists>,
 }
 
