@@ -10,7 +10,7 @@
 //! `always_use_authenticated_groups` and `include_consumer_groups` are accepted and change
 //! nothing.
 
-use super::{config_error, kong_response, Handler, RequestCtx, ShortCircuit};
+use super::{kong_response, typed_config, Handler, RequestCtx, ShortCircuit};
 use crate::entities::FieldErrors;
 use futures_util::future::BoxFuture;
 use http::{HeaderName, StatusCode};
@@ -47,7 +47,7 @@ pub struct Acl {
 
 impl Acl {
     pub fn from_config(config: &Value) -> Result<Acl, FieldErrors> {
-        let config: Config = serde_json::from_value(config.clone()).map_err(config_error)?;
+        let config: Config = typed_config(config)?;
         // Kong counts an empty list as not given (`deny: []` next to `allow: [...]` is fine).
         let given = |list: Option<Vec<String>>| list.filter(|l| !l.is_empty());
         let (mode, groups) = match (given(config.allow), given(config.deny)) {

@@ -2,7 +2,7 @@
 //! (IPv4 and IPv6), as Kong 3.x does: a deny match always rejects; a non-empty allow list
 //! rejects everyone it does not match.
 
-use super::{config_error, config_status, kong_response, Handler, RequestCtx, ShortCircuit};
+use super::{config_status, kong_response, typed_config, Handler, RequestCtx, ShortCircuit};
 use crate::entities::FieldErrors;
 use futures_util::future::BoxFuture;
 use http::StatusCode;
@@ -93,7 +93,7 @@ pub struct IpRestriction {
 
 impl IpRestriction {
     pub fn from_config(config: &Value) -> Result<IpRestriction, FieldErrors> {
-        let config: Config = serde_json::from_value(config.clone()).map_err(config_error)?;
+        let config: Config = typed_config(config)?;
         let mut errors = FieldErrors::default();
         let allow = parse_list(config.allow.as_deref(), "config.allow", &mut errors);
         let deny = parse_list(config.deny.as_deref(), "config.deny", &mut errors);

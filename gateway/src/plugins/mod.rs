@@ -159,8 +159,15 @@ pub fn kong_response(status: StatusCode, message: &str) -> ShortCircuit {
     response
 }
 
-/// A plugin `config` that does not deserialize, as a field error.
-pub(crate) fn config_error(e: serde_json::Error) -> crate::entities::FieldErrors {
+/// A plugin's `config` as its typed struct; one that does not deserialize is a field error
+/// (at `config.<name>` for an unknown field).
+pub(crate) fn typed_config<T: serde::de::DeserializeOwned>(
+    config: &serde_json::Value,
+) -> Result<T, crate::entities::FieldErrors> {
+    serde_json::from_value(config.clone()).map_err(config_error)
+}
+
+fn config_error(e: serde_json::Error) -> crate::entities::FieldErrors {
     let mut errors = crate::entities::FieldErrors::default();
     let message = e.to_string();
     let message = message.split(" at line").next().unwrap_or(&message);

@@ -1,6 +1,7 @@
 //! The aws-lambda plugin's `config`, with Kong 3.x's fields, defaults and checks.
 
 use crate::entities::FieldErrors;
+use crate::plugins::typed_config;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -139,8 +140,7 @@ impl Default for Config {
 impl Config {
     /// Deserialize and check a plugin entity's `config`; all problems are reported at once.
     pub fn parse(value: &Value) -> Result<Config, FieldErrors> {
-        let config: Config =
-            serde_json::from_value(value.clone()).map_err(super::super::config_error)?;
+        let config: Config = typed_config(value)?;
         config.validate()?;
         Ok(config)
     }

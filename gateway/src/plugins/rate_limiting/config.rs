@@ -3,7 +3,7 @@
 
 use super::windows::Window;
 use crate::entities::FieldErrors;
-use crate::plugins::{config_error, config_status};
+use crate::plugins::{config_status, typed_config};
 use http::{HeaderName, StatusCode};
 use serde::Deserialize;
 use serde_json::Value;
@@ -144,7 +144,7 @@ impl Raw {
 
 impl Config {
     pub fn parse(value: &Value) -> Result<Config, FieldErrors> {
-        let mut raw: Raw = serde_json::from_value(value.clone()).map_err(config_error)?;
+        let mut raw: Raw = typed_config(value)?;
         let mut errors = FieldErrors::default();
         let limits = limits(&raw, &mut errors);
         let limit_by = limit_by(&raw, &mut errors);
