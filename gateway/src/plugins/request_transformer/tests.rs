@@ -284,26 +284,12 @@ fn needs_the_body_only_when_it_touches_it() {
 
 #[test]
 fn invalid_configs_name_the_entry() {
+    // Header entries are checked by header_edit::header_entries (tested there); one shows the path.
     let cases = [
         (
             json!({"add": {"headers": ["ok:1", "no-colon"]}}),
             "config.add.headers.2",
             "invalid value: no-colon",
-        ),
-        (
-            json!({"add": {"headers": ["x y:1"]}}),
-            "config.add.headers.1",
-            "'x y' is not a valid header",
-        ),
-        (
-            json!({"remove": {"headers": ["x/y"]}}),
-            "config.remove.headers.1",
-            "'x/y' is not a valid header",
-        ),
-        (
-            json!({"rename": {"headers": ["a:b c"]}}),
-            "config.rename.headers.1",
-            "'b c' is not a valid header",
         ),
         (
             json!({"replace": {"querystring": ["q"]}}),

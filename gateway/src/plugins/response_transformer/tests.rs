@@ -126,17 +126,8 @@ fn typed_values_cast_like_kong() {
 
 #[test]
 fn invalid_configs_name_the_entry() {
+    // Header entries are checked by header_edit::header_entries (tested there); one shows the path.
     let cases = [
-        (
-            json!({"add": {"headers": ["nocolon"]}}),
-            "config.add.headers.1",
-            "invalid value: nocolon",
-        ),
-        (
-            json!({"add": {"headers": ["x y:1"]}}),
-            "config.add.headers.1",
-            "'x y' is not a valid header",
-        ),
         (
             json!({"rename": {"headers": ["a:b/c"]}}),
             "config.rename.headers.1",
