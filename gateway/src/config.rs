@@ -10,22 +10,15 @@ use serde_json::Value;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Config {
-    #[serde(default)]
     pub services: Vec<Service>,
-    #[serde(default)]
     pub routes: Vec<Route>,
-    #[serde(default)]
     pub consumers: Vec<Consumer>,
-    #[serde(default)]
     pub keyauth_credentials: Vec<KeyAuthCredential>,
-    #[serde(default)]
     pub acls: Vec<Acl>,
-    #[serde(default)]
     pub plugins: Vec<Plugin>,
-    #[serde(default)]
     pub upstreams: Vec<Upstream>,
-    #[serde(default)]
     pub targets: Vec<Target>,
 }
 

@@ -137,30 +137,29 @@ fn collection(kind: Kind, suffix: &str) -> Value {
 }
 
 fn entity(kind: Kind, suffix: &str) -> Value {
-    let name = kind.singular();
-    json!({
-        "get": {
-            "operationId": format!("get-{name}{suffix}"),
-            "responses": ok_response(Some(reference(kind))),
-        },
-        "put": operation(kind, &format!("upsert-{name}{suffix}"), "200"),
-        "patch": operation(kind, &format!("update-{name}{suffix}"), "200"),
-        "delete": {
-            "operationId": format!("delete-{name}{suffix}"),
-            "responses": { "204": { "description": "Deleted (or already absent)" } },
-        },
-    })
+    let name = format!("{}{suffix}", kind.singular());
+    let mut operations = read_write(kind, &name);
+    operations["delete"] = json!({
+        "operationId": format!("delete-{name}"),
+        "responses": { "204": { "description": "Deleted (or already absent)" } },
+    });
+    operations
 }
 
+/// `/routes/{r}/service` and the like: the entity a foreign key points at, never deleted there.
 fn foreign(kind: Kind, field: &str, target: Kind) -> Value {
-    let id = format!("{}-of-{}", field, kind.singular());
+    read_write(target, &format!("{}-of-{}", field, kind.singular()))
+}
+
+/// GET, PUT and PATCH of one `kind` entity; `name` ends each operation id.
+fn read_write(kind: Kind, name: &str) -> Value {
     json!({
         "get": {
-            "operationId": format!("get-{id}"),
-            "responses": ok_response(Some(reference(target))),
+            "operationId": format!("get-{name}"),
+            "responses": ok_response(Some(reference(kind))),
         },
-        "put": operation(target, &format!("upsert-{id}"), "200"),
-        "patch": operation(target, &format!("update-{id}"), "200"),
+        "put": operation(kind, &format!("upsert-{name}"), "200"),
+        "patch": operation(kind, &format!("update-{name}"), "200"),
     })
 }
 

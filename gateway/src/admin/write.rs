@@ -22,13 +22,8 @@ pub async fn create(
     scope: Option<Scope>,
     input: Input,
 ) -> Result<Value, ApiError> {
-    let parent = lookup::parent(node, &scope).await?;
-    let mut fields = prepare(node, kind, input).await?;
-    if let Some((field, id)) = parent {
-        fields.insert(field.to_string(), json!({ "id": id }));
-    }
-    let value = schema::canonical(kind, Value::Object(fields))?;
-    save(node, kind, value, Op::Create, None).await
+    let (_, fields) = scoped(node, kind, &scope, input).await?;
+    save(node, kind, Value::Object(fields), Op::Create, None).await
 }
 
 pub async fn patch(
@@ -56,8 +51,7 @@ pub async fn patch(
         lookup::id_of(&existing)?,
         Some(&existing),
     );
-    let value = schema::canonical(kind, merged)?;
-    save(node, kind, value, Op::Update, by_key(kind, key)).await
+    save(node, kind, merged, Op::Update, by_key(kind, key)).await
 }
 
 pub async fn put(
@@ -67,11 +61,7 @@ pub async fn put(
     scope: Option<Scope>,
     input: Input,
 ) -> Result<Value, ApiError> {
-    let parent = lookup::parent(node, &scope).await?;
-    let mut fields = prepare(node, kind, input).await?;
-    if let Some((field, id)) = parent {
-        fields.insert(field.to_string(), json!({ "id": id }));
-    }
+    let (parent, mut fields) = scoped(node, kind, &scope, input).await?;
     let existing = lookup::find(node, kind, key, parent).await?;
     let id = match (&existing, Uuid::parse_str(key)) {
         (Some(entity), _) => lookup::id_of(entity)?,
@@ -84,7 +74,6 @@ pub async fn put(
     }
     let mut value = Value::Object(fields);
     stamp(kind, &mut value, id, existing.as_ref());
-    let value = schema::canonical(kind, value)?;
     save(node, kind, value, Op::Upsert, by_key(kind, key)).await
 }
 
@@ -157,6 +146,22 @@ async fn prepare(node: &Node, kind: Kind, input: Input) -> Result<Map<String, Va
     Ok(fields)
 }
 
+/// The input's fields under the URL's scope: a write under `/consumers/{c}/...` belongs to
+/// that consumer, whatever the body says.
+async fn scoped(
+    node: &Node,
+    kind: Kind,
+    scope: &Option<Scope>,
+    input: Input,
+) -> Result<(lookup::Parent, Map<String, Value>), ApiError> {
+    let parent = lookup::parent(node, scope).await?;
+    let mut fields = prepare(node, kind, input).await?;
+    if let Some((field, id)) = parent {
+        fields.insert(field.to_string(), json!({ "id": id }));
+    }
+    Ok((parent, fields))
+}
+
 /// The id is the URL's; `created_at` survives an update; `updated_at` is now.
 fn stamp(kind: Kind, value: &mut Value, id: Uuid, existing: Option<&Value>) {
     value["id"] = Value::String(id.to_string());
@@ -200,6 +205,7 @@ fn by_key(kind: Kind, key: &str) -> Option<&'static str> {
         .flatten()
 }
 
+/// Validate `value` and store it canonically (defaults applied), then refresh the node.
 async fn save(
     node: &Node,
     kind: Kind,
@@ -207,6 +213,7 @@ async fn save(
     op: Op,
     by: Option<&'static str>,
 ) -> Result<Value, ApiError> {
+    let value = schema::canonical(kind, value)?;
     let saved = match op {
         Op::Create => node.store.insert(kind, value).await,
         _ => node.store.upsert(kind, value).await,

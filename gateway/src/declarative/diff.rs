@@ -173,14 +173,11 @@ pub fn render(changes: &[Change], hidden: &Secrets) -> String {
     let mut out = String::new();
     let (mut created, mut updated, mut deleted) = (0, 0, 0);
     for change in changes {
-        let line = match change {
+        // What is done, to which entity (as it will be), and for an update what changes.
+        let (verb, kind, value, fields) = match change {
             Change::Create { kind, value, .. } => {
                 created += 1;
-                format!(
-                    "creating {} {}",
-                    kind.singular(),
-                    label(*kind, value, hidden)
-                )
+                ("creating", kind, value, String::new())
             }
             Change::Update {
                 kind,
@@ -190,23 +187,15 @@ pub fn render(changes: &[Change], hidden: &Secrets) -> String {
             } => {
                 updated += 1;
                 let fields = field_changes(*kind, "", before, after, hidden).join(", ");
-                format!(
-                    "updating {} {} {{{fields}}}",
-                    kind.singular(),
-                    label(*kind, after, hidden)
-                )
+                ("updating", kind, after, format!(" {{{fields}}}"))
             }
             Change::Delete { kind, value, .. } => {
                 deleted += 1;
-                format!(
-                    "deleting {} {}",
-                    kind.singular(),
-                    label(*kind, value, hidden)
-                )
+                ("deleting", kind, value, String::new())
             }
         };
-        out.push_str(&line);
-        out.push('\n');
+        let label = label(*kind, value, hidden);
+        out.push_str(&format!("{verb} {} {label}{fields}\n", kind.singular()));
     }
     out.push_str(&format!(
         "Summary: Created: {created}, Updated: {updated}, Deleted: {deleted}\n"

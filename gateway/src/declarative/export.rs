@@ -60,31 +60,15 @@ impl Export<'_> {
     /// How a reference to the entity is written: its name (username) if it has one, else
     /// its id. `None` when no such entity exists.
     fn name_of(&self, kind: Kind, id: Uuid) -> Option<Value> {
-        let named = |name: Option<&String>| json!(name.cloned().unwrap_or_else(|| id.to_string()));
         let c = self.config;
-        match kind {
-            Kind::Service => c
-                .services
-                .iter()
-                .find(|e| e.id == id)
-                .map(|e| named(e.name.as_ref())),
-            Kind::Route => c
-                .routes
-                .iter()
-                .find(|e| e.id == id)
-                .map(|e| named(e.name.as_ref())),
-            Kind::Consumer => c
-                .consumers
-                .iter()
-                .find(|e| e.id == id)
-                .map(|e| named(e.username.as_ref())),
-            Kind::Upstream => c
-                .upstreams
-                .iter()
-                .find(|e| e.id == id)
-                .map(|e| named(Some(&e.name))),
-            Kind::KeyAuth | Kind::Acl | Kind::Plugin | Kind::Target => None,
-        }
+        let name = match kind {
+            Kind::Service => c.services.iter().find(|e| e.id == id)?.name.as_ref(),
+            Kind::Route => c.routes.iter().find(|e| e.id == id)?.name.as_ref(),
+            Kind::Consumer => c.consumers.iter().find(|e| e.id == id)?.username.as_ref(),
+            Kind::Upstream => Some(&c.upstreams.iter().find(|e| e.id == id)?.name),
+            Kind::KeyAuth | Kind::Acl | Kind::Plugin | Kind::Target => return None,
+        };
+        Some(json!(name.cloned().unwrap_or_else(|| id.to_string())))
     }
 
     /// The one entity a plugin is nested under: plugins scoped to exactly one existing

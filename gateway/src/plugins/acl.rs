@@ -10,7 +10,7 @@
 //! `always_use_authenticated_groups` and `include_consumer_groups` are accepted and change
 //! nothing.
 
-use super::{config_error, kong_response, Handler, RequestCtx, ShortCircuit};
+use super::{kong_response, typed_config, Handler, RequestCtx, ShortCircuit};
 use crate::entities::FieldErrors;
 use futures_util::future::BoxFuture;
 use http::{HeaderName, StatusCode};
@@ -19,19 +19,14 @@ use serde_json::Value;
 
 const GROUPS_HEADER: HeaderName = HeaderName::from_static("x-consumer-groups");
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 struct Config {
-    #[serde(default)]
     allow: Option<Vec<String>>,
-    #[serde(default)]
     deny: Option<Vec<String>>,
-    #[serde(default)]
     hide_groups_header: bool,
-    #[serde(default)]
     #[allow(dead_code)]
     always_use_authenticated_groups: bool,
-    #[serde(default)]
     #[allow(dead_code)]
     include_consumer_groups: bool,
 }
@@ -52,7 +47,7 @@ pub struct Acl {
 
 impl Acl {
     pub fn from_config(config: &Value) -> Result<Acl, FieldErrors> {
-        let config: Config = serde_json::from_value(config.clone()).map_err(config_error)?;
+        let config: Config = typed_config(config)?;
         // Kong counts an empty list as not given (`deny: []` next to `allow: [...]` is fine).
         let given = |list: Option<Vec<String>>| list.filter(|l| !l.is_empty());
         let (mode, groups) = match (given(config.allow), given(config.deny)) {

@@ -4,7 +4,7 @@
 //! The response phase reads the id back from the request headers in the context (where the
 //! access phase put it), so nothing has to be remembered per request.
 
-use super::{config_error, Handler, RequestCtx, ShortCircuit};
+use super::{typed_config, Handler, RequestCtx, ShortCircuit};
 use crate::entities::FieldErrors;
 use futures_util::future::BoxFuture;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
@@ -91,7 +91,7 @@ pub struct CorrelationId {
 
 impl CorrelationId {
     pub fn from_config(config: &Value) -> Result<CorrelationId, FieldErrors> {
-        let config: Config = serde_json::from_value(config.clone()).map_err(config_error)?;
+        let config: Config = typed_config(config)?;
         let mut errors = FieldErrors::default();
         let header = HeaderName::from_bytes(config.header_name.as_bytes()).ok();
         if header.is_none() {

@@ -4,7 +4,7 @@
 //! Nothing is remembered between the access and response phases: like Kong's header filter, the
 //! response phase decides again from the request headers still in the context.
 
-use super::{config_error, Handler, RequestCtx, ShortCircuit};
+use super::{typed_config, Handler, RequestCtx, ShortCircuit};
 use crate::entities::FieldErrors;
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
@@ -98,7 +98,7 @@ pub struct Cors {
 
 impl Cors {
     pub fn from_config(config: &Value) -> Result<Cors, FieldErrors> {
-        let config: Config = serde_json::from_value(config.clone()).map_err(config_error)?;
+        let config: Config = typed_config(config)?;
         let mut errors = FieldErrors::default();
         let origins = compile_origins(config.origins.as_deref().unwrap_or(&[]), &mut errors);
         let methods = match &config.methods {

@@ -4,7 +4,7 @@
 //! is opened afresh for every write, so logrotate's rename-and-create takes effect at once.
 
 use super::log_serializer::{refuse_lua, serialize, Dropped, LogSinks, Redaction};
-use super::{config_error, Handler, LogRecord, RequestCtx};
+use super::{typed_config, Handler, LogRecord, RequestCtx};
 use crate::entities::FieldErrors;
 use serde::Deserialize;
 use serde_json::Value;
@@ -43,7 +43,7 @@ impl FileLog {
         sinks: &LogSinks,
         writers: &Writers,
     ) -> Result<FileLog, FieldErrors> {
-        let config: Config = serde_json::from_value(config.clone()).map_err(config_error)?;
+        let config: Config = typed_config(config)?;
         let mut errors = FieldErrors::default();
         let path = config.path.unwrap_or_default();
         if path.is_empty() {

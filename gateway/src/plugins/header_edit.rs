@@ -170,6 +170,56 @@ pub fn pair<'e>(
     found
 }
 
+/// Kong's header entries under one operation, into `edit`: `remove` takes names, `rename`
+/// `old:new`, the others `name:value`, where an empty value does nothing. `keep` says whether the
+/// operation may touch a header at all; `value` makes what the edit stores from a value and its
+/// whole entry, or says what is wrong with it. Every error is added at the entry's field.
+pub fn header_entries<V>(
+    op: &str,
+    entries: &[String],
+    edit: &mut HeaderEdit<V>,
+    errors: &mut FieldErrors,
+    keep: impl Fn(&str, &HeaderName) -> bool,
+    mut value: impl FnMut(&str, &str) -> Result<V, String>,
+) {
+    for (i, entry) in entries.iter().enumerate() {
+        let field = format!("config.{op}.headers.{}", i + 1);
+        if op == "remove" {
+            match header_name(name_of(entry)) {
+                Some(name) if keep(op, &name) => edit.remove.push(name),
+                Some(_) => {}
+                None => errors.add(&field, bad_header(name_of(entry))),
+            }
+            continue;
+        }
+        let Some((name, raw)) = pair(entry, &field, errors) else {
+            continue;
+        };
+        let Some(header) = header_name(name) else {
+            errors.add(&field, bad_header(name));
+            continue;
+        };
+        if op == "rename" {
+            match header_name(raw) {
+                Some(new) if keep(op, &header) => edit.rename.push((header, new)),
+                Some(_) => {}
+                None => errors.add(&field, bad_header(raw)),
+            }
+            continue;
+        }
+        // Kong skips an entry without a value.
+        if raw.is_empty() || !keep(op, &header) {
+            continue;
+        }
+        match (value(raw, entry), op) {
+            (Ok(v), "replace") => edit.replace.push((header, v)),
+            (Ok(v), "add") => edit.add.push((header, v)),
+            (Ok(v), _) => edit.append.push((header, v)),
+            (Err(message), _) => errors.add(&field, message),
+        }
+    }
+}
+
 // === config parsing ===
 
 /// Deserialize a plugin config, reporting the failing field as `config.<path>`.

@@ -2,7 +2,7 @@
 //! (IPv4 and IPv6), as Kong 3.x does: a deny match always rejects; a non-empty allow list
 //! rejects everyone it does not match.
 
-use super::{config_error, kong_response, Handler, RequestCtx, ShortCircuit};
+use super::{config_status, kong_response, typed_config, Handler, RequestCtx, ShortCircuit};
 use crate::entities::FieldErrors;
 use futures_util::future::BoxFuture;
 use http::StatusCode;
@@ -13,16 +13,12 @@ use std::str::FromStr;
 
 const DEFAULT_MESSAGE: &str = "Your IP address is not allowed";
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 struct Config {
-    #[serde(default)]
     allow: Option<Vec<String>>,
-    #[serde(default)]
     deny: Option<Vec<String>>,
-    #[serde(default)]
     status: Option<u16>,
-    #[serde(default)]
     message: Option<String>,
 }
 
@@ -97,7 +93,7 @@ pub struct IpRestriction {
 
 impl IpRestriction {
     pub fn from_config(config: &Value) -> Result<IpRestriction, FieldErrors> {
-        let config: Config = serde_json::from_value(config.clone()).map_err(config_error)?;
+        let config: Config = typed_config(config)?;
         let mut errors = FieldErrors::default();
         let allow = parse_list(config.allow.as_deref(), "config.allow", &mut errors);
         let deny = parse_list(config.deny.as_deref(), "config.deny", &mut errors);
@@ -106,15 +102,8 @@ impl IpRestriction {
                 "at least one of these fields must be non-empty: 'config.allow', 'config.deny'",
             );
         }
-        let status = match config.status {
-            None => Some(StatusCode::FORBIDDEN),
-            Some(code) => StatusCode::from_u16(code)
-                .ok()
-                .filter(|s| (100..=599).contains(&s.as_u16())),
-        };
-        if status.is_none() {
-            errors.add("config.status", "value should be between 100 and 599");
-        }
+        let code = config.status.unwrap_or(StatusCode::FORBIDDEN.as_u16());
+        let status = config_status(code.into(), "config.status", &mut errors);
         errors.into_result()?;
         Ok(IpRestriction {
             allow,

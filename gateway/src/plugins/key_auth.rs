@@ -2,7 +2,7 @@
 //! as Kong 3.x does (its messages, `WWW-Authenticate`, upstream headers, `anonymous`).
 
 use super::consumers::{ConsumerInfo, Consumers};
-use super::{config_error, kong_response, Handler, RequestCtx, ShortCircuit};
+use super::{kong_response, typed_config, Handler, RequestCtx, ShortCircuit};
 use crate::entities::FieldErrors;
 use futures_util::future::BoxFuture;
 use http::{HeaderName, HeaderValue, StatusCode};
@@ -49,7 +49,7 @@ pub struct KeyAuth {
 
 impl KeyAuth {
     pub fn from_config(config: &Value, consumers: Arc<Consumers>) -> Result<KeyAuth, FieldErrors> {
-        let config: Config = serde_json::from_value(config.clone()).map_err(config_error)?;
+        let config: Config = typed_config(config)?;
         let mut errors = FieldErrors::default();
         if config.key_names.is_empty() {
             errors.add("config.key_names", "length must be at least 1");

@@ -159,8 +159,15 @@ pub fn kong_response(status: StatusCode, message: &str) -> ShortCircuit {
     response
 }
 
-/// A plugin `config` that does not deserialize, as a field error.
-pub(crate) fn config_error(e: serde_json::Error) -> crate::entities::FieldErrors {
+/// A plugin's `config` as its typed struct; one that does not deserialize is a field error
+/// (at `config.<name>` for an unknown field).
+pub(crate) fn typed_config<T: serde::de::DeserializeOwned>(
+    config: &serde_json::Value,
+) -> Result<T, crate::entities::FieldErrors> {
+    serde_json::from_value(config.clone()).map_err(config_error)
+}
+
+fn config_error(e: serde_json::Error) -> crate::entities::FieldErrors {
     let mut errors = crate::entities::FieldErrors::default();
     let message = e.to_string();
     let message = message.split(" at line").next().unwrap_or(&message);
@@ -172,6 +179,23 @@ pub(crate) fn config_error(e: serde_json::Error) -> crate::entities::FieldErrors
         None => errors.add("config", message),
     }
     errors
+}
+
+/// A configured status code as Kong's `http_status` type takes it: a whole number from 100 to
+/// 599. Anything else is an error at `field` (and None, so the rest of the config is still
+/// checked before the errors are returned).
+pub(crate) fn config_status(
+    code: f64,
+    field: &str,
+    errors: &mut crate::entities::FieldErrors,
+) -> Option<StatusCode> {
+    let status = (code.fract() == 0.0 && (100.0..=599.0).contains(&code))
+        .then(|| StatusCode::from_u16(code as u16).ok())
+        .flatten();
+    if status.is_none() {
+        errors.add(field, "value should be between 100 and 599");
+    }
+    status
 }
 
 /// One configured plugin instance, ready to run.

@@ -2,7 +2,7 @@
 //! latency histograms, `kong_bandwidth_bytes`), as far as the instance's flags ask (all off by
 //! default since Kong 3.0). The exposition is served by the node (`/metrics`).
 
-use super::{config_error, Handler, LogRecord, RequestCtx};
+use super::{typed_config, Handler, LogRecord, RequestCtx};
 use crate::entities::FieldErrors;
 use crate::metrics::{Metrics, Observation};
 use serde::Deserialize;
@@ -28,7 +28,7 @@ pub struct Prometheus {
 
 impl Prometheus {
     pub fn from_config(config: &Value, metrics: Arc<Metrics>) -> Result<Prometheus, FieldErrors> {
-        let config: Config = serde_json::from_value(config.clone()).map_err(config_error)?;
+        let config: Config = typed_config(config)?;
         if config.upstream_health_metrics {
             metrics.upstream_health.store(true, Ordering::Relaxed);
         }

@@ -9,7 +9,7 @@
 //! that ends the upload once the limit is passed; if that happens before the upstream has
 //! answered, the proxy answers the client 413 itself and drops the upstream request.
 
-use super::{config_error, kong_response, Handler, RequestCtx, ShortCircuit};
+use super::{kong_response, typed_config, Handler, RequestCtx, ShortCircuit};
 use crate::entities::FieldErrors;
 use futures_util::future::BoxFuture;
 use http::{header, StatusCode};
@@ -45,7 +45,7 @@ pub struct RequestSizeLimiting {
 
 impl RequestSizeLimiting {
     pub fn from_config(config: &Value) -> Result<RequestSizeLimiting, FieldErrors> {
-        let config: Config = serde_json::from_value(config.clone()).map_err(config_error)?;
+        let config: Config = typed_config(config)?;
         let Some((_, factor)) = UNITS.iter().find(|(name, _)| *name == config.size_unit) else {
             let mut errors = FieldErrors::default();
             errors.add(

@@ -1,7 +1,7 @@
 //! request-termination: answer every request with a fixed status and message or body,
 //! without reaching the upstream (maintenance windows, retired endpoints).
 
-use super::{kong_response, Handler, RequestCtx, ShortCircuit};
+use super::{config_status, kong_response, Handler, RequestCtx, ShortCircuit};
 use crate::entities::FieldErrors;
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
@@ -42,12 +42,7 @@ impl RequestTermination {
             errors.add("config", e.to_string());
             errors
         })?;
-        let status = StatusCode::from_u16(parsed.status_code)
-            .ok()
-            .filter(|s| (100..=599).contains(&s.as_u16()));
-        if status.is_none() {
-            errors.add("config.status_code", "value should be between 100 and 599");
-        }
+        let status = config_status(parsed.status_code.into(), "config.status_code", &mut errors);
         if parsed.message.is_some() && parsed.body.is_some() {
             errors.add("config", "message cannot be used with content_type or body");
         }

@@ -11,48 +11,39 @@
 
 mod params;
 
-use super::header_edit::{
-    bad_header, header_name, list, name_of, pair, parse_config, Edit, HeaderEdit,
-};
+use super::header_edit::{header_entries, list, name_of, pair, parse_config, Edit, HeaderEdit};
 use super::template::{Env, Template};
 use super::{Handler, RequestCtx, ShortCircuit};
 use crate::entities::FieldErrors;
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
-use http::{HeaderValue, Method};
+use http::{HeaderName, HeaderValue, Method};
 use params::Params;
 use serde::Deserialize;
 use serde_json::Value;
 use std::borrow::Cow;
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 struct Lists {
-    #[serde(default, deserialize_with = "list")]
+    #[serde(deserialize_with = "list")]
     headers: Vec<String>,
-    #[serde(default, deserialize_with = "list")]
+    #[serde(deserialize_with = "list")]
     querystring: Vec<String>,
-    #[serde(default, deserialize_with = "list")]
+    #[serde(deserialize_with = "list")]
     body: Vec<String>,
     /// Only under `replace`.
-    #[serde(default)]
     uri: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 struct Config {
-    #[serde(default)]
     http_method: Option<String>,
-    #[serde(default)]
     remove: Option<Lists>,
-    #[serde(default)]
     rename: Option<Lists>,
-    #[serde(default)]
     replace: Option<Lists>,
-    #[serde(default)]
     add: Option<Lists>,
-    #[serde(default)]
     append: Option<Lists>,
 }
 
@@ -265,16 +256,9 @@ struct Builder {
 
 impl Builder {
     fn template(&mut self, source: &str, field: &str) -> Option<Slot> {
-        match Template::compile(source) {
-            Ok(t) => {
-                self.templates.push(t);
-                Some(Slot(self.templates.len() - 1))
-            }
-            Err(e) => {
-                self.errors.add(field, e.to_string());
-                None
-            }
-        }
+        compile(&mut self.templates, source)
+            .map_err(|message| self.errors.add(field, message))
+            .ok()
     }
 
     fn method(&mut self, method: &str) -> Option<Method> {
@@ -290,48 +274,17 @@ impl Builder {
         parsed
     }
 
-    /// `remove` takes names; `rename` `old:new`; the others `name:value`. Kong's header edits
-    /// never touch `Host` except `replace` (which changes the upstream Host) and a rename to it.
     fn headers(&mut self, op: &str, entries: &[String], edit: &mut HeaderEdit<Slot>) {
-        for (i, entry) in entries.iter().enumerate() {
-            let field = format!("config.{op}.headers.{}", i + 1);
-            if op == "remove" {
-                match header_name(name_of(entry)) {
-                    Some(name) if name != http::header::HOST => edit.remove.push(name),
-                    Some(_) => {}
-                    None => self.errors.add(&field, bad_header(name_of(entry))),
-                }
-                continue;
-            }
-            let Some((name, value)) = pair(entry, &field, &mut self.errors) else {
-                continue;
-            };
-            let Some(header) = header_name(name) else {
-                self.errors.add(&field, bad_header(name));
-                continue;
-            };
-            if op == "rename" {
-                match header_name(value) {
-                    Some(new) if header != http::header::HOST => edit.rename.push((header, new)),
-                    Some(_) => {}
-                    None => self.errors.add(&field, bad_header(value)),
-                }
-                continue;
-            }
-            // An empty value does nothing in Kong; `add`/`append` leave Host alone.
-            let is_host = header == http::header::HOST;
-            if value.is_empty() || (is_host && op != "replace") {
-                continue;
-            }
-            let Some(slot) = self.template(value, &field) else {
-                continue;
-            };
-            match op {
-                "replace" => edit.replace.push((header, slot)),
-                "add" => edit.add.push((header, slot)),
-                _ => edit.append.push((header, slot)),
-            }
-        }
+        let templates = &mut self.templates;
+        let value = |value: &str, _: &str| compile(templates, value);
+        header_entries(
+            op,
+            entries,
+            edit,
+            &mut self.errors,
+            host_only_by_replace,
+            value,
+        );
     }
 
     fn params(&mut self, list: &str, op: &str, entries: &[String], edit: &mut Edit<String, Slot>) {
@@ -364,6 +317,19 @@ impl Builder {
             target.push((name.to_string(), slot));
         }
     }
+}
+
+/// Compiles a template into the next slot.
+fn compile(templates: &mut Vec<Template>, source: &str) -> Result<Slot, String> {
+    let template = Template::compile(source).map_err(|e| e.to_string())?;
+    templates.push(template);
+    Ok(Slot(templates.len() - 1))
+}
+
+/// Kong's header edits never touch `Host` except `replace` (which changes the upstream Host);
+/// a rename *to* Host is allowed.
+fn host_only_by_replace(op: &str, name: &HeaderName) -> bool {
+    name != http::header::HOST || op == "replace"
 }
 
 #[cfg(test)]

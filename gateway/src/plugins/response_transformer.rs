@@ -4,9 +4,7 @@
 //! Body edits need the whole body: [`Handler::buffers_response`] says whether this response
 //! must be buffered (only when there are JSON edits and the response is JSON).
 
-use super::header_edit::{
-    bad_header, header_name, list, name_of, pair, parse_config, Edit, HeaderEdit,
-};
+use super::header_edit::{header_entries, list, name_of, pair, parse_config, Edit, HeaderEdit};
 use super::{Handler, RequestCtx};
 use crate::entities::FieldErrors;
 use bytes::Bytes;
@@ -15,29 +13,24 @@ use serde::Deserialize;
 use serde_json::Value;
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 struct Lists {
-    #[serde(default, deserialize_with = "list")]
+    #[serde(deserialize_with = "list")]
     headers: Vec<String>,
-    #[serde(default, deserialize_with = "list")]
+    #[serde(deserialize_with = "list")]
     json: Vec<String>,
     /// Under replace, add and append: how each `json` value is typed, by position.
-    #[serde(default, deserialize_with = "list")]
+    #[serde(deserialize_with = "list")]
     json_types: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 struct Config {
-    #[serde(default)]
     remove: Option<Lists>,
-    #[serde(default)]
     rename: Option<Lists>,
-    #[serde(default)]
     replace: Option<Lists>,
-    #[serde(default)]
     add: Option<Lists>,
-    #[serde(default)]
     append: Option<Lists>,
 }
 
@@ -62,7 +55,17 @@ impl ResponseTransformer {
             ("append", &config.append),
         ] {
             let lists = lists.as_ref().unwrap_or(&empty);
-            header_edits(op, &lists.headers, &mut headers, &mut errors);
+            let value = |value: &str, entry: &str| {
+                HeaderValue::from_str(value).map_err(|_| format!("invalid value: {entry}"))
+            };
+            header_entries(
+                op,
+                &lists.headers,
+                &mut headers,
+                &mut errors,
+                |_, _| true,
+                value,
+            );
             json_edits(op, lists, &mut json, &mut errors);
         }
         errors.into_result()?;
@@ -118,51 +121,6 @@ impl Handler for ResponseTransformer {
 }
 
 // === building ===
-
-fn header_edits(
-    op: &str,
-    entries: &[String],
-    edit: &mut HeaderEdit<HeaderValue>,
-    errors: &mut FieldErrors,
-) {
-    for (i, entry) in entries.iter().enumerate() {
-        let field = format!("config.{op}.headers.{}", i + 1);
-        if op == "remove" {
-            match header_name(name_of(entry)) {
-                Some(name) => edit.remove.push(name),
-                None => errors.add(&field, bad_header(name_of(entry))),
-            }
-            continue;
-        }
-        let Some((name, value)) = pair(entry, &field, errors) else {
-            continue;
-        };
-        let Some(header) = header_name(name) else {
-            errors.add(&field, bad_header(name));
-            continue;
-        };
-        if op == "rename" {
-            match header_name(value) {
-                Some(new) => edit.rename.push((header, new)),
-                None => errors.add(&field, bad_header(value)),
-            }
-            continue;
-        }
-        if value.is_empty() {
-            // Kong skips an entry without a value.
-            continue;
-        }
-        let Ok(value) = HeaderValue::from_str(value) else {
-            errors.add(&field, format!("invalid value: {entry}"));
-            continue;
-        };
-        match op {
-            "replace" => edit.replace.push((header, value)),
-            "add" => edit.add.push((header, value)),
-            _ => edit.append.push((header, value)),
-        }
-    }
-}
 
 fn json_edits(op: &str, lists: &Lists, edit: &mut Edit<String, Value>, errors: &mut FieldErrors) {
     let typed = matches!(op, "replace" | "add" | "append");

@@ -7,7 +7,7 @@
 //! `socket_path` (default `/dev/log`) is ours, not Kong's. Timestamps are in UTC.
 
 use super::log_serializer::{refuse_lua, serialize, Dropped, LogSinks, Redaction};
-use super::{config_error, Handler, LogRecord, RequestCtx};
+use super::{typed_config, Handler, LogRecord, RequestCtx};
 use crate::entities::FieldErrors;
 use crate::plugins::calendar::civil_from_days;
 use serde::Deserialize;
@@ -116,7 +116,7 @@ fn lookup(table: &[(&str, u8)], field: &str, value: &str, errors: &mut FieldErro
 
 impl Syslog {
     pub fn from_config(config: &Value, sinks: &LogSinks) -> Result<Syslog, FieldErrors> {
-        let c: Config = serde_json::from_value(config.clone()).map_err(config_error)?;
+        let c: Config = typed_config(config)?;
         let mut errors = FieldErrors::default();
         let mut severity = |field: &str, value: &str| lookup(SEVERITIES, field, value, &mut errors);
         let log_level = severity("log_level", &c.log_level);

@@ -1,70 +1,44 @@
 //! The aws-lambda plugin's `config`, with Kong 3.x's fields, defaults and checks.
 
 use crate::entities::FieldErrors;
+use crate::plugins::typed_config;
 use serde::Deserialize;
 use serde_json::Value;
 
+/// Every field may be left out; [`Config::default`] holds Kong's defaults.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// Milliseconds for the whole invocation.
-    #[serde(default = "sixty_seconds")]
     pub timeout: f64,
     /// Milliseconds an idle connection to Lambda is kept.
-    #[serde(default = "sixty_seconds")]
     pub keepalive: f64,
-    #[serde(default)]
     pub aws_key: Option<String>,
-    #[serde(default)]
     pub aws_secret: Option<String>,
-    #[serde(default)]
     pub aws_assume_role_arn: Option<String>,
-    #[serde(default = "kong")]
     pub aws_role_session_name: String,
-    #[serde(default)]
     pub aws_sts_endpoint_url: Option<String>,
-    #[serde(default)]
     pub aws_region: Option<String>,
-    #[serde(default)]
     pub function_name: Option<String>,
-    #[serde(default)]
     pub qualifier: Option<String>,
-    #[serde(default)]
     pub invocation_type: InvocationType,
-    #[serde(default)]
     pub log_type: LogType,
-    #[serde(default)]
     pub host: Option<String>,
-    #[serde(default = "https_port")]
     pub port: u16,
-    #[serde(default)]
     pub disable_https: bool,
-    #[serde(default)]
     pub unhandled_status: Option<u16>,
-    #[serde(default)]
     pub forward_request_method: bool,
-    #[serde(default)]
     pub forward_request_uri: bool,
-    #[serde(default)]
     pub forward_request_headers: bool,
-    #[serde(default)]
     pub forward_request_body: bool,
-    #[serde(default)]
     pub is_proxy_integration: bool,
-    #[serde(default)]
     pub awsgateway_compatible: bool,
-    #[serde(default)]
     pub awsgateway_compatible_payload_version: PayloadVersion,
     /// Accepted for compatibility; requests go to Lambda directly (see the module docs).
-    #[serde(default)]
     pub proxy_url: Option<String>,
-    #[serde(default = "yes")]
     pub skip_large_bodies: bool,
-    #[serde(default = "yes")]
     pub base64_encode_body: bool,
-    #[serde(default)]
     pub aws_imds_protocol_version: ImdsVersion,
-    #[serde(default)]
     pub empty_arrays_mode: EmptyArraysMode,
 }
 
@@ -128,24 +102,45 @@ pub enum EmptyArraysMode {
     Correct,
 }
 
-fn sixty_seconds() -> f64 {
-    60_000.0
-}
-fn kong() -> String {
-    "kong".to_string()
-}
-fn https_port() -> u16 {
-    443
-}
-fn yes() -> bool {
-    true
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            timeout: 60_000.0,
+            keepalive: 60_000.0,
+            aws_key: None,
+            aws_secret: None,
+            aws_assume_role_arn: None,
+            aws_role_session_name: "kong".to_string(),
+            aws_sts_endpoint_url: None,
+            aws_region: None,
+            function_name: None,
+            qualifier: None,
+            invocation_type: InvocationType::default(),
+            log_type: LogType::default(),
+            host: None,
+            port: 443,
+            disable_https: false,
+            unhandled_status: None,
+            forward_request_method: false,
+            forward_request_uri: false,
+            forward_request_headers: false,
+            forward_request_body: false,
+            is_proxy_integration: false,
+            awsgateway_compatible: false,
+            awsgateway_compatible_payload_version: PayloadVersion::default(),
+            proxy_url: None,
+            skip_large_bodies: true,
+            base64_encode_body: true,
+            aws_imds_protocol_version: ImdsVersion::default(),
+            empty_arrays_mode: EmptyArraysMode::default(),
+        }
+    }
 }
 
 impl Config {
     /// Deserialize and check a plugin entity's `config`; all problems are reported at once.
     pub fn parse(value: &Value) -> Result<Config, FieldErrors> {
-        let config: Config =
-            serde_json::from_value(value.clone()).map_err(super::super::config_error)?;
+        let config: Config = typed_config(value)?;
         config.validate()?;
         Ok(config)
     }

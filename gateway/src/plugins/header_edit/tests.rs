@@ -103,6 +103,67 @@ fn a_value_that_cannot_be_a_header_is_skipped() {
 }
 
 #[test]
+fn header_entries_report_each_bad_entry_at_its_field() {
+    let entries = |list: &[&str]| list.iter().map(|e| e.to_string()).collect::<Vec<_>>();
+    // (operation, entries, the one error expected: which entry, and its message)
+    let cases = [
+        (
+            "remove",
+            &["ok", "x/y"][..],
+            2,
+            "'x/y' is not a valid header",
+        ),
+        ("rename", &["a:b c"][..], 1, "'b c' is not a valid header"),
+        ("add", &["x y:1"][..], 1, "'x y' is not a valid header"),
+        ("add", &["ok:1", "nocolon"][..], 2, "invalid value: nocolon"),
+        ("append", &["x:bad"][..], 1, "refused: x:bad"),
+    ];
+    for (op, list, index, message) in cases {
+        let mut edit = HeaderEdit::<String>::default();
+        let mut errors = FieldErrors::default();
+        let refuse_bad = |value: &str, entry: &str| match value {
+            "bad" => Err(format!("refused: {entry}")),
+            _ => Ok(value.to_string()),
+        };
+        header_entries(
+            op,
+            &entries(list),
+            &mut edit,
+            &mut errors,
+            |_, _| true,
+            refuse_bad,
+        );
+        let found: Vec<(&str, &str)> = errors.iter().collect();
+        let field = format!("config.{op}.headers.{index}");
+        assert_eq!(found, [(field.as_str(), message)], "{op} {list:?}");
+    }
+}
+
+#[test]
+fn header_entries_skip_empty_values_and_what_keep_refuses() {
+    let entries: Vec<String> = ["host:h", "x-empty:", "x-a:1"].map(String::from).to_vec();
+    let not_host = |_: &str, name: &HeaderName| name != http::header::HOST;
+    let mut edit = HeaderEdit::<String>::default();
+    let mut errors = FieldErrors::default();
+    header_entries("add", &entries, &mut edit, &mut errors, not_host, |v, _| {
+        Ok(v.to_string())
+    });
+    assert!(errors.is_empty());
+    assert_eq!(edit.add, [(name("x-a"), "1".to_string())]);
+    let mut edit = HeaderEdit::<String>::default();
+    let renames: Vec<String> = ["host:x-h", "x-a:host"].map(String::from).to_vec();
+    header_entries(
+        "rename",
+        &renames,
+        &mut edit,
+        &mut errors,
+        not_host,
+        |v, _| Ok(v.to_string()),
+    );
+    assert_eq!(edit.rename, [(name("x-a"), name("host"))]);
+}
+
+#[test]
 fn pairs_split_like_kong() {
     let cases = [
         ("a:b", Some(("a", "b"))),

@@ -2,8 +2,8 @@
 //! sender runs on, checked once when the instance is built.
 
 use crate::entities::FieldErrors;
-use crate::plugins::config_error;
 use crate::plugins::log_serializer::refuse_lua;
+use crate::plugins::typed_config;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use serde::Deserialize;
 use serde_json::Value;
@@ -104,7 +104,7 @@ pub struct Settings {
 
 impl Settings {
     pub fn parse(config: &Value) -> Result<Settings, FieldErrors> {
-        let c: Config = serde_json::from_value(config.clone()).map_err(config_error)?;
+        let c: Config = typed_config(config)?;
         let mut errors = FieldErrors::default();
         let endpoint = endpoint(c.http_endpoint.as_deref(), &mut errors);
         let method = match c.method.as_str() {

@@ -3,7 +3,7 @@
 
 use super::windows::Window;
 use crate::entities::FieldErrors;
-use crate::plugins::config_error;
+use crate::plugins::{config_status, typed_config};
 use http::{HeaderName, StatusCode};
 use serde::Deserialize;
 use serde_json::Value;
@@ -144,7 +144,7 @@ impl Raw {
 
 impl Config {
     pub fn parse(value: &Value) -> Result<Config, FieldErrors> {
-        let mut raw: Raw = serde_json::from_value(value.clone()).map_err(config_error)?;
+        let mut raw: Raw = typed_config(value)?;
         let mut errors = FieldErrors::default();
         let limits = limits(&raw, &mut errors);
         let limit_by = limit_by(&raw, &mut errors);
@@ -164,12 +164,7 @@ impl Config {
         let sync_rate = raw.sync_rate.unwrap_or(SYNC_RATE_REALTIME);
         check_sync_rate(sync_rate, policy, &mut errors);
         let error_code = raw.error_code.unwrap_or(429.0);
-        let status = (error_code.fract() == 0.0 && (100.0..=599.0).contains(&error_code))
-            .then(|| StatusCode::from_u16(error_code as u16).ok())
-            .flatten();
-        if status.is_none() {
-            errors.add("config.error_code", "value should be between 100 and 599");
-        }
+        let status = config_status(error_code, "config.error_code", &mut errors);
         errors.into_result()?;
         Ok(Config {
             limits,

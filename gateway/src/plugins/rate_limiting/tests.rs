@@ -141,6 +141,11 @@ fn bad_configs_are_field_errors() {
         (json!({"minute": 5, "limit_by": "moon"}), "config.limit_by"),
         (json!({"minute": 5, "sync_rate": 1}), "config"),
         (json!({"minute": 5, "error_code": 42}), "config.error_code"),
+        (
+            json!({"minute": 5, "error_code": 429.5}),
+            "config.error_code",
+        ),
+        (json!({"minute": 5, "error_code": 600}), "config.error_code"),
         (json!({"minute": 5, "speed": 1}), "config.speed"),
         (
             json!({"minute": 5, "policy": "redis", "redis": {"host": "h", "ssl": true}}),

@@ -1,4 +1,5 @@
 use super::*;
+use crate::test_support::{assert_reports, header_lines};
 use serde_json::json;
 use std::collections::BTreeMap;
 
@@ -21,16 +22,6 @@ fn request(query: Option<&str>, headers: &[(&str, &str)], body: Option<&str>) ->
     ]);
     ctx.body = body.map(|b| Bytes::from(b.to_string()));
     ctx
-}
-
-fn header_list(ctx: &RequestCtx) -> Vec<String> {
-    let mut out: Vec<String> = ctx
-        .headers
-        .iter()
-        .map(|(k, v)| format!("{k}:{}", v.to_str().unwrap()))
-        .collect();
-    out.sort();
-    out
 }
 
 #[test]
@@ -103,7 +94,7 @@ fn header_operations_and_templates() {
     for (config, expected) in cases {
         let mut ctx = request(Some("q=rain"), start, None);
         plugin(config.clone()).transform(&mut ctx);
-        assert_eq!(header_list(&ctx), *expected, "{config}");
+        assert_eq!(header_lines(&ctx.headers), *expected, "{config}");
     }
 }
 
@@ -293,26 +284,12 @@ fn needs_the_body_only_when_it_touches_it() {
 
 #[test]
 fn invalid_configs_name_the_entry() {
+    // Header entries are checked by header_edit::header_entries (tested there); one shows the path.
     let cases = [
         (
             json!({"add": {"headers": ["ok:1", "no-colon"]}}),
             "config.add.headers.2",
             "invalid value: no-colon",
-        ),
-        (
-            json!({"add": {"headers": ["x y:1"]}}),
-            "config.add.headers.1",
-            "'x y' is not a valid header",
-        ),
-        (
-            json!({"remove": {"headers": ["x/y"]}}),
-            "config.remove.headers.1",
-            "'x/y' is not a valid header",
-        ),
-        (
-            json!({"rename": {"headers": ["a:b c"]}}),
-            "config.rename.headers.1",
-            "'b c' is not a valid header",
         ),
         (
             json!({"replace": {"querystring": ["q"]}}),
@@ -352,13 +329,7 @@ fn invalid_configs_name_the_entry() {
     ];
     for (config, field, message) in cases {
         let errors = RequestTransformer::from_config(&config).expect_err("invalid");
-        let found: Vec<(&str, &str)> = errors.iter().collect();
-        assert!(
-            found
-                .iter()
-                .any(|(f, m)| *f == field && m.contains(message)),
-            "{config}: {found:?}"
-        );
+        assert_reports(&errors, field, message, &config);
     }
     let errors =
         RequestTransformer::from_config(&json!({"add": {"headers": ["a", "b"]}})).unwrap_err();
