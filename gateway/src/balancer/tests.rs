@@ -241,58 +241,39 @@ fn passive_failures_mark_unhealthy_then_no_peer() {
 
 #[test]
 fn passive_counters_follow_kong() {
+    use Outcome::{Status, TcpFailure, Timeout};
     // (config, outcomes, still routable)
     let cases: Vec<(Value, Vec<Outcome>, bool)> = vec![
         // A success between failures clears the failure count...
         (
             json!({ "healthchecks": { "passive": {
                 "unhealthy": { "http_failures": 2 }, "healthy": { "successes": 5 } } } }),
-            vec![
-                Outcome::Status(500),
-                Outcome::Status(200),
-                Outcome::Status(500),
-            ],
+            vec![Status(500), Status(200), Status(500)],
             true,
         ),
         // ...but not when successes are not counted (Kong's default `successes: 0`).
         (
             passive(2),
-            vec![
-                Outcome::Status(500),
-                Outcome::Status(200),
-                Outcome::Status(500),
-            ],
+            vec![Status(500), Status(200), Status(500)],
             false,
         ),
-        (
-            passive(2),
-            vec![Outcome::Status(500), Outcome::Status(503)],
-            false,
-        ),
+        (passive(2), vec![Status(500), Status(503)], false),
         // Statuses in neither list are ignored; 404 is not a passive failure by default.
-        (
-            passive(1),
-            vec![Outcome::Status(404), Outcome::Status(418)],
-            true,
-        ),
+        (passive(1), vec![Status(404), Status(418)], true),
         // A zero threshold disables its counter.
-        (
-            passive(1),
-            vec![Outcome::TcpFailure, Outcome::Timeout, Outcome::TcpFailure],
-            true,
-        ),
+        (passive(1), vec![TcpFailure, Timeout, TcpFailure], true),
         (
             json!({ "healthchecks": { "passive": { "unhealthy": { "tcp_failures": 2 } } } }),
-            vec![Outcome::TcpFailure, Outcome::TcpFailure],
+            vec![TcpFailure, TcpFailure],
             false,
         ),
         (
             json!({ "healthchecks": { "passive": { "unhealthy": { "timeouts": 1 } } } }),
-            vec![Outcome::Timeout],
+            vec![Timeout],
             false,
         ),
         // With no check configured reports change nothing.
-        (json!({}), vec![Outcome::Status(500); 10], true),
+        (json!({}), vec![Status(500); 10], true),
     ];
     for (i, (config, outcomes, routable)) in cases.into_iter().enumerate() {
         let u = upstream("p", config);
