@@ -21,6 +21,14 @@ fn target(upstream: &Upstream, address: &str, weight: u16) -> Target {
         .expect("valid target")
 }
 
+/// Targets of `upstream` from `(address, weight)` pairs.
+fn weighted(upstream: &Upstream, targets: &[(&str, u16)]) -> Vec<Target> {
+    targets
+        .iter()
+        .map(|(address, weight)| target(upstream, address, *weight))
+        .collect()
+}
+
 /// Passive checks on: `http_failures` failures of the passive unhealthy statuses mark a target down.
 fn passive(http_failures: u32) -> Value {
     json!({ "healthchecks": { "passive": { "unhealthy": { "http_failures": http_failures } } } })
@@ -64,11 +72,12 @@ fn peer_at(balancer: &Balancer, address: &str) -> Peer {
 #[test]
 fn round_robin_follows_weights_exactly_per_cycle() {
     let u = upstream("rr", json!({}));
-    let targets = [
-        target(&u, "10.0.0.1:80", 100),
-        target(&u, "10.0.0.2:80", 50),
-        target(&u, "10.0.0.3:80", 50),
+    let weights = [
+        ("10.0.0.1:80", 100),
+        ("10.0.0.2:80", 50),
+        ("10.0.0.3:80", 50),
     ];
+    let targets = weighted(&u, &weights);
     let (_keep, balancer) = balancer_of(&u, &targets);
     // 20 full cycles of the 200-position wheel.
     let counts = counts(&balancer, 4000);
@@ -80,10 +89,7 @@ fn round_robin_follows_weights_exactly_per_cycle() {
 #[test]
 fn round_robin_interleaves_instead_of_running_in_blocks() {
     let u = upstream("rr", json!({}));
-    let targets = [
-        target(&u, "10.0.0.1:80", 100),
-        target(&u, "10.0.0.2:80", 100),
-    ];
+    let targets = weighted(&u, &[("10.0.0.1:80", 100), ("10.0.0.2:80", 100)]);
     let (_keep, balancer) = balancer_of(&u, &targets);
     let hosts: Vec<String> = (0..20)
         .map(|_| balancer.pick(None).expect("peer").host)
@@ -101,7 +107,7 @@ fn round_robin_interleaves_instead_of_running_in_blocks() {
 #[test]
 fn weight_zero_targets_are_never_picked_nor_listed() {
     let u = upstream("zero", json!({}));
-    let targets = [target(&u, "10.0.0.1:80", 100), target(&u, "10.0.0.2:80", 0)];
+    let targets = weighted(&u, &[("10.0.0.1:80", 100), ("10.0.0.2:80", 0)]);
     let (balancers, balancer) = balancer_of(&u, &targets);
     assert_eq!(counts(&balancer, 100).get("10.0.0.2:80"), None);
     let health = balancers.health("zero").expect("health");
@@ -178,10 +184,7 @@ fn consistent_hashing_moves_only_keys_of_an_unhealthy_target() {
 #[test]
 fn least_connections_prefers_the_idlest_target() {
     let u = upstream("lc", json!({ "algorithm": "least-connections" }));
-    let targets = [
-        target(&u, "10.0.0.1:80", 100),
-        target(&u, "10.0.0.2:80", 100),
-    ];
+    let targets = weighted(&u, &[("10.0.0.1:80", 100), ("10.0.0.2:80", 100)]);
     let (_keep, balancer) = balancer_of(&u, &targets);
     let busy = balancer.pick(None).expect("peer");
     for _ in 0..10 {
@@ -198,10 +201,7 @@ fn least_connections_prefers_the_idlest_target() {
 #[test]
 fn pick_excluding_skips_tried_targets_then_falls_back() {
     let u = upstream("retry", json!({}));
-    let targets = [
-        target(&u, "10.0.0.1:80", 100),
-        target(&u, "10.0.0.2:80", 100),
-    ];
+    let targets = weighted(&u, &[("10.0.0.1:80", 100), ("10.0.0.2:80", 100)]);
     let (_keep, balancer) = balancer_of(&u, &targets);
     let first = balancer.pick(None).expect("peer");
     for _ in 0..10 {
