@@ -21,6 +21,14 @@ fn target(upstream: &Upstream, address: &str, weight: u16) -> Target {
         .expect("valid target")
 }
 
+/// Targets of `upstream` from `(address, weight)` pairs.
+fn weighted(upstream: &Upstream, targets: &[(&str, u16)]) -> Vec<Target> {
+    targets
+        .iter()
+        .map(|(address, weight)| target(upstream, address, *weight))
+        .collect()
+}
+
 /// Passive checks on: `http_failures` failures of the passive unhealthy statuses mark a target down.
 fn passive(http_failures: u32) -> Value {
     json!({ "healthchecks": { "passive": { "unhealthy": { "http_failures": http_failures } } } })
@@ -64,11 +72,12 @@ fn peer_at(balancer: &Balancer, address: &str) -> Peer {
 #[test]
 fn round_robin_follows_weights_exactly_per_cycle() {
     let u = upstream("rr", json!({}));
-    let targets = [
-        target(&u, "10.0.0.1:80", 100),
-        target(&u, "10.0.0.2:80", 50),
-        target(&u, "10.0.0.3:80", 50),
+    let weights = [
+        ("10.0.0.1:80", 100),
+        ("10.0.0.2:80", 50),
+        ("10.0.0.3:80", 50),
     ];
+    let targets = weighted(&u, &weights);
     let (_keep, balancer) = balancer_of(&u, &targets);
     // 20 full cycles of the 200-position wheel.
     let counts = counts(&balancer, 4000);
@@ -80,10 +89,7 @@ fn round_robin_follows_weights_exactly_per_cycle() {
 #[test]
 fn round_robin_interleaves_instead_of_running_in_blocks() {
     let u = upstream("rr", json!({}));
-    let targets = [
-        target(&u, "10.0.0.1:80", 100),
-        target(&u, "10.0.0.2:80", 100),
-    ];
+    let targets = weighted(&u, &[("10.0.0.1:80", 100), ("10.0.0.2:80", 100)]);
     let (_keep, balancer) = balancer_of(&u, &targets);
     let hosts: Vec<String> = (0..20)
         .map(|_| balancer.pick(None).expect("peer").host)
@@ -101,7 +107,7 @@ fn round_robin_interleaves_instead_of_running_in_blocks() {
 #[test]
 fn weight_zero_targets_are_never_picked_nor_listed() {
     let u = upstream("zero", json!({}));
-    let targets = [target(&u, "10.0.0.1:80", 100), target(&u, "10.0.0.2:80", 0)];
+    let targets = weighted(&u, &[("10.0.0.1:80", 100), ("10.0.0.2:80", 0)]);
     let (balancers, balancer) = balancer_of(&u, &targets);
     assert_eq!(counts(&balancer, 100).get("10.0.0.2:80"), None);
     let health = balancers.health("zero").expect("health");
@@ -178,10 +184,7 @@ fn consistent_hashing_moves_only_keys_of_an_unhealthy_target() {
 #[test]
 fn least_connections_prefers_the_idlest_target() {
     let u = upstream("lc", json!({ "algorithm": "least-connections" }));
-    let targets = [
-        target(&u, "10.0.0.1:80", 100),
-        target(&u, "10.0.0.2:80", 100),
-    ];
+    let targets = weighted(&u, &[("10.0.0.1:80", 100), ("10.0.0.2:80", 100)]);
     let (_keep, balancer) = balancer_of(&u, &targets);
     let busy = balancer.pick(None).expect("peer");
     for _ in 0..10 {
@@ -198,10 +201,7 @@ fn least_connections_prefers_the_idlest_target() {
 #[test]
 fn pick_excluding_skips_tried_targets_then_falls_back() {
     let u = upstream("retry", json!({}));
-    let targets = [
-        target(&u, "10.0.0.1:80", 100),
-        target(&u, "10.0.0.2:80", 100),
-    ];
+    let targets = weighted(&u, &[("10.0.0.1:80", 100), ("10.0.0.2:80", 100)]);
     let (_keep, balancer) = balancer_of(&u, &targets);
     let first = balancer.pick(None).expect("peer");
     for _ in 0..10 {
@@ -241,58 +241,39 @@ fn passive_failures_mark_unhealthy_then_no_peer() {
 
 #[test]
 fn passive_counters_follow_kong() {
+    use Outcome::{Status, TcpFailure, Timeout};
     // (config, outcomes, still routable)
     let cases: Vec<(Value, Vec<Outcome>, bool)> = vec![
         // A success between failures clears the failure count...
         (
             json!({ "healthchecks": { "passive": {
                 "unhealthy": { "http_failures": 2 }, "healthy": { "successes": 5 } } } }),
-            vec![
-                Outcome::Status(500),
-                Outcome::Status(200),
-                Outcome::Status(500),
-            ],
+            vec![Status(500), Status(200), Status(500)],
             true,
         ),
         // ...but not when successes are not counted (Kong's default `successes: 0`).
         (
             passive(2),
-            vec![
-                Outcome::Status(500),
-                Outcome::Status(200),
-                Outcome::Status(500),
-            ],
+            vec![Status(500), Status(200), Status(500)],
             false,
         ),
-        (
-            passive(2),
-            vec![Outcome::Status(500), Outcome::Status(503)],
-            false,
-        ),
+        (passive(2), vec![Status(500), Status(503)], false),
         // Statuses in neither list are ignored; 404 is not a passive failure by default.
-        (
-            passive(1),
-            vec![Outcome::Status(404), Outcome::Status(418)],
-            true,
-        ),
+        (passive(1), vec![Status(404), Status(418)], true),
         // A zero threshold disables its counter.
-        (
-            passive(1),
-            vec![Outcome::TcpFailure, Outcome::Timeout, Outcome::TcpFailure],
-            true,
-        ),
+        (passive(1), vec![TcpFailure, Timeout, TcpFailure], true),
         (
             json!({ "healthchecks": { "passive": { "unhealthy": { "tcp_failures": 2 } } } }),
-            vec![Outcome::TcpFailure, Outcome::TcpFailure],
+            vec![TcpFailure, TcpFailure],
             false,
         ),
         (
             json!({ "healthchecks": { "passive": { "unhealthy": { "timeouts": 1 } } } }),
-            vec![Outcome::Timeout],
+            vec![Timeout],
             false,
         ),
         // With no check configured reports change nothing.
-        (json!({}), vec![Outcome::Status(500); 10], true),
+        (json!({}), vec![Status(500); 10], true),
     ];
     for (i, (config, outcomes, routable)) in cases.into_iter().enumerate() {
         let u = upstream("p", config);

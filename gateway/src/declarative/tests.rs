@@ -445,30 +445,34 @@ fn diff_of_equal_configs_is_empty_even_with_other_timestamps() {
     );
 }
 
+/// The kinds of `changes`, in their order.
+fn kind_order(changes: &[Change]) -> Vec<Kind> {
+    kinds(changes).into_iter().map(|(_, k)| k).collect()
+}
+
+/// One entry per entity of `config`, kind by kind in the order `kinds` lists them.
+fn one_per_entity(config: &Config, kinds: impl Iterator<Item = Kind>) -> Vec<Kind> {
+    kinds
+        .flat_map(|kind| std::iter::repeat_n(kind, config.count(kind)))
+        .collect()
+}
+
 #[test]
 fn diff_creates_parents_first_and_deletes_children_first() {
     let c = example();
     let creates = diff(&Config::default(), &c);
-    let order: Vec<Kind> = kinds(&creates).into_iter().map(|(_, k)| k).collect();
-    let mut expected: Vec<Kind> = Vec::new();
-    for kind in Kind::ALL {
-        expected.extend(std::iter::repeat_n(kind, c.count(kind)));
-    }
-    assert_eq!(order, expected);
     assert!(kinds(&creates).iter().all(|(op, _)| *op == "create"));
+    let parents_first = one_per_entity(&c, Kind::ALL.into_iter());
+    assert_eq!(kind_order(&creates), parents_first);
     let deletes = diff(&c, &Config::default());
-    let order: Vec<Kind> = kinds(&deletes).into_iter().map(|(_, k)| k).collect();
-    let mut reverse_kinds: Vec<Kind> = Vec::new();
-    for kind in Kind::ALL.into_iter().rev() {
-        reverse_kinds.extend(std::iter::repeat_n(kind, c.count(kind)));
-    }
-    assert_eq!(order, reverse_kinds);
     let text = render(&deletes, &Secrets::default());
     assert!(text.contains("deleting consumer alice\n"), "{text}");
     assert!(
         text.ends_with("Summary: Created: 0, Updated: 0, Deleted: 10\n"),
         "{text}"
     );
+    let children_first = one_per_entity(&c, Kind::ALL.into_iter().rev());
+    assert_eq!(kind_order(&deletes), children_first);
 }
 
 #[test]

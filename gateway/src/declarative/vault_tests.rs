@@ -99,16 +99,26 @@ fn json_key_reads_one_field_of_the_variable() {
     let json = r#"{"admin": "from-json", "n": 1}"#;
     let loaded = load_text(&text, &[("KEYS", json)]).expect("parses");
     assert_eq!(loaded.config.keyauth_credentials[0].key, "from-json");
-    let errors = load_errors(&text.replace("keys/admin", "keys/n"), &[("KEYS", json)]);
-    assert!(
-        errors.ends_with("key 'n' of environment variable KEYS is not a string"),
-        "{errors}"
-    );
-    let errors = load_errors(&text, &[("KEYS", "plain")]);
-    assert!(
-        errors.ends_with("KEYS does not hold a JSON object, so it has no key 'admin'"),
-        "{errors}"
-    );
+    // (reference, value of KEYS, how the error ends)
+    let refused = [
+        (
+            "keys/n",
+            json,
+            "key 'n' of environment variable KEYS is not a string",
+        ),
+        (
+            "keys/admin",
+            "plain",
+            "KEYS does not hold a JSON object, so it has no key 'admin'",
+        ),
+    ];
+    for (reference, keys, expected) in refused {
+        let errors = load_errors(&text.replace("keys/admin", reference), &[("KEYS", keys)]);
+        assert!(
+            errors.ends_with(expected),
+            "{reference} in {keys}: {errors}"
+        );
+    }
 }
 
 #[test]

@@ -15,33 +15,15 @@ fn at(year: i64, month: u32, day: u32, h: i64, m: i64, s: i64) -> i64 {
 #[test]
 fn windows_align_to_calendar_boundaries() {
     let now = at(2024, 2, 29, 13, 45, 30);
+    let feb_29 = |hour, minute| at(2024, 2, 29, hour, minute, 0);
+    let midnight = |year, month, day| at(year, month, day, 0, 0, 0);
     let cases = [
         (Window::Second, now, now + 1),
-        (
-            Window::Minute,
-            at(2024, 2, 29, 13, 45, 0),
-            at(2024, 2, 29, 13, 46, 0),
-        ),
-        (
-            Window::Hour,
-            at(2024, 2, 29, 13, 0, 0),
-            at(2024, 2, 29, 14, 0, 0),
-        ),
-        (
-            Window::Day,
-            at(2024, 2, 29, 0, 0, 0),
-            at(2024, 3, 1, 0, 0, 0),
-        ),
-        (
-            Window::Month,
-            at(2024, 2, 1, 0, 0, 0),
-            at(2024, 3, 1, 0, 0, 0),
-        ),
-        (
-            Window::Year,
-            at(2024, 1, 1, 0, 0, 0),
-            at(2025, 1, 1, 0, 0, 0),
-        ),
+        (Window::Minute, feb_29(13, 45), feb_29(13, 46)),
+        (Window::Hour, feb_29(13, 0), feb_29(14, 0)),
+        (Window::Day, midnight(2024, 2, 29), midnight(2024, 3, 1)),
+        (Window::Month, midnight(2024, 2, 1), midnight(2024, 3, 1)),
+        (Window::Year, midnight(2024, 1, 1), midnight(2025, 1, 1)),
     ];
     for (window, start, end) in cases {
         assert_eq!(window.bounds(now), (start, end), "{window:?}");
@@ -55,10 +37,10 @@ fn windows_align_to_calendar_boundaries() {
     let december = at(2023, 12, 31, 23, 59, 59);
     assert_eq!(
         Window::Month.bounds(december),
-        (at(2023, 12, 1, 0, 0, 0), at(2024, 1, 1, 0, 0, 0))
+        (midnight(2023, 12, 1), midnight(2024, 1, 1))
     );
-    assert_eq!(at(1970, 1, 1, 0, 0, 0), 0);
-    assert_eq!(at(2000, 3, 1, 0, 0, 0), 951_868_800);
+    assert_eq!(midnight(1970, 1, 1), 0);
+    assert_eq!(midnight(2000, 3, 1), 951_868_800);
 }
 
 #[test]

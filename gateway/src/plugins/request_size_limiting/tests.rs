@@ -27,89 +27,53 @@ fn outcome(answer: Option<ShortCircuit>) -> Option<(u16, String)> {
 const EXCEEDED: &str = "Request size limit exceeded";
 
 #[test]
-fn limits_by_unit_content_length_and_buffered_body() {
-    // (config, headers, buffered body, expected status or None)
-    type Case<'a> = (
-        Value,
-        &'a [(&'a str, &'a str)],
-        Option<&'static [u8]>,
-        Option<u16>,
-    );
-    let cases: [Case; 12] = [
+fn a_content_length_at_the_limit_passes_and_one_byte_more_is_refused() {
+    // (config, the largest Content-Length it allows, one byte more)
+    let limits = [
         (
             json!({ "allowed_payload_size": 10, "size_unit": "bytes" }),
-            &[("content-length", "10")],
-            None,
-            None,
-        ),
-        (
-            json!({ "allowed_payload_size": 10, "size_unit": "bytes" }),
-            &[("content-length", "11")],
-            None,
-            Some(413),
+            "10",
+            "11",
         ),
         (
             json!({ "allowed_payload_size": 1, "size_unit": "kilobytes" }),
-            &[("content-length", "1024")],
-            None,
-            None,
+            "1024",
+            "1025",
         ),
-        (
-            json!({ "allowed_payload_size": 1, "size_unit": "kilobytes" }),
-            &[("content-length", "1025")],
-            None,
-            Some(413),
-        ),
-        (
-            json!({ "allowed_payload_size": 1 }),
-            &[("content-length", "1048576")],
-            None,
-            None,
-        ),
-        (
-            json!({ "allowed_payload_size": 1 }),
-            &[("content-length", "1048577")],
-            None,
-            Some(413),
-        ),
-        (
-            json!({}),
-            &[("content-length", "134217729")],
-            None,
-            Some(413),
-        ),
-        (json!({}), &[("content-length", "134217728")], None, None),
-        // No length: a buffered (chunked) body is measured; an unbuffered one passes.
-        (
-            json!({ "allowed_payload_size": 4, "size_unit": "bytes" }),
-            &[],
-            Some(b"12345"),
-            Some(413),
-        ),
-        (
-            json!({ "allowed_payload_size": 4, "size_unit": "bytes" }),
-            &[],
-            Some(b"1234"),
-            None,
-        ),
-        (
-            json!({ "allowed_payload_size": 4, "size_unit": "bytes" }),
-            &[],
-            None,
-            None,
-        ),
+        (json!({ "allowed_payload_size": 1 }), "1048576", "1048577"),
+        (json!({}), "134217728", "134217729"),
+    ];
+    for (config, limit, over) in limits {
+        let limiting = plugin(config.clone());
+        let check =
+            |length: &str| outcome(limiting.check(&ctx(&[("content-length", length)], None)));
+        assert_eq!(check(limit), None, "{config} content-length {limit}");
+        let refused = Some((413, EXCEEDED.to_string()));
+        assert_eq!(check(over), refused, "{config} content-length {over}");
+    }
+}
+
+#[test]
+fn without_a_length_a_buffered_body_is_measured() {
+    let four_bytes = plugin(json!({ "allowed_payload_size": 4, "size_unit": "bytes" }));
+    // (headers, buffered body, expected status or None)
+    type Case<'a> = (&'a [(&'a str, &'a str)], Option<&'static [u8]>, Option<u16>);
+    let cases: [Case; 4] = [
+        (&[], Some(b"12345"), Some(413)),
+        (&[], Some(b"1234"), None),
+        // An unbuffered (streamed) body without a length passes.
+        (&[], None, None),
         // Expect: 100-continue gets 417 instead.
         (
-            json!({ "allowed_payload_size": 4, "size_unit": "bytes" }),
             &[("content-length", "5"), ("expect", " 100-Continue ")],
             None,
             Some(417),
         ),
     ];
-    for (config, headers, body, expected) in cases {
-        let got = outcome(plugin(config.clone()).check(&ctx(headers, body)));
+    for (headers, body, expected) in cases {
+        let got = outcome(four_bytes.check(&ctx(headers, body)));
         let expected = expected.map(|s| (s, EXCEEDED.to_string()));
-        assert_eq!(got, expected, "{config} {headers:?} {body:?}");
+        assert_eq!(got, expected, "{headers:?} {body:?}");
     }
 }
 

@@ -28,9 +28,16 @@ fn render(source: &str) -> String {
         .into_owned()
 }
 
+/// Fails at the first `(source, expected)` case that does not render as expected.
+fn assert_renders(cases: &[(&str, &str)]) {
+    for (source, expected) in cases {
+        assert_eq!(render(source), *expected, "{source}");
+    }
+}
+
 #[test]
 fn every_documented_form_renders() {
-    let cases = [
+    assert_renders(&[
         ("plain text", "plain text"),
         ("", ""),
         ("$(uri_captures['apikey'])", "k-123"),
@@ -53,15 +60,12 @@ fn every_documented_form_renders() {
             "key=k-123;city=Berlin",
         ),
         ("/v2/$( uri_captures [ 'apikey' ] )/x", "/v2/k-123/x"),
-    ];
-    for (source, expected) in cases {
-        assert_eq!(render(source), expected, "{source}");
-    }
+    ]);
 }
 
 #[test]
 fn missing_values_render_empty_and_or_falls_back() {
-    let cases = [
+    assert_renders(&[
         ("$(uri_captures.missing)", ""),
         ("[$(headers['x-missing'])]", "[]"),
         ("$(query_params.nope)", ""),
@@ -69,15 +73,12 @@ fn missing_values_render_empty_and_or_falls_back() {
         ("$(headers.x_missing or query_params.city or 'x')", "Berlin"),
         // An empty header exists: Lua's "" is true, so `or` keeps it.
         ("$(headers['x-empty'] or 'fallback')", ""),
-    ];
-    for (source, expected) in cases {
-        assert_eq!(render(source), expected, "{source}");
-    }
+    ]);
 }
 
 #[test]
 fn literals_and_unbalanced_text_are_kept() {
-    let cases = [
+    assert_renders(&[
         // Kong's escape: a string literal inside a template.
         ("$('$(uri_captures.apikey)')", "$(uri_captures.apikey)"),
         ("$(\"it's\")", "it's"),
@@ -87,10 +88,7 @@ fn literals_and_unbalanced_text_are_kept() {
         ("cost: $5 (approx)", "cost: $5 (approx)"),
         // No backslash escape in Kong's engine: the backslash stays.
         ("\\$(uri_captures.apikey)", "\\k-123"),
-    ];
-    for (source, expected) in cases {
-        assert_eq!(render(source), expected, "{source}");
-    }
+    ]);
 }
 
 #[test]

@@ -52,47 +52,23 @@ fn identifiers_fall_back_to_the_client_ip() {
     let mut credential_only = ctx("/b", &[]);
     credential_only.credential_id = Some(credential);
     let anonymous = ctx("/a", &[]);
+    let by = |limit_by: &str| json!({"limit_by": limit_by});
+    let by_team = json!({"limit_by": "header", "header_name": "X-Team"});
+    let by_path = json!({"limit_by": "path", "path": "/a"});
+    // (config, request, expected identifier)
     let cases = [
-        (
-            json!({"limit_by": "consumer"}),
-            &authed,
-            consumer_id.to_string(),
-        ),
-        (
-            json!({"limit_by": "consumer"}),
-            &credential_only,
-            credential.to_string(),
-        ),
-        (json!({"limit_by": "consumer"}), &anonymous, ip.clone()),
-        (
-            json!({"limit_by": "credential"}),
-            &authed,
-            credential.to_string(),
-        ),
-        (json!({"limit_by": "credential"}), &anonymous, ip.clone()),
-        (json!({"limit_by": "ip"}), &authed, ip.clone()),
-        (json!({"limit_by": "service"}), &authed, service.to_string()),
-        (json!({"limit_by": "service"}), &anonymous, ip.clone()),
-        (
-            json!({"limit_by": "header", "header_name": "X-Team"}),
-            &authed,
-            "blue".into(),
-        ),
-        (
-            json!({"limit_by": "header", "header_name": "X-Team"}),
-            &anonymous,
-            ip.clone(),
-        ),
-        (
-            json!({"limit_by": "path", "path": "/a"}),
-            &authed,
-            "/a".into(),
-        ),
-        (
-            json!({"limit_by": "path", "path": "/a"}),
-            &credential_only,
-            ip.clone(),
-        ),
+        (by("consumer"), &authed, consumer_id.to_string()),
+        (by("consumer"), &credential_only, credential.to_string()),
+        (by("consumer"), &anonymous, ip.clone()),
+        (by("credential"), &authed, credential.to_string()),
+        (by("credential"), &anonymous, ip.clone()),
+        (by("ip"), &authed, ip.clone()),
+        (by("service"), &authed, service.to_string()),
+        (by("service"), &anonymous, ip.clone()),
+        (by_team.clone(), &authed, "blue".into()),
+        (by_team, &anonymous, ip.clone()),
+        (by_path.clone(), &authed, "/a".into()),
+        (by_path, &credential_only, ip.clone()),
     ];
     for (mut config, request, expected) in cases {
         config["minute"] = json!(5);
