@@ -6,10 +6,11 @@ use aws_sdk_apigatewayv2::types::{
     ApiMapping, DomainName, DomainNameConfiguration, DomainNameStatus, EndpointType, SecurityPolicy,
 };
 
-use super::edge_common::{self as common, missing};
+use super::edge_common as common;
+use super::tagging;
 use super::{Driver, Goal, Progress};
 use crate::aws::attrs::{s, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use crate::aws::{api, missing, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -201,7 +202,7 @@ impl Driver for ApiDomainName {
             .create_domain_name()
             .domain_name(domain)
             .domain_name_configurations(configuration(want)?)
-            .set_tags(Some(common::apigw_tags(want)))
+            .set_tags(Some(tagging::map_tags(want)))
             .send()
             .await
             .map_err(api("apigateway:CreateDomainName"));
@@ -250,7 +251,7 @@ impl Driver for ApiDomainName {
         }
         if changed("tags") {
             let arn = common::apigw_arn(cx, &format!("/domainnames/{domain}"));
-            common::apigw_retag(cx, &arn, have, want).await?;
+            tagging::retag(&tagging::ApiGateway, cx, &arn, have, want).await?;
         }
         let mut out = have.clone();
         out.extend(want.iter().map(|(k, v)| (k.clone(), v.clone())));

@@ -9,13 +9,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_rds::types::{DbCluster, ServerlessV2ScalingConfiguration};
 
-use super::data_common::{
-    desired_attrs, foreign, gone_is_ok, missing, owned, rds_pairs, rds_retag, rds_tags,
-    unix_seconds,
-};
+use super::data_common::{desired_attrs, unix_seconds};
+use super::tagging::{self, claim, owned};
 use super::{Driver, Goal, Progress};
 use crate::aws::attrs::{s, strs, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use crate::aws::{api, found, gone_ok, missing, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -40,7 +38,8 @@ impl Driver for AuroraCluster {
                 if cluster.status() == Some("deleting") {
                     continue;
                 }
-                let Some((logical, tags)) = owned(&cx.stack, &rds_pairs(cluster.tag_list())) else {
+                let Some((logical, tags)) = owned(&cx.stack, &tagging::pairs(cluster.tag_list()))
+                else {
                     continue;
                 };
                 let asked = desired_attrs(desired, &logical);
@@ -72,7 +71,7 @@ impl Driver for AuroraCluster {
             .deletion_protection(want.bool("deletion_protection")?)
             .backup_retention_period(int32(want, "backup_retention_period")?)
             .storage_encrypted(want.bool("storage_encrypted")?)
-            .set_tags(Some(rds_tags(want)))
+            .set_tags(Some(tagging::tags_of(want)))
             .send()
             .await
             .map_err(api("rds:CreateDBCluster"));
@@ -130,7 +129,7 @@ impl Driver for AuroraCluster {
             call.send().await.map_err(api("rds:ModifyDBCluster"))?;
         }
         if changed.iter().any(|c| c == "tags") {
-            rds_retag(cx, have.str("arn")?, have, want).await?;
+            tagging::retag(&tagging::Rds, cx, have.str("arn")?, have, want).await?;
         }
         let mut out = have.clone();
         for key in changed {
@@ -166,7 +165,7 @@ impl Driver for AuroraCluster {
             {
                 Err(protected(cx, logical, id))
             }
-            other => gone_is_ok(other),
+            other => gone_ok(other),
         }
     }
 
@@ -274,7 +273,7 @@ fn reported_version(asked: Option<&str>, actual: &str) -> String {
 }
 
 async fn describe(cx: &Cx, id: &str) -> Result<Option<DbCluster>, AwsError> {
-    let found = cx
+    let answer = cx
         .aws
         .rds
         .describe_db_clusters()
@@ -282,11 +281,7 @@ async fn describe(cx: &Cx, id: &str) -> Result<Option<DbCluster>, AwsError> {
         .send()
         .await
         .map_err(api("rds:DescribeDBClusters"));
-    match found {
-        Ok(answer) => Ok(answer.db_clusters().first().cloned()),
-        Err(error) if error.is_not_found() => Ok(None),
-        Err(error) => Err(error),
-    }
+    Ok(found(answer)?.and_then(|a| a.db_clusters().first().cloned()))
 }
 
 /// The identifier is taken: our cluster (a create whose answer was lost) is adopted as AWS has
@@ -296,10 +291,13 @@ async fn adopt(cx: &Cx, logical: &str, want: &Attrs) -> Result<DbCluster, AwsErr
     let cluster = describe(cx, id)
         .await?
         .ok_or_else(|| missing("rds:DescribeDBClusters", logical, "cluster"))?;
-    match owned(&cx.stack, &rds_pairs(cluster.tag_list())) {
-        Some((owner, _)) if owner == logical => {}
-        _ => return Err(foreign("Aurora cluster", id, &cx.stack)),
-    }
+    claim(
+        cx,
+        "Aurora cluster",
+        id,
+        logical,
+        &tagging::pairs(cluster.tag_list()),
+    )?;
     if cluster.status() == Some("deleting") {
         return Err(AwsError::Failed(format!(
             "{logical}: Aurora cluster `{id}` is still being deleted; run again once it is gone \

@@ -6,10 +6,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_rds::types::DbInstance;
 
-use super::data_common::{foreign, gone_is_ok, missing, owned, rds_pairs, rds_retag, rds_tags};
+use super::tagging::{self, claim, owned};
 use super::{Driver, Goal, Progress};
 use crate::aws::attrs::{s, Attrs, AttrsExt};
 use crate::aws::{api, AwsError, Cx};
+use crate::aws::{found, gone_ok, missing};
 use crate::core::{Observed, Resource, ResourceKind};
 
 pub struct AuroraInstance;
@@ -26,7 +27,7 @@ impl Driver for AuroraInstance {
                 if instance.db_instance_status() == Some("deleting") {
                     continue;
                 }
-                let Some((logical, tags)) = owned(&cx.stack, &rds_pairs(instance.tag_list()))
+                let Some((logical, tags)) = owned(&cx.stack, &tagging::pairs(instance.tag_list()))
                 else {
                     continue;
                 };
@@ -49,7 +50,7 @@ impl Driver for AuroraInstance {
             .db_cluster_identifier(want.str("cluster_identifier")?)
             .engine(want.str("engine")?)
             .db_instance_class(want.str("instance_class")?)
-            .set_tags(Some(rds_tags(want)))
+            .set_tags(Some(tagging::tags_of(want)))
             .send()
             .await
             .map_err(api("rds:CreateDBInstance"));
@@ -90,7 +91,7 @@ impl Driver for AuroraInstance {
                         .await
                         .map_err(api("rds:ModifyDBInstance"))?;
                 }
-                "tags" => rds_retag(cx, have.str("arn")?, have, want).await?,
+                "tags" => tagging::retag(&tagging::Rds, cx, have.str("arn")?, have, want).await?,
                 other => {
                     return Err(AwsError::Model(format!(
                         "{logical}: Aurora instance `{other}` cannot change in place"
@@ -122,7 +123,7 @@ impl Driver for AuroraInstance {
             .send()
             .await
             .map_err(api("rds:DeleteDBInstance"));
-        gone_is_ok(result)
+        gone_ok(result)
     }
 
     async fn poll(&self, cx: &Cx, have: &Attrs, goal: Goal) -> Result<Progress, AwsError> {
@@ -159,7 +160,7 @@ const FAILED: &[&str] = &[
 ];
 
 async fn describe(cx: &Cx, id: &str) -> Result<Option<DbInstance>, AwsError> {
-    let found = cx
+    let answer = cx
         .aws
         .rds
         .describe_db_instances()
@@ -167,11 +168,7 @@ async fn describe(cx: &Cx, id: &str) -> Result<Option<DbInstance>, AwsError> {
         .send()
         .await
         .map_err(api("rds:DescribeDBInstances"));
-    match found {
-        Ok(answer) => Ok(answer.db_instances().first().cloned()),
-        Err(error) if error.is_not_found() => Ok(None),
-        Err(error) => Err(error),
-    }
+    Ok(found(answer)?.and_then(|a| a.db_instances().first().cloned()))
 }
 
 /// The identifier is taken: ours (a create whose answer was lost) is adopted; one being deleted
@@ -181,10 +178,13 @@ async fn adopt(cx: &Cx, logical: &str, want: &Attrs) -> Result<DbInstance, AwsEr
     let instance = describe(cx, id)
         .await?
         .ok_or_else(|| missing("rds:DescribeDBInstances", logical, "instance"))?;
-    match owned(&cx.stack, &rds_pairs(instance.tag_list())) {
-        Some((owner, _)) if owner == logical => {}
-        _ => return Err(foreign("Aurora instance", id, &cx.stack)),
-    }
+    claim(
+        cx,
+        "Aurora instance",
+        id,
+        logical,
+        &tagging::pairs(instance.tag_list()),
+    )?;
     if instance.db_instance_status() == Some("deleting") {
         return Err(AwsError::Failed(format!(
             "{logical}: Aurora instance `{id}` is still being deleted; run again once it is gone"

@@ -1,9 +1,11 @@
-//! Small pieces the EC2 network drivers share: observed entries, ids out of answers, deletes
-//! where "already gone" is success, and the tags-only update of kinds with nothing else to change.
+//! Small pieces the EC2 network drivers share: observed entries, ids out of answers, and the
+//! tags-only update of kinds with nothing else to change.
 
 use crate::aws::attrs::{s, Attrs};
 use crate::aws::{AwsError, Cx};
 use crate::core::{Observed, ResourceKind};
+
+use super::tagging::{retag, Ec2};
 
 /// One `observe` entry.
 pub fn entry(kind: ResourceKind, logical: String, attrs: Attrs) -> (String, Observed) {
@@ -29,14 +31,6 @@ pub fn with_id(want: &Attrs, id: &str) -> Attrs {
     out
 }
 
-/// A delete's result where a resource already gone counts as deleted.
-pub fn gone_ok<T>(result: Result<T, AwsError>) -> Result<(), AwsError> {
-    match result {
-        Err(error) if error.is_not_found() => Ok(()),
-        other => other.map(|_| ()),
-    }
-}
-
 /// Update of a kind whose only in-place change is its tags; anything else is a model error
 /// (the core marks those attributes as forcing a replacement).
 pub async fn update_tags_only(
@@ -56,7 +50,7 @@ pub async fn update_tags_only(
         }
     }
     if !changed.is_empty() {
-        super::ec2_tags::retag(cx, id, have, want).await?;
+        retag(&Ec2, cx, id, have, want).await?;
     }
     let mut out = with_id(want, id);
     // Computed attributes (public IPs, states) stay as they were observed.

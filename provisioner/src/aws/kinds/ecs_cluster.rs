@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use aws_sdk_ecs::types::{Cluster, ClusterField};
 
+use super::tagging::{self, claim, pairs};
 use super::{ecs_common, Driver, Goal, Progress};
 use crate::aws::attrs::{s, Attrs, AttrsExt};
 use crate::aws::{api, AwsError, Cx};
@@ -55,24 +56,15 @@ impl Driver for EcsCluster {
         let name = want.str("name")?;
         // CreateCluster answers with an existing cluster of that name: adopt only our own.
         if let Some(existing) = find(cx, name).await? {
-            return match ecs_common::owned(&cx.stack, existing.tags()) {
-                Some((owner_logical, tags)) if owner_logical == logical => {
-                    Ok(attrs_of(&existing, tags))
-                }
-                _ => Err(ecs_common::not_ours(
-                    "ecs:CreateCluster",
-                    logical,
-                    name,
-                    &cx.stack,
-                )),
-            };
+            let tags = claim(cx, "ECS cluster", name, logical, &pairs(existing.tags()))?;
+            return Ok(attrs_of(&existing, tags));
         }
         let created = cx
             .aws
             .ecs
             .create_cluster()
             .cluster_name(name)
-            .set_tags(Some(ecs_common::tags(want)))
+            .set_tags(Some(tagging::tags_of(want)))
             .send()
             .await
             .map_err(api("ecs:CreateCluster"))?;
@@ -99,7 +91,7 @@ impl Driver for EcsCluster {
         let arn = have.str("arn")?;
         for key in changed {
             match key.as_str() {
-                "tags" => ecs_common::retag(cx, arn, have, want).await?,
+                "tags" => tagging::retag(&tagging::Ecs, cx, arn, have, want).await?,
                 other => {
                     return Err(AwsError::Model(format!(
                         "{logical}: ecs cluster `{other}` cannot change in place"

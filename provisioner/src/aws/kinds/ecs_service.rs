@@ -9,6 +9,7 @@ use aws_sdk_ecs::types::{
     DeploymentRolloutState, LaunchType, LoadBalancer, NetworkConfiguration, Service, ServiceField,
 };
 
+use super::tagging::{self, claim, pairs};
 use super::{ecs_common, Driver, Goal, Progress};
 use crate::aws::attrs::{s, strs, Attrs, AttrsExt};
 use crate::aws::{api, AwsError, Cx};
@@ -215,7 +216,9 @@ impl Driver for EcsService {
                     if service.status() != Some("ACTIVE") {
                         continue;
                     }
-                    if let Some((logical, tags)) = ecs_common::owned(&cx.stack, service.tags()) {
+                    if let Some((logical, tags)) =
+                        tagging::owned(&cx.stack, &tagging::pairs(service.tags()))
+                    {
                         let attrs = attrs_of(&service, tags);
                         let kind = ResourceKind::EcsService;
                         out.push((logical, Observed { kind, attrs }));
@@ -231,15 +234,8 @@ impl Driver for EcsService {
         if let Some(existing) = describe_one(cx, cluster, name).await? {
             // A run that died after CreateService: adopt the service only when it is ours.
             if existing.status() == Some("ACTIVE") {
-                return match ecs_common::owned(&cx.stack, existing.tags()) {
-                    Some((owner, tags)) if owner == logical => Ok(attrs_of(&existing, tags)),
-                    _ => Err(ecs_common::not_ours(
-                        "ecs:CreateService",
-                        logical,
-                        name,
-                        &cx.stack,
-                    )),
-                };
+                let tags = claim(cx, "ECS service", name, logical, &pairs(existing.tags()))?;
+                return Ok(attrs_of(&existing, tags));
             }
         }
         let created = cx
@@ -255,7 +251,7 @@ impl Driver for EcsService {
             .set_load_balancers(Some(load_balancers(logical, want)?))
             .set_deployment_configuration(deployment(want)?)
             .enable_ecs_managed_tags(true)
-            .set_tags(Some(ecs_common::tags(want)))
+            .set_tags(Some(tagging::tags_of(want)))
             .send()
             .await
             .map_err(api("ecs:CreateService"))?;
@@ -322,7 +318,7 @@ impl Driver for EcsService {
             call.send().await.map_err(api("ecs:UpdateService"))?;
         }
         if has("tags") {
-            ecs_common::retag(cx, arn, have, want).await?;
+            tagging::retag(&tagging::Ecs, cx, arn, have, want).await?;
         }
         let mut out = want.clone();
         out.insert("arn".into(), s(arn));

@@ -3,10 +3,11 @@
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{DomainType, ResourceType};
 
-use super::ec2_common::{answered_id, entry, gone_ok, update_tags_only, with_id};
+use super::ec2_common::{answered_id, entry, update_tags_only, with_id};
+use super::tagging;
 use super::{ec2_tags, Driver};
 use crate::aws::attrs::{s, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use crate::aws::{api, gone_ok, AwsError, Cx};
 use crate::core::{Observed, Resource, ResourceKind};
 
 pub struct ElasticIp;
@@ -25,7 +26,7 @@ impl Driver for ElasticIp {
         let mut out = Vec::new();
         for address in found.addresses() {
             let (Some((logical, tags)), Some(id)) = (
-                ec2_tags::owned(&cx.stack, address.tags()),
+                tagging::owned(&cx.stack, &tagging::pairs(address.tags())),
                 address.allocation_id(),
             ) else {
                 continue;

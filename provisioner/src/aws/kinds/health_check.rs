@@ -11,10 +11,10 @@ use aws_sdk_route53::types::{
     HealthCheck as Hc, HealthCheckConfig, HealthCheckType, Tag, TagResourceType,
 };
 
-use super::edge_common::missing;
+use super::tagging::{retag_listed, HealthChecks};
 use super::Driver;
 use crate::aws::attrs::{owned_logical, s, synthetic_tags, tags_attr, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use crate::aws::{api, missing, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -91,47 +91,6 @@ async fn tags_of(cx: &Cx, ids: &[String]) -> Result<Vec<(String, Vec<Tag>)>, Aws
         }
     }
     Ok(out)
-}
-
-/// Brings the health check's tags to `want`'s, from the tags it has now (observe may have
-/// reported ownership read from the caller reference, not from tags).
-async fn retag(cx: &Cx, id: &str, want: &Attrs) -> Result<(), AwsError> {
-    let old: Vec<(String, String)> = tags_of(cx, &[id.to_string()])
-        .await?
-        .iter()
-        .flat_map(|(_, tags)| tags.iter())
-        .filter_map(|t| {
-            Some((
-                t.key()?.to_string(),
-                t.value().unwrap_or_default().to_string(),
-            ))
-        })
-        .collect();
-    let new = want.tag_pairs();
-    let stale: Vec<String> = old
-        .iter()
-        .filter(|(k, _)| !k.starts_with("aws:") && !new.iter().any(|(n, _)| n == k))
-        .map(|(k, _)| k.clone())
-        .collect();
-    let fresh: Vec<Tag> = new
-        .iter()
-        .filter(|pair| !old.contains(pair))
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect();
-    if stale.is_empty() && fresh.is_empty() {
-        return Ok(());
-    }
-    cx.aws
-        .route53
-        .change_tags_for_resource()
-        .resource_type(TagResourceType::Healthcheck)
-        .resource_id(id)
-        .set_add_tags((!fresh.is_empty()).then_some(fresh))
-        .set_remove_tag_keys((!stale.is_empty()).then_some(stale))
-        .send()
-        .await
-        .map_err(api("route53:ChangeTagsForResource"))?;
-    Ok(())
 }
 
 fn config(logical: &str, want: &Attrs) -> Result<HealthCheckConfig, AwsError> {
@@ -213,7 +172,7 @@ impl Driver for HealthCheck {
         let hc = created
             .health_check()
             .ok_or_else(|| missing("route53:CreateHealthCheck", logical, "health check"))?;
-        retag(cx, hc.id(), want).await?;
+        retag_listed(&HealthChecks, cx, hc.id(), want).await?;
         Ok(attrs_of(hc, want.attr("tags")?.clone()))
     }
 
@@ -251,7 +210,7 @@ impl Driver for HealthCheck {
                 .map_err(api("route53:UpdateHealthCheck"))?;
         }
         if changed.iter().any(|c| c == "tags") {
-            retag(cx, id, want).await?;
+            retag_listed(&HealthChecks, cx, id, want).await?;
         }
         let mut out = have.clone();
         out.extend(want.iter().map(|(k, v)| (k.clone(), v.clone())));

@@ -13,10 +13,11 @@
 use async_trait::async_trait;
 use aws_sdk_apigatewayv2::types::{Api, Integration, IntegrationType, ProtocolType, Route};
 
-use super::edge_common::{self as common, missing};
+use super::edge_common as common;
+use super::tagging;
 use super::Driver;
 use crate::aws::attrs::{s, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use crate::aws::{api, missing, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -254,7 +255,7 @@ impl Driver for HttpApi {
             .create_api()
             .name(want.str("name")?)
             .protocol_type(ProtocolType::from(want.str("protocol_type")?))
-            .set_tags(Some(common::apigw_tags(want)))
+            .set_tags(Some(tagging::map_tags(want)))
             .send()
             .await
             .map_err(api("apigateway:CreateApi"))?;
@@ -290,7 +291,7 @@ impl Driver for HttpApi {
         }
         if changed("tags") {
             let arn = common::apigw_arn(cx, &format!("/apis/{id}"));
-            common::apigw_retag(cx, &arn, have, want).await?;
+            tagging::retag(&tagging::ApiGateway, cx, &arn, have, want).await?;
         }
         let mut out = have.clone();
         out.extend(want.iter().map(|(k, v)| (k.clone(), v.clone())));

@@ -5,8 +5,9 @@ use async_trait::async_trait;
 use aws_sdk_iam::types::{Role, Tag};
 use serde_json::{json, Value};
 
+use super::tagging::{claim, owned, pairs, retag, IamRoles};
 use super::Driver;
-use crate::aws::attrs::{owned_logical, s, strs, tags_attr, Attrs, AttrsExt};
+use crate::aws::attrs::{s, strs, tags_attr, Attrs, AttrsExt};
 use crate::aws::{api, AwsError, Cx};
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -147,7 +148,7 @@ async fn get_role(cx: &Cx, name: &str) -> Result<Role, AwsError> {
 }
 
 fn owner_of(stack: &str, tags: &[Tag]) -> Option<String> {
-    owned_logical(stack, tags.iter().map(|t| (t.key(), t.value())))
+    owned(stack, &pairs(tags)).map(|(logical, _)| logical)
 }
 
 #[async_trait]
@@ -212,14 +213,7 @@ impl Driver for IamRole {
         };
         // A run that died after CreateRole: adopt the role only when it is ours.
         let tags = role_tags(cx, name).await?;
-        if owner_of(&cx.stack, &tags).as_deref() != Some(logical) {
-            return Err(super::ecs_common::not_ours(
-                "iam:CreateRole",
-                logical,
-                name,
-                &cx.stack,
-            ));
-        }
+        claim(cx, "IAM role", name, logical, &pairs(&tags))?;
         let have = read(cx, &role, &tags).await?;
         let changed = [
             "assume_role_service",
@@ -253,7 +247,7 @@ impl Driver for IamRole {
                 }
                 "managed_policies" => attach(cx, name, have, want).await?,
                 "secret_read_arns" => put_secrets(cx, name, &want.strs(key)?).await?,
-                "tags" => retag(cx, name, have, want).await?,
+                "tags" => retag(&IamRoles, cx, name, have, want).await?,
                 other => {
                     return Err(AwsError::Model(format!(
                         "{logical}: iam role `{other}` cannot change in place"
@@ -334,38 +328,6 @@ async fn put_secrets(cx: &Cx, name: &str, arns: &[String]) -> Result<(), AwsErro
         .send()
         .await
         .map_err(api("iam:PutRolePolicy"))?;
-    Ok(())
-}
-
-async fn retag(cx: &Cx, name: &str, have: &Attrs, want: &Attrs) -> Result<(), AwsError> {
-    let iam = &cx.aws.iam;
-    let new = want.tag_pairs();
-    let stale: Vec<String> = have
-        .tag_pairs()
-        .into_iter()
-        .filter(|(k, _)| !k.starts_with("aws:") && !new.iter().any(|(n, _)| n == k))
-        .map(|(k, _)| k)
-        .collect();
-    if !stale.is_empty() {
-        iam.untag_role()
-            .role_name(name)
-            .set_tag_keys(Some(stale))
-            .send()
-            .await
-            .map_err(api("iam:UntagRole"))?;
-    }
-    let tags: Vec<Tag> = new
-        .into_iter()
-        .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
-        .collect();
-    if !tags.is_empty() {
-        iam.tag_role()
-            .role_name(name)
-            .set_tags(Some(tags))
-            .send()
-            .await
-            .map_err(api("iam:TagRole"))?;
-    }
     Ok(())
 }
 

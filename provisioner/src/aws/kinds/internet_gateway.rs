@@ -3,10 +3,11 @@
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttachmentStatus, InternetGatewayAttachment, ResourceType};
 
-use super::ec2_common::{answered_id, entry, gone_ok, with_id};
+use super::ec2_common::{answered_id, entry, with_id};
+use super::tagging;
 use super::{ec2_tags, Driver};
 use crate::aws::attrs::{s, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use crate::aws::{api, gone_ok, AwsError, Cx};
 use crate::core::{Observed, Resource, ResourceKind};
 
 pub struct InternetGateway;
@@ -28,7 +29,7 @@ impl Driver for InternetGateway {
         let mut out = Vec::new();
         for gateway in &gateways {
             let (Some((logical, tags)), Some(id)) = (
-                ec2_tags::owned(&cx.stack, gateway.tags()),
+                tagging::owned(&cx.stack, &tagging::pairs(gateway.tags())),
                 gateway.internet_gateway_id(),
             ) else {
                 continue;
@@ -81,7 +82,7 @@ impl Driver for InternetGateway {
                     detach_all(cx, id).await?;
                     attach(cx, id, want.str("vpc_id")?).await?;
                 }
-                "tags" => ec2_tags::retag(cx, id, have, want).await?,
+                "tags" => tagging::retag(&tagging::Ec2, cx, id, have, want).await?,
                 other => {
                     return Err(AwsError::Model(format!(
                         "{logical}: internet gateway `{other}` cannot change in place"

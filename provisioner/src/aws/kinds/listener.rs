@@ -6,10 +6,11 @@ use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, Listener as Lst, ProtocolEnum,
 };
 
-use super::edge_common::{self as common, missing};
+use super::edge_common as common;
+use super::tagging;
 use super::Driver;
 use crate::aws::attrs::{s, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use crate::aws::{api, missing, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -70,7 +71,7 @@ async fn owned(cx: &Cx) -> Result<Vec<(String, Attrs)>, AwsError> {
     Ok(listeners
         .iter()
         .filter_map(|l| {
-            let (logical, tags) = common::owned(&cx.stack, tags.get(l.listener_arn()?)?)?;
+            let (logical, tags) = tagging::owned(&cx.stack, tags.get(l.listener_arn()?)?)?;
             Some((logical, attrs_of(l, tags)))
         })
         .collect())
@@ -108,7 +109,7 @@ impl Driver for Listener {
             .protocol(ProtocolEnum::from(want.str("protocol")?))
             .port(port(logical, want)?)
             .default_actions(forward(want)?)
-            .set_tags(Some(common::elb_tags(want)))
+            .set_tags(Some(tagging::tags_of(want)))
             .send()
             .await
             .map_err(api("elbv2:CreateListener"));
@@ -168,7 +169,7 @@ impl Driver for Listener {
             modify.send().await.map_err(api("elbv2:ModifyListener"))?;
         }
         if changed.iter().any(|c| c == "tags") {
-            common::elb_retag(cx, arn, have, want).await?;
+            tagging::retag(&tagging::Elb, cx, arn, have, want).await?;
         }
         let mut out = have.clone();
         out.extend(want.iter().map(|(k, v)| (k.clone(), v.clone())));

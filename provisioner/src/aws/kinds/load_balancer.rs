@@ -8,10 +8,11 @@ use aws_sdk_elasticloadbalancingv2::types::{
     LoadBalancer as Lb, LoadBalancerSchemeEnum, LoadBalancerTypeEnum,
 };
 
-use super::edge_common::{self as common, dns_name, missing};
+use super::edge_common::{self as common, dns_name};
+use super::tagging;
 use super::{Driver, Goal, Progress};
 use crate::aws::attrs::{s, strs, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use crate::aws::{api, found, missing, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -53,7 +54,7 @@ fn attrs_of(lb: &Lb, tags: Attr) -> Attrs {
 
 /// One load balancer by ARN; `None` when it is gone.
 async fn describe(cx: &Cx, arn: &str) -> Result<Option<Lb>, AwsError> {
-    let found = cx
+    let answer = cx
         .aws
         .elbv2
         .describe_load_balancers()
@@ -61,10 +62,7 @@ async fn describe(cx: &Cx, arn: &str) -> Result<Option<Lb>, AwsError> {
         .send()
         .await
         .map_err(api("elbv2:DescribeLoadBalancers"));
-    match found {
-        Err(error) if error.is_not_found() => Ok(None),
-        other => Ok(other?.load_balancers().first().cloned()),
-    }
+    Ok(found(answer)?.and_then(|a| a.load_balancers().first().cloned()))
 }
 
 /// A load balancer of that name already exists: ours (a run that died after creating it) is
@@ -109,7 +107,7 @@ impl Driver for LoadBalancer {
             .scheme(LoadBalancerSchemeEnum::from(want.str("scheme")?))
             .set_subnets(Some(want.strs("subnet_ids")?))
             .set_security_groups(Some(want.strs("security_group_ids")?))
-            .set_tags(Some(common::elb_tags(want)))
+            .set_tags(Some(tagging::tags_of(want)))
             .send()
             .await
             .map_err(api("elbv2:CreateLoadBalancer"));
@@ -161,7 +159,7 @@ impl Driver for LoadBalancer {
                         .await
                         .map_err(api("elbv2:SetSecurityGroups"))?;
                 }
-                "tags" => common::elb_retag(cx, arn, have, want).await?,
+                "tags" => tagging::retag(&tagging::Elb, cx, arn, have, want).await?,
                 other => {
                     return Err(AwsError::Model(format!(
                         "{logical}: load balancer `{other}` cannot change in place"

@@ -13,6 +13,7 @@ use super::attrs::Attrs;
 use super::clients::Cx;
 use super::error::AwsError;
 use crate::core::{Observed, Resource, ResourceKind};
+use subnet_group::SubnetGroup;
 
 mod api_domain_name;
 mod aurora_cluster;
@@ -45,6 +46,8 @@ mod secret;
 mod security_group;
 mod security_group_rule;
 mod subnet;
+mod subnet_group;
+mod tagging;
 mod target_group;
 mod task_definition;
 mod vpc;
@@ -125,10 +128,10 @@ pub fn driver(kind: ResourceKind) -> &'static dyn Driver {
         K::SecurityGroup => &security_group::SecurityGroup,
         K::SecurityGroupRule => &security_group_rule::SecurityGroupRule,
         K::Secret => &secret::Secret,
-        K::DbSubnetGroup => &db_subnet_group::DbSubnetGroup,
+        K::DbSubnetGroup => &SubnetGroup(db_subnet_group::RdsGroups),
         K::AuroraCluster => &aurora_cluster::AuroraCluster,
         K::AuroraInstance => &aurora_instance::AuroraInstance,
-        K::CacheSubnetGroup => &cache_subnet_group::CacheSubnetGroup,
+        K::CacheSubnetGroup => &SubnetGroup(cache_subnet_group::CacheGroups),
         K::ReplicationGroup => &replication_group::ReplicationGroup,
         K::EcsCluster => &ecs_cluster::EcsCluster,
         K::IamRole => &iam_role::IamRole,

@@ -5,10 +5,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{NatGatewayState, ResourceType};
 
-use super::ec2_common::{answered_id, entry, gone_ok, update_tags_only, with_id};
+use super::ec2_common::{answered_id, entry, update_tags_only, with_id};
+use super::tagging;
 use super::{ec2_tags, Driver, Goal, Progress};
 use crate::aws::attrs::{s, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use crate::aws::{api, gone_ok, AwsError, Cx};
 use crate::core::{Observed, Resource, ResourceKind};
 
 pub struct NatGateway;
@@ -39,7 +40,8 @@ impl Driver for NatGateway {
             ) {
                 continue;
             }
-            let Some((logical, tags)) = ec2_tags::owned(&cx.stack, gateway.tags()) else {
+            let Some((logical, tags)) = tagging::owned(&cx.stack, &tagging::pairs(gateway.tags()))
+            else {
                 continue;
             };
             let mut attrs = attrs_of(gateway);

@@ -10,11 +10,11 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use aws_sdk_elasticache::types::{AutomaticFailoverStatus, CacheCluster, ReplicationGroup as Rg};
 
-use super::data_common::{cache_list_tags, cache_retag, cache_tags, foreign, gone_is_ok};
-use super::data_common::{may_be_ours, missing, owned};
+use super::data_common::may_be_ours;
+use super::tagging::{self, claim, owned, TagApi};
 use super::{Driver, Goal, Progress};
 use crate::aws::attrs::{s, strs, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use crate::aws::{api, found, gone_ok, missing, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -76,7 +76,7 @@ impl Driver for ReplicationGroup {
             .multi_az_enabled(failover)
             .cache_subnet_group_name(want.str("subnet_group_name")?)
             .set_security_group_ids(Some(want.strs("security_group_ids")?))
-            .set_tags(Some(cache_tags(want)))
+            .set_tags(Some(tagging::tags_of(want)))
             .send()
             .await
             .map_err(api("elasticache:CreateReplicationGroup"));
@@ -137,7 +137,7 @@ impl Driver for ReplicationGroup {
             modify(cx, id, want, &rest).await?;
         }
         if has("tags") {
-            cache_retag(cx, have.str("arn")?, have, want).await?;
+            tagging::retag(&tagging::ElastiCache, cx, have.str("arn")?, have, want).await?;
         }
         let mut out = have.clone();
         for key in changed {
@@ -164,7 +164,7 @@ impl Driver for ReplicationGroup {
             .send()
             .await
             .map_err(api("elasticache:DeleteReplicationGroup"));
-        gone_is_ok(result)
+        gone_ok(result)
     }
 
     async fn poll(&self, cx: &Cx, have: &Attrs, goal: Goal) -> Result<Progress, AwsError> {
@@ -276,7 +276,7 @@ fn int32(want: &Attrs, key: &str) -> Result<i32, AwsError> {
 }
 
 async fn describe(cx: &Cx, id: &str) -> Result<Option<Rg>, AwsError> {
-    let found = cx
+    let answer = cx
         .aws
         .elasticache
         .describe_replication_groups()
@@ -284,11 +284,7 @@ async fn describe(cx: &Cx, id: &str) -> Result<Option<Rg>, AwsError> {
         .send()
         .await
         .map_err(api("elasticache:DescribeReplicationGroups"));
-    match found {
-        Ok(answer) => Ok(answer.replication_groups().first().cloned()),
-        Err(error) if error.is_not_found() => Ok(None),
-        Err(error) => Err(error),
-    }
+    Ok(found(answer)?.and_then(|a| a.replication_groups().first().cloned()))
 }
 
 /// The id is taken: ours (a create whose answer was lost) is adopted; one being deleted must
@@ -297,11 +293,10 @@ async fn adopt(cx: &Cx, logical: &str, id: &str) -> Result<Rg, AwsError> {
     let group = describe(cx, id)
         .await?
         .ok_or_else(|| missing("elasticache:DescribeReplicationGroups", logical, "group"))?;
-    let pairs = cache_list_tags(cx, group.arn().unwrap_or_default()).await?;
-    match owned(&cx.stack, &pairs) {
-        Some((owner, _)) if owner == logical => {}
-        _ => return Err(foreign("replication group", id, &cx.stack)),
-    }
+    let pairs = tagging::ElastiCache
+        .list(cx, group.arn().unwrap_or_default())
+        .await?;
+    claim(cx, "replication group", id, logical, &pairs)?;
     if group.status() == Some("deleting") {
         return Err(AwsError::Failed(format!(
             "{logical}: replication group `{id}` is still being deleted; run again once it is gone"
@@ -352,7 +347,7 @@ async fn owned_group(
     let (Some(id), Some(arn)) = (group.replication_group_id(), group.arn()) else {
         return Ok(None);
     };
-    let Some((logical, tags)) = owned(&cx.stack, &cache_list_tags(cx, arn).await?) else {
+    let Some((logical, tags)) = owned(&cx.stack, &tagging::ElastiCache.list(cx, arn).await?) else {
         return Ok(None);
     };
     let mut attrs = group_attrs(group);

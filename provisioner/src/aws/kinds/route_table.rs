@@ -4,10 +4,11 @@
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{ResourceType, RouteOrigin};
 
-use super::ec2_common::{answered_id, entry, gone_ok, with_id};
+use super::ec2_common::{answered_id, entry, with_id};
+use super::tagging;
 use super::{ec2_tags, Driver};
 use crate::aws::attrs::{s, strs, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use crate::aws::{api, found, gone_ok, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -43,7 +44,7 @@ impl Driver for RouteTable {
         let mut out = Vec::new();
         for table in &tables {
             let (Some((logical, tags)), Some(id)) = (
-                ec2_tags::owned(&cx.stack, table.tags()),
+                tagging::owned(&cx.stack, &tagging::pairs(table.tags())),
                 table.route_table_id(),
             ) else {
                 continue;
@@ -111,7 +112,7 @@ impl Driver for RouteTable {
                     let wanted = want.strs("subnet_ids")?;
                     reconcile_subnets(cx, id, &now.associations, &wanted).await?;
                 }
-                "tags" => ec2_tags::retag(cx, id, have, want).await?,
+                "tags" => tagging::retag(&tagging::Ec2, cx, id, have, want).await?,
                 other => {
                     return Err(AwsError::Model(format!(
                         "{logical}: route table `{other}` cannot change in place"
@@ -143,7 +144,7 @@ impl Driver for RouteTable {
 
 /// The table's routes and associations now, or `None` when it is gone.
 async fn describe(cx: &Cx, id: &str) -> Result<Option<Contents>, AwsError> {
-    let found = cx
+    let answer = cx
         .aws
         .ec2
         .describe_route_tables()
@@ -151,10 +152,7 @@ async fn describe(cx: &Cx, id: &str) -> Result<Option<Contents>, AwsError> {
         .send()
         .await
         .map_err(api("ec2:DescribeRouteTables"));
-    match found {
-        Err(error) if error.is_not_found() => Ok(None),
-        other => Ok(other?.route_tables().first().map(contents_of)),
-    }
+    Ok(found(answer)?.and_then(|a| a.route_tables().first().map(contents_of)))
 }
 
 fn contents_of(table: &aws_sdk_ec2::types::RouteTable) -> Contents {

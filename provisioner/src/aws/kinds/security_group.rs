@@ -4,10 +4,11 @@
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{Filter, ResourceType};
 
-use super::ec2_common::{answered_id, entry, gone_ok, update_tags_only, with_id};
+use super::ec2_common::{answered_id, entry, update_tags_only, with_id};
+use super::tagging;
 use super::{ec2_tags, Driver};
 use crate::aws::attrs::{s, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use crate::aws::{api, gone_ok, AwsError, Cx};
 use crate::core::{Observed, Resource, ResourceKind};
 
 pub struct SecurityGroup;
@@ -18,9 +19,10 @@ impl Driver for SecurityGroup {
         let groups = owned_groups(cx).await?;
         let mut out = Vec::new();
         for group in &groups {
-            let (Some((logical, tags)), Some(id)) =
-                (ec2_tags::owned(&cx.stack, group.tags()), group.group_id())
-            else {
+            let (Some((logical, tags)), Some(id)) = (
+                tagging::owned(&cx.stack, &tagging::pairs(group.tags())),
+                group.group_id(),
+            ) else {
                 continue;
             };
             let mut attrs = Attrs::new();
@@ -115,7 +117,7 @@ async fn adopt(cx: &Cx, logical: &str, name: &str, vpc: &str) -> Result<String, 
         .map_err(api("ec2:DescribeSecurityGroups"))?;
     let group = found.security_groups().first();
     let ours = group
-        .and_then(|g| ec2_tags::owned(&cx.stack, g.tags()))
+        .and_then(|g| tagging::owned(&cx.stack, &tagging::pairs(g.tags())))
         .is_some_and(|(owner_logical, _)| owner_logical == logical);
     match (ours, group.and_then(|g| g.group_id())) {
         (true, Some(id)) => Ok(id.to_string()),

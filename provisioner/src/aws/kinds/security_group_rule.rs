@@ -9,11 +9,11 @@ use aws_sdk_ec2::types::{
     UserIdGroupPair,
 };
 
-use super::ec2_common::{answered_id, entry, gone_ok, with_id};
+use super::ec2_common::{answered_id, entry, with_id};
 use super::security_group::owned_groups;
 use super::Driver;
 use crate::aws::attrs::{s, synthetic_tags, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use crate::aws::{api, gone_ok, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 

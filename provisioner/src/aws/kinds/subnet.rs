@@ -3,10 +3,11 @@
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
 
-use super::ec2_common::{answered_id, entry, gone_ok, with_id};
+use super::ec2_common::{answered_id, entry, with_id};
+use super::tagging;
 use super::{ec2_tags, Driver, Goal, Progress};
 use crate::aws::attrs::{s, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use crate::aws::{api, gone_ok, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -29,7 +30,7 @@ impl Driver for Subnet {
         let mut out = Vec::new();
         for subnet in &subnets {
             let (Some((logical, tags)), Some(id)) = (
-                ec2_tags::owned(&cx.stack, subnet.tags()),
+                tagging::owned(&cx.stack, &tagging::pairs(subnet.tags())),
                 subnet.subnet_id(),
             ) else {
                 continue;
@@ -104,7 +105,7 @@ impl Driver for Subnet {
                         .await
                         .map_err(api("ec2:ModifySubnetAttribute"))?;
                 }
-                "tags" => ec2_tags::retag(cx, id, have, want).await?,
+                "tags" => tagging::retag(&tagging::Ec2, cx, id, have, want).await?,
                 other => {
                     return Err(AwsError::Model(format!(
                         "{logical}: subnet `{other}` cannot change in place"

@@ -4,10 +4,11 @@
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types::{ProtocolEnum, TargetGroup as Tg, TargetTypeEnum};
 
-use super::edge_common::{self as common, missing};
+use super::edge_common as common;
+use super::tagging;
 use super::Driver;
 use crate::aws::attrs::{s, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use crate::aws::{api, missing, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -55,7 +56,7 @@ async fn owned(cx: &Cx) -> Result<Vec<(String, Attrs)>, AwsError> {
         .iter()
         .filter_map(|tg| {
             let pairs = tags.get(tg.target_group_arn()?)?;
-            let (logical, tags) = common::owned(&cx.stack, pairs)?;
+            let (logical, tags) = tagging::owned(&cx.stack, pairs)?;
             Some((logical, attrs_of(tg, tags)))
         })
         .collect())
@@ -85,7 +86,7 @@ impl Driver for TargetGroup {
             .port(port)
             .target_type(TargetTypeEnum::from(want.str("target_type")?))
             .vpc_id(want.str("vpc_id")?)
-            .set_tags(Some(common::elb_tags(want)))
+            .set_tags(Some(tagging::tags_of(want)))
             .send()
             .await
             .map_err(api("elbv2:CreateTargetGroup"));
@@ -128,7 +129,7 @@ impl Driver for TargetGroup {
             )));
         }
         let arn = have.str("arn")?;
-        common::elb_retag(cx, arn, have, want).await?;
+        tagging::retag(&tagging::Elb, cx, arn, have, want).await?;
         let mut out = have.clone();
         out.insert("tags".into(), want.attr("tags")?.clone());
         Ok(out)

@@ -9,7 +9,8 @@ use aws_sdk_ecs::types::{
     TransportProtocol,
 };
 
-use super::{ecs_common, Driver};
+use super::tagging;
+use super::Driver;
 use crate::aws::attrs::{s, strs, Attrs, AttrsExt};
 use crate::aws::{api, AwsError, Cx};
 use crate::core::resource::Attr;
@@ -274,7 +275,7 @@ impl Driver for TaskDefinition {
             let Some((def, tags)) = describe(cx, &arn).await? else {
                 continue;
             };
-            let Some((logical, tags)) = ecs_common::owned(&cx.stack, &tags) else {
+            let Some((logical, tags)) = tagging::owned(&cx.stack, &tagging::pairs(&tags)) else {
                 continue;
             };
             let attrs = attrs_of(&def, tags);
@@ -324,7 +325,7 @@ impl Driver for TaskDefinition {
             .set_execution_role_arn(want.opt_str("execution_role_arn").map(str::to_string))
             .set_task_role_arn(want.opt_str("task_role_arn").map(str::to_string))
             .set_container_definitions(Some(containers))
-            .set_tags(Some(ecs_common::tags(want)))
+            .set_tags(Some(tagging::tags_of(want)))
             .send()
             .await
             .map_err(api("ecs:RegisterTaskDefinition"))?;
@@ -354,7 +355,7 @@ impl Driver for TaskDefinition {
         let arn = have.str("arn")?;
         for key in changed {
             match key.as_str() {
-                "tags" => ecs_common::retag(cx, arn, have, want).await?,
+                "tags" => tagging::retag(&tagging::Ecs, cx, arn, have, want).await?,
                 other => {
                     return Err(model(
                         logical,

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
 
+use super::tagging;
 use super::{ec2_tags, Driver, Goal, Progress};
 use crate::aws::attrs::{s, Attrs, AttrsExt};
 use crate::aws::{api, AwsError, Cx};
@@ -23,9 +24,10 @@ impl Driver for Vpc {
             .map_err(api("ec2:DescribeVpcs"))?;
         let mut out = Vec::new();
         for vpc in found.vpcs() {
-            let (Some((logical, tags)), Some(id)) =
-                (ec2_tags::owned(&cx.stack, vpc.tags()), vpc.vpc_id())
-            else {
+            let (Some((logical, tags)), Some(id)) = (
+                tagging::owned(&cx.stack, &tagging::pairs(vpc.tags())),
+                vpc.vpc_id(),
+            ) else {
                 continue;
             };
             let mut attrs = Attrs::new();
@@ -122,7 +124,7 @@ impl Driver for Vpc {
             call.send().await.map_err(api("ec2:ModifyVpcAttribute"))?;
         }
         if changed.iter().any(|c| c == "tags") {
-            super::ec2_tags::retag(cx, id, have, want).await?;
+            tagging::retag(&tagging::Ec2, cx, id, have, want).await?;
         }
         let mut out = want.clone();
         out.insert("id".into(), s(id));
