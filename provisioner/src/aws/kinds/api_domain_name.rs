@@ -7,6 +7,7 @@ use aws_sdk_apigatewayv2::types::{
 };
 
 use super::edge_common as common;
+use super::lifecycle::Lifecycle;
 use super::tagging;
 use super::{Driver, Goal, Progress};
 use crate::aws::attrs::{s, Attrs, AttrsExt};
@@ -15,6 +16,13 @@ use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
 pub struct ApiDomainName;
+
+/// Available when ready; updating is worth the wait, any other status (a certificate to
+/// reimport, an ownership to verify) needs a person.
+const LIFECYCLE: Lifecycle = Lifecycle {
+    pending: &["updating"],
+    ..Lifecycle::ready_when("the custom domain", &["available"])
+};
 
 fn configuration(want: &Attrs) -> Result<DomainNameConfiguration, AwsError> {
     Ok(DomainNameConfiguration::builder()
@@ -278,32 +286,54 @@ impl Driver for ApiDomainName {
     async fn poll(&self, cx: &Cx, have: &Attrs, goal: Goal) -> Result<Progress, AwsError> {
         let domain = have.str("domain_name")?;
         let found = describe(cx, domain).await?;
-        let Some(found) = found else {
-            return Ok(match goal {
-                Goal::Gone => Progress::Done(None),
-                Goal::Ready => Progress::Pending("absent".into()),
-            });
-        };
-        if goal == Goal::Gone {
-            return Ok(Progress::Pending("deleting".into()));
-        }
-        let config = found.domain_name_configurations().first();
-        let message = config
-            .and_then(|c| c.domain_name_status_message())
-            .unwrap_or_default();
-        Ok(match config.and_then(|c| c.domain_name_status()) {
-            None | Some(DomainNameStatus::Available) => {
-                let tags = have
-                    .get("tags")
-                    .cloned()
-                    .unwrap_or(Attr::Map(Default::default()));
-                Progress::Done(Some(attrs_of(cx, &found, tags).await?))
+        let config = found
+            .as_ref()
+            .and_then(|f| f.domain_name_configurations().first());
+        let raw = config.and_then(|c| c.domain_name_status());
+        let status = match (&found, goal) {
+            (None, _) => None,
+            // Still listed: its deletion is under way.
+            (Some(_), Goal::Gone) => Some("deleting".to_string()),
+            // No status reported: nothing to wait for.
+            (Some(_), Goal::Ready) => {
+                Some(raw.map_or("available".into(), |s| s.as_str().to_lowercase()))
             }
-            Some(DomainNameStatus::Updating) => Progress::Pending("updating".into()),
-            Some(other) => Progress::Failed(format!(
-                "custom domain {domain} is {}: {message}",
-                other.as_str()
-            )),
-        })
+        };
+        Ok(
+            match (LIFECYCLE.progress(goal, status.as_deref()), &found) {
+                (Progress::Failed(_), _) => {
+                    let message = config.and_then(|c| c.domain_name_status_message());
+                    let status = raw.map(DomainNameStatus::as_str).unwrap_or_default();
+                    Progress::Failed(format!(
+                        "custom domain {domain} is {status}: {}",
+                        message.unwrap_or_default()
+                    ))
+                }
+                (Progress::Done(None), Some(found)) if goal == Goal::Ready => {
+                    let tags = have.get("tags").cloned();
+                    let tags = tags.unwrap_or(Attr::Map(Default::default()));
+                    Progress::Done(Some(attrs_of(cx, found, tags).await?))
+                }
+                (progress, _) => progress,
+            },
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::kinds::lifecycle::shown;
+
+    #[test]
+    fn domain_statuses() {
+        assert_eq!(shown(&LIFECYCLE, Goal::Ready, Some("updating")), "updating");
+        let stuck = shown(
+            &LIFECYCLE,
+            Goal::Ready,
+            Some("pending_ownership_verification"),
+        );
+        assert!(stuck.starts_with("failed: "), "{stuck}");
+        assert_eq!(shown(&LIFECYCLE, Goal::Gone, Some("deleting")), "deleting");
     }
 }

@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use aws_sdk_rds::types::{DbCluster, ServerlessV2ScalingConfiguration};
 
 use super::data_common::{desired_attrs, unix_seconds};
+use super::lifecycle::{with_fresh, Lifecycle, ABSENT};
 use super::tagging::{self, claim, owned};
 use super::{Driver, Goal, Progress};
 use crate::aws::attrs::{s, strs, Attrs, AttrsExt};
@@ -171,20 +172,10 @@ impl Driver for AuroraCluster {
 
     async fn poll(&self, cx: &Cx, have: &Attrs, goal: Goal) -> Result<Progress, AwsError> {
         let cluster = describe(cx, have.str("cluster_identifier")?).await?;
-        let status = cluster
-            .as_ref()
-            .and_then(|c| c.status())
-            .unwrap_or("absent");
-        Ok(match (goal, &cluster) {
-            (Goal::Gone, None) => Progress::Done(None),
-            (Goal::Ready, Some(found)) if status == "available" => {
-                Progress::Done(cluster_attrs(found, Some(have)))
-            }
-            (Goal::Ready, _) if FAILED.contains(&status) => {
-                Progress::Failed(format!("the cluster is `{status}`"))
-            }
-            _ => Progress::Pending(status.to_string()),
-        })
+        let progress = LIFECYCLE.progress(goal, cluster.as_ref().and_then(|c| c.status()));
+        Ok(with_fresh(progress, goal, || {
+            cluster_attrs(cluster.as_ref()?, Some(have))
+        }))
     }
 
     fn timeout(&self) -> Duration {
@@ -192,14 +183,17 @@ impl Driver for AuroraCluster {
     }
 }
 
-/// Cluster states it does not leave by itself.
-const FAILED: &[&str] = &[
-    "failed",
-    "inaccessible-encryption-credentials",
-    "incompatible-parameters",
-    "incompatible-restore",
-    "absent",
-];
+/// Available when ready; failed in states it does not leave by itself.
+const LIFECYCLE: Lifecycle = Lifecycle {
+    failed: &[
+        "failed",
+        "inaccessible-encryption-credentials",
+        "incompatible-parameters",
+        "incompatible-restore",
+        ABSENT,
+    ],
+    ..Lifecycle::ready_when("the cluster", &["available"])
+};
 
 fn not_in_place(logical: &str, attr: &str) -> AwsError {
     AwsError::Model(format!(
@@ -398,4 +392,19 @@ fn scaling_attr(
         }
     }
     Attr::Map(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::kinds::lifecycle::shown;
+
+    #[test]
+    fn cluster_statuses() {
+        let ready = |status| shown(&LIFECYCLE, Goal::Ready, status);
+        assert_eq!(ready(Some("available")), "done");
+        assert_eq!(ready(Some("backing-up")), "backing-up");
+        assert_eq!(ready(None), "failed: the cluster is `absent`");
+        assert_eq!(shown(&LIFECYCLE, Goal::Gone, Some("deleting")), "deleting");
+    }
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_rds::types::DbInstance;
 
+use super::lifecycle::{with_fresh, Lifecycle, ABSENT};
 use super::tagging::{self, claim, owned};
 use super::{Driver, Goal, Progress};
 use crate::aws::attrs::{s, Attrs, AttrsExt};
@@ -128,20 +129,11 @@ impl Driver for AuroraInstance {
 
     async fn poll(&self, cx: &Cx, have: &Attrs, goal: Goal) -> Result<Progress, AwsError> {
         let instance = describe(cx, have.str("identifier")?).await?;
-        let status = instance
-            .as_ref()
-            .and_then(|i| i.db_instance_status())
-            .unwrap_or("absent");
-        Ok(match (goal, &instance) {
-            (Goal::Gone, None) => Progress::Done(None),
-            (Goal::Ready, Some(found)) if status == "available" => {
-                Progress::Done(instance_attrs(found))
-            }
-            (Goal::Ready, _) if FAILED.contains(&status) => {
-                Progress::Failed(format!("the instance is `{status}`"))
-            }
-            _ => Progress::Pending(status.to_string()),
-        })
+        let status = instance.as_ref().and_then(|i| i.db_instance_status());
+        let progress = LIFECYCLE.progress(goal, status);
+        Ok(with_fresh(progress, goal, || {
+            instance_attrs(instance.as_ref()?)
+        }))
     }
 
     fn timeout(&self) -> Duration {
@@ -149,15 +141,18 @@ impl Driver for AuroraInstance {
     }
 }
 
-/// Instance states it does not leave by itself.
-const FAILED: &[&str] = &[
-    "failed",
-    "incompatible-parameters",
-    "incompatible-network",
-    "inaccessible-encryption-credentials",
-    "storage-full",
-    "absent",
-];
+/// Available when ready; failed in states it does not leave by itself.
+const LIFECYCLE: Lifecycle = Lifecycle {
+    failed: &[
+        "failed",
+        "incompatible-parameters",
+        "incompatible-network",
+        "inaccessible-encryption-credentials",
+        "storage-full",
+        ABSENT,
+    ],
+    ..Lifecycle::ready_when("the instance", &["available"])
+};
 
 async fn describe(cx: &Cx, id: &str) -> Result<Option<DbInstance>, AwsError> {
     let answer = cx
@@ -216,4 +211,18 @@ fn instance_attrs(instance: &DbInstance) -> Option<Attrs> {
         attrs.insert("endpoint".into(), s(host));
     }
     Some(attrs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::kinds::lifecycle::shown;
+
+    #[test]
+    fn instance_statuses() {
+        assert_eq!(shown(&LIFECYCLE, Goal::Ready, Some("creating")), "creating");
+        let full = shown(&LIFECYCLE, Goal::Ready, Some("storage-full"));
+        assert_eq!(full, "failed: the instance is `storage-full`");
+        assert_eq!(shown(&LIFECYCLE, Goal::Gone, None), "done");
+    }
 }

@@ -14,6 +14,7 @@ use aws_sdk_route53::types::{
 };
 
 use super::edge_common::dns_name;
+use super::lifecycle::Lifecycle;
 use super::{Driver, Goal, Progress};
 use crate::aws::attrs::{s, synthetic_tags, Attrs, AttrsExt};
 use crate::aws::{api, AwsError, Cx};
@@ -21,6 +22,10 @@ use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
 pub struct DnsRecord;
+
+/// A change is done once Route53 has it on all its servers (status `INSYNC`, lower-cased here
+/// for the progress display); a deleted record has nothing to wait for.
+const LIFECYCLE: Lifecycle = Lifecycle::ready_when("the record change", &["insync"]);
 
 /// AWS's limit on a set identifier.
 const SET_IDENTIFIER_MAX: usize = 128;
@@ -331,11 +336,10 @@ impl Driver for DnsRecord {
             .send()
             .await
             .map_err(api("route53:GetChange"))?;
-        let status = found.change_info().map(|c| c.status().as_str().to_string());
-        Ok(match status.as_deref() {
-            Some("INSYNC") => Progress::Done(None),
-            other => Progress::Pending(other.unwrap_or("unknown").to_lowercase()),
-        })
+        let status = found
+            .change_info()
+            .map(|c| c.status().as_str().to_lowercase());
+        Ok(LIFECYCLE.progress(goal, Some(status.as_deref().unwrap_or("unknown"))))
     }
 }
 
@@ -369,6 +373,13 @@ fn owner(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aws::kinds::lifecycle::shown;
+
+    #[test]
+    fn change_statuses() {
+        assert_eq!(shown(&LIFECYCLE, Goal::Ready, Some("insync")), "done");
+        assert_eq!(shown(&LIFECYCLE, Goal::Ready, Some("pending")), "pending");
+    }
 
     #[test]
     fn set_identifiers_carry_their_owner() {

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use aws_sdk_ecs::types::{Cluster, ClusterField};
 
+use super::lifecycle::Lifecycle;
 use super::tagging::{self, claim, pairs};
 use super::{ecs_common, Driver, Goal, Progress};
 use crate::aws::attrs::{s, Attrs, AttrsExt};
@@ -11,6 +12,9 @@ use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
 pub struct EcsCluster;
+
+/// Usable once active, gone once no longer listed.
+const LIFECYCLE: Lifecycle = Lifecycle::ready_when("the cluster", &["ACTIVE"]);
 
 fn attrs_of(cluster: &Cluster, tags: Attr) -> Attrs {
     let mut attrs = Attrs::new();
@@ -120,10 +124,21 @@ impl Driver for EcsCluster {
     }
 
     async fn poll(&self, cx: &Cx, have: &Attrs, goal: Goal) -> Result<Progress, AwsError> {
+        // `find` only answers with an active cluster.
         let status = find(cx, have.str("arn")?).await?.map(|_| "ACTIVE");
-        Ok(match (goal, status) {
-            (Goal::Ready, Some(_)) | (Goal::Gone, None) => Progress::Done(None),
-            (_, status) => Progress::Pending(status.unwrap_or("absent").to_string()),
-        })
+        Ok(LIFECYCLE.progress(goal, status))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::kinds::lifecycle::shown;
+
+    #[test]
+    fn cluster_statuses() {
+        assert_eq!(shown(&LIFECYCLE, Goal::Ready, Some("ACTIVE")), "done");
+        assert_eq!(shown(&LIFECYCLE, Goal::Ready, None), "absent");
+        assert_eq!(shown(&LIFECYCLE, Goal::Gone, Some("ACTIVE")), "ACTIVE");
     }
 }

@@ -9,6 +9,7 @@ use aws_sdk_ecs::types::{
     DeploymentRolloutState, LaunchType, LoadBalancer, NetworkConfiguration, Service, ServiceField,
 };
 
+use super::lifecycle::Lifecycle;
 use super::tagging::{self, claim, pairs};
 use super::{ecs_common, Driver, Goal, Progress};
 use crate::aws::attrs::{s, strs, Attrs, AttrsExt};
@@ -17,6 +18,12 @@ use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
 pub struct EcsService;
+
+/// Active services roll out (see `rollout`); a deleted one stays listed as inactive a while.
+const LIFECYCLE: Lifecycle = Lifecycle {
+    gone: &["INACTIVE"],
+    ..Lifecycle::ready_when("the service", &["ACTIVE"])
+};
 
 /// Attributes UpdateService changes in place (tags go through TagResource).
 const UPDATABLE: &[&str] = &[
@@ -361,18 +368,29 @@ impl Driver for EcsService {
 
     async fn poll(&self, cx: &Cx, have: &Attrs, goal: Goal) -> Result<Progress, AwsError> {
         let found = describe_one(cx, have.str("cluster")?, have.str("arn")?).await?;
-        let status = found.as_ref().and_then(|s| s.status()).unwrap_or("absent");
-        Ok(match (goal, found.as_ref()) {
-            (Goal::Gone, None) => Progress::Done(None),
-            (Goal::Gone, Some(_)) if status == "INACTIVE" => Progress::Done(None),
-            (Goal::Gone, Some(_)) => Progress::Pending(status.to_string()),
-            (Goal::Ready, Some(service)) if status == "ACTIVE" => rollout(service),
-            (Goal::Ready, _) => Progress::Pending(status.to_string()),
+        let progress = LIFECYCLE.progress(goal, found.as_ref().and_then(|s| s.status()));
+        Ok(match (progress, goal, found) {
+            // Active is not enough: the deployment must have rolled out.
+            (Progress::Done(_), Goal::Ready, Some(service)) => rollout(&service),
+            (other, _, _) => other,
         })
     }
 
     /// A deployment behind a load balancer waits for health checks (30 s x 5 by default) per task.
     fn timeout(&self) -> Duration {
         Duration::from_secs(20 * 60)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::kinds::lifecycle::shown;
+
+    #[test]
+    fn service_statuses() {
+        assert_eq!(shown(&LIFECYCLE, Goal::Ready, Some("DRAINING")), "DRAINING");
+        assert_eq!(shown(&LIFECYCLE, Goal::Gone, Some("INACTIVE")), "done");
+        assert_eq!(shown(&LIFECYCLE, Goal::Gone, Some("DRAINING")), "DRAINING");
     }
 }

@@ -70,6 +70,17 @@ pub fn with_fresh(
     }
 }
 
+/// Test shorthand: progress of `table` in `status` as one line ("done", "failed: why", or the
+/// pending status).
+#[cfg(test)]
+pub fn shown(table: &Lifecycle, goal: Goal, status: Option<&str>) -> String {
+    match table.progress(goal, status) {
+        Progress::Done(_) => "done".into(),
+        Progress::Pending(status) => status,
+        Progress::Failed(why) => format!("failed: {why}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,14 +97,20 @@ mod tests {
     fn ready_gone_failed_and_pending() {
         use Progress::*;
         assert_eq!(TABLE.progress(Goal::Ready, Some("available")), Done(None));
-        assert_eq!(TABLE.progress(Goal::Ready, Some("creating")), Pending("creating".into()));
+        assert_eq!(
+            TABLE.progress(Goal::Ready, Some("creating")),
+            Pending("creating".into())
+        );
         assert_eq!(
             TABLE.progress(Goal::Ready, None),
             Failed("the thing is `absent`".into())
         );
         assert_eq!(TABLE.progress(Goal::Gone, None), Done(None));
         assert_eq!(TABLE.progress(Goal::Gone, Some("deleted")), Done(None));
-        assert_eq!(TABLE.progress(Goal::Gone, Some("broken")), Pending("broken".into()));
+        assert_eq!(
+            TABLE.progress(Goal::Gone, Some("broken")),
+            Pending("broken".into())
+        );
     }
 
     #[test]
@@ -102,8 +119,17 @@ mod tests {
             pending: &["updating"],
             ..Lifecycle::ready_when("the domain", &["available"])
         };
-        assert_eq!(table.progress(Goal::Ready, Some("updating")), Progress::Pending("updating".into()));
-        assert_eq!(table.progress(Goal::Ready, None), Progress::Pending(ABSENT.into()));
-        assert!(matches!(table.progress(Goal::Ready, Some("odd")), Progress::Failed(_)));
+        assert_eq!(
+            table.progress(Goal::Ready, Some("updating")),
+            Progress::Pending("updating".into())
+        );
+        assert_eq!(
+            table.progress(Goal::Ready, None),
+            Progress::Pending(ABSENT.into())
+        );
+        assert!(matches!(
+            table.progress(Goal::Ready, Some("odd")),
+            Progress::Failed(_)
+        ));
     }
 }

@@ -9,6 +9,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
 };
 
 use super::edge_common::{self as common, dns_name};
+use super::lifecycle::{with_fresh, Lifecycle};
 use super::tagging;
 use super::{Driver, Goal, Progress};
 use crate::aws::attrs::{s, strs, Attrs, AttrsExt};
@@ -17,6 +18,12 @@ use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
 pub struct LoadBalancer;
+
+/// Provisioning until active; `failed` is final.
+const LIFECYCLE: Lifecycle = Lifecycle {
+    failed: &["failed"],
+    ..Lifecycle::ready_when("the load balancer", &["active"])
+};
 
 /// The observed form of a described load balancer (`tags` supplied by the caller).
 fn attrs_of(lb: &Lb, tags: Attr) -> Attrs {
@@ -189,33 +196,45 @@ impl Driver for LoadBalancer {
 
     async fn poll(&self, cx: &Cx, have: &Attrs, goal: Goal) -> Result<Progress, AwsError> {
         let found = describe(cx, have.str("arn")?).await?;
-        let state = found
-            .as_ref()
-            .and_then(|lb| lb.state())
-            .and_then(|st| st.code())
-            .map(|c| c.as_str().to_string());
-        Ok(match (goal, found, state.as_deref()) {
-            (Goal::Gone, None, _) => Progress::Done(None),
-            (Goal::Ready, Some(lb), Some("active")) => {
-                let tags = have
-                    .get("tags")
-                    .cloned()
-                    .unwrap_or(Attr::Map(Default::default()));
-                Progress::Done(Some(attrs_of(&lb, tags)))
-            }
-            (Goal::Ready, Some(lb), Some("failed")) => {
-                let reason = lb
-                    .state()
-                    .and_then(|st| st.reason())
-                    .unwrap_or("no reason given");
-                Progress::Failed(format!("load balancer failed: {reason}"))
-            }
-            (_, _, state) => Progress::Pending(state.unwrap_or("absent").to_string()),
-        })
+        let state = found.as_ref().and_then(|lb| lb.state());
+        Ok(
+            match LIFECYCLE.progress(goal, state.and_then(|st| st.code()).map(|c| c.as_str())) {
+                Progress::Failed(_) => {
+                    let reason = state
+                        .and_then(|st| st.reason())
+                        .unwrap_or("no reason given");
+                    Progress::Failed(format!("load balancer failed: {reason}"))
+                }
+                progress => with_fresh(progress, goal, || {
+                    let tags = have.get("tags").cloned();
+                    Some(attrs_of(
+                        found.as_ref()?,
+                        tags.unwrap_or(Attr::Map(Default::default())),
+                    ))
+                }),
+            },
+        )
     }
 
     /// Provisioning an NLB takes 2-3 minutes; allow for a slow region.
     fn timeout(&self) -> Duration {
         Duration::from_secs(15 * 60)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::kinds::lifecycle::shown;
+
+    #[test]
+    fn load_balancer_states() {
+        assert_eq!(
+            shown(&LIFECYCLE, Goal::Ready, Some("provisioning")),
+            "provisioning"
+        );
+        let failed = shown(&LIFECYCLE, Goal::Ready, Some("failed"));
+        assert_eq!(failed, "failed: the load balancer is `failed`");
+        assert_eq!(shown(&LIFECYCLE, Goal::Ready, None), "absent");
     }
 }

@@ -34,6 +34,7 @@ mod http_api;
 mod iam_role;
 mod internet_gateway;
 mod lambda_permission;
+mod lifecycle;
 mod listener;
 mod load_balancer;
 mod log_group;

@@ -11,6 +11,7 @@ use async_trait::async_trait;
 use aws_sdk_elasticache::types::{AutomaticFailoverStatus, CacheCluster, ReplicationGroup as Rg};
 
 use super::data_common::may_be_ours;
+use super::lifecycle::{with_fresh, Lifecycle, ABSENT};
 use super::tagging::{self, claim, owned, TagApi};
 use super::{Driver, Goal, Progress};
 use crate::aws::attrs::{s, strs, Attrs, AttrsExt};
@@ -169,17 +170,10 @@ impl Driver for ReplicationGroup {
 
     async fn poll(&self, cx: &Cx, have: &Attrs, goal: Goal) -> Result<Progress, AwsError> {
         let group = describe(cx, have.str("replication_group_id")?).await?;
-        let status = group.as_ref().and_then(|g| g.status()).unwrap_or("absent");
-        Ok(match (goal, &group) {
-            (Goal::Gone, None) => Progress::Done(None),
-            (Goal::Ready, Some(found)) if status == "available" => {
-                Progress::Done(Some(group_attrs(found)))
-            }
-            (Goal::Ready, _) if matches!(status, "create-failed" | "absent") => {
-                Progress::Failed(format!("the replication group is `{status}`"))
-            }
-            _ => Progress::Pending(status.to_string()),
-        })
+        let progress = LIFECYCLE.progress(goal, group.as_ref().and_then(|g| g.status()));
+        Ok(with_fresh(progress, goal, || {
+            group.as_ref().map(group_attrs)
+        }))
     }
 
     fn timeout(&self) -> Duration {
@@ -274,6 +268,12 @@ fn int32(want: &Attrs, key: &str) -> Result<i32, AwsError> {
     i32::try_from(want.int(key)?)
         .map_err(|_| AwsError::Model(format!("attribute `{key}` is out of range")))
 }
+
+/// Available when ready; a failed create or a group that vanished will not come back.
+const LIFECYCLE: Lifecycle = Lifecycle {
+    failed: &["create-failed", ABSENT],
+    ..Lifecycle::ready_when("the replication group", &["available"])
+};
 
 async fn describe(cx: &Cx, id: &str) -> Result<Option<Rg>, AwsError> {
     let answer = cx
@@ -395,4 +395,21 @@ fn group_attrs(group: &Rg) -> Attrs {
         }
     }
     attrs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::kinds::lifecycle::shown;
+
+    #[test]
+    fn group_statuses() {
+        let failed = shown(&LIFECYCLE, Goal::Ready, Some("create-failed"));
+        assert_eq!(failed, "failed: the replication group is `create-failed`");
+        assert_eq!(
+            shown(&LIFECYCLE, Goal::Ready, Some("modifying")),
+            "modifying"
+        );
+        assert_eq!(shown(&LIFECYCLE, Goal::Gone, Some("deleting")), "deleting");
+    }
 }

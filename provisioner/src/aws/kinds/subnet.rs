@@ -4,14 +4,18 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
 
 use super::ec2_common::{answered_id, entry, with_id};
+use super::lifecycle::Lifecycle;
 use super::tagging;
 use super::{ec2_tags, Driver, Goal, Progress};
 use crate::aws::attrs::{s, Attrs, AttrsExt};
-use crate::aws::{api, gone_ok, AwsError, Cx};
+use crate::aws::{api, found, gone_ok, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
 pub struct Subnet;
+
+/// Usable once available; gone once EC2 no longer knows it.
+const LIFECYCLE: Lifecycle = Lifecycle::ready_when("the subnet", &["available"]);
 
 #[async_trait]
 impl Driver for Subnet {
@@ -130,25 +134,22 @@ impl Driver for Subnet {
     }
 
     async fn poll(&self, cx: &Cx, have: &Attrs, goal: Goal) -> Result<Progress, AwsError> {
-        let found = cx
-            .aws
-            .ec2
-            .describe_subnets()
-            .subnet_ids(have.str("id")?)
-            .send()
-            .await
-            .map_err(api("ec2:DescribeSubnets"));
-        let state = match found {
-            Err(error) if error.is_not_found() => None,
-            other => other?
-                .subnets()
-                .first()
-                .and_then(|s| s.state())
-                .map(|s| s.as_str().to_string()),
-        };
-        Ok(match (goal, state.as_deref()) {
-            (Goal::Ready, Some("available")) | (Goal::Gone, None) => Progress::Done(None),
-            (_, state) => Progress::Pending(state.unwrap_or("absent").to_string()),
-        })
+        let call = cx.aws.ec2.describe_subnets().subnet_ids(have.str("id")?);
+        let answer = found(call.send().await.map_err(api("ec2:DescribeSubnets")))?;
+        let first = answer.as_ref().and_then(|a| a.subnets().first());
+        Ok(LIFECYCLE.progress(goal, first.and_then(|x| x.state()).map(|s| s.as_str())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::kinds::lifecycle::shown;
+
+    #[test]
+    fn subnet_states() {
+        assert_eq!(shown(&LIFECYCLE, Goal::Ready, Some("pending")), "pending");
+        assert_eq!(shown(&LIFECYCLE, Goal::Ready, Some("available")), "done");
+        assert_eq!(shown(&LIFECYCLE, Goal::Gone, None), "done");
     }
 }

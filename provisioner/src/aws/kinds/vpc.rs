@@ -3,14 +3,18 @@
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
 
+use super::lifecycle::Lifecycle;
 use super::tagging;
 use super::{ec2_tags, Driver, Goal, Progress};
 use crate::aws::attrs::{s, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use crate::aws::{api, found, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
 pub struct Vpc;
+
+/// Usable once available; gone once EC2 no longer knows it.
+const LIFECYCLE: Lifecycle = Lifecycle::ready_when("the VPC", &["available"]);
 
 #[async_trait]
 impl Driver for Vpc {
@@ -147,25 +151,22 @@ impl Driver for Vpc {
     }
 
     async fn poll(&self, cx: &Cx, have: &Attrs, goal: Goal) -> Result<Progress, AwsError> {
-        let found = cx
-            .aws
-            .ec2
-            .describe_vpcs()
-            .vpc_ids(have.str("id")?)
-            .send()
-            .await
-            .map_err(api("ec2:DescribeVpcs"));
-        let state = match found {
-            Err(error) if error.is_not_found() => None,
-            other => other?
-                .vpcs()
-                .first()
-                .and_then(|v| v.state())
-                .map(|s| s.as_str().to_string()),
-        };
-        Ok(match (goal, state.as_deref()) {
-            (Goal::Ready, Some("available")) | (Goal::Gone, None) => Progress::Done(None),
-            (_, state) => Progress::Pending(state.unwrap_or("absent").to_string()),
-        })
+        let call = cx.aws.ec2.describe_vpcs().vpc_ids(have.str("id")?);
+        let answer = found(call.send().await.map_err(api("ec2:DescribeVpcs")))?;
+        let first = answer.as_ref().and_then(|a| a.vpcs().first());
+        Ok(LIFECYCLE.progress(goal, first.and_then(|x| x.state()).map(|s| s.as_str())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::kinds::lifecycle::shown;
+
+    #[test]
+    fn vpc_states() {
+        let states = [Some("pending"), Some("available"), None];
+        let ready = states.map(|state| shown(&LIFECYCLE, Goal::Ready, state));
+        assert_eq!(ready, ["pending", "done", "absent"]);
     }
 }
