@@ -11,7 +11,7 @@ use super::lifecycle::Lifecycle;
 use super::tagging;
 use super::{Driver, Goal, Progress};
 use crate::aws::attrs::{s, Attrs, AttrsExt};
-use crate::aws::{api, missing, AwsError, Cx};
+use crate::aws::{api, gone_ok, missing, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -138,17 +138,14 @@ async fn describe(cx: &Cx, domain: &str) -> Result<Option<DomainName>, AwsError>
         .domain_name(domain)
         .send()
         .await;
-    match found.map_err(api("apigateway:GetDomainName")) {
-        Err(error) if error.is_not_found() => Ok(None),
-        Err(error) => Err(error),
-        Ok(out) => Ok(Some(
-            DomainName::builder()
-                .set_domain_name(out.domain_name().map(str::to_string))
-                .set_domain_name_configurations(Some(out.domain_name_configurations().to_vec()))
-                .set_tags(out.tags().cloned())
-                .build(),
-        )),
-    }
+    let found = crate::aws::found(found.map_err(api("apigateway:GetDomainName")))?;
+    Ok(found.map(|out| {
+        DomainName::builder()
+            .set_domain_name(out.domain_name().map(str::to_string))
+            .set_domain_name_configurations(Some(out.domain_name_configurations().to_vec()))
+            .set_tags(out.tags().cloned())
+            .build()
+    }))
 }
 
 /// The domain exists already: ours (a run that died after creating it) is adopted.
@@ -276,10 +273,7 @@ impl Driver for ApiDomainName {
             .send()
             .await
             .map_err(api("apigateway:DeleteDomainName"));
-        match result {
-            Err(error) if error.is_not_found() => Ok(()),
-            other => other.map(|_| ()),
-        }
+        gone_ok(result)
     }
 
     /// Ready when API Gateway reports the domain AVAILABLE (its regional name is known then).

@@ -5,7 +5,52 @@ use crate::aws::attrs::{s, Attrs};
 use crate::aws::{AwsError, Cx};
 use crate::core::{Observed, ResourceKind};
 
-use super::tagging::{retag, Ec2};
+use super::tagging::{owned, pairs, retag, Ec2};
+use aws_sdk_ec2::types::Tag;
+
+/// An EC2 resource as `observe` reads it: its id and its tags.
+pub trait Ec2Item {
+    fn item_id(&self) -> Option<&str>;
+    fn item_tags(&self) -> &[Tag];
+}
+
+macro_rules! ec2_item {
+    ($($item:ty => $id:ident),* $(,)?) => {$(
+        impl Ec2Item for $item {
+            fn item_id(&self) -> Option<&str> {
+                self.$id()
+            }
+            fn item_tags(&self) -> &[Tag] {
+                self.tags()
+            }
+        }
+    )*};
+}
+
+ec2_item!(
+    aws_sdk_ec2::types::Vpc => vpc_id,
+    aws_sdk_ec2::types::Subnet => subnet_id,
+    aws_sdk_ec2::types::InternetGateway => internet_gateway_id,
+    aws_sdk_ec2::types::Address => allocation_id,
+    aws_sdk_ec2::types::NatGateway => nat_gateway_id,
+    aws_sdk_ec2::types::RouteTable => route_table_id,
+    aws_sdk_ec2::types::SecurityGroup => group_id,
+);
+
+/// The described items the stack owns, each with its logical name, id, and observed attributes
+/// begun with `id` and `tags`.
+pub fn owned_items<'a, T: Ec2Item>(
+    stack: &str,
+    items: &'a [T],
+) -> Vec<(String, &'a str, Attrs, &'a T)> {
+    let owned_item = |item: &'a T| {
+        let (logical, tags) = owned(stack, &pairs(item.item_tags()))?;
+        let id = item.item_id()?;
+        let attrs = Attrs::from([("id".to_string(), s(id)), ("tags".to_string(), tags)]);
+        Some((logical, id, attrs, item))
+    };
+    items.iter().filter_map(owned_item).collect()
+}
 
 /// One `observe` entry.
 pub fn entry(kind: ResourceKind, logical: String, attrs: Attrs) -> (String, Observed) {

@@ -7,7 +7,7 @@ use super::lifecycle::Lifecycle;
 use super::tagging::{self, claim, pairs};
 use super::{ecs_common, Driver, Goal, Progress};
 use crate::aws::attrs::{s, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use crate::aws::{api, gone_ok, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -117,10 +117,7 @@ impl Driver for EcsCluster {
             .send()
             .await
             .map_err(api("ecs:DeleteCluster"));
-        match result {
-            Err(error) if error.is_not_found() => Ok(()),
-            other => other.map(|_| ()),
-        }
+        gone_ok(result)
     }
 
     async fn poll(&self, cx: &Cx, have: &Attrs, goal: Goal) -> Result<Progress, AwsError> {

@@ -154,10 +154,8 @@ async fn describe(cx: &Cx, cluster: &str, services: &[String]) -> Result<Vec<Ser
         .send()
         .await
         .map_err(api("ecs:DescribeServices"));
-    match found {
-        Err(error) if error.is_not_found() => Ok(Vec::new()),
-        other => Ok(other?.services().to_vec()),
-    }
+    let found = crate::aws::found(found)?;
+    Ok(found.map(|f| f.services().to_vec()).unwrap_or_default())
 }
 
 async fn describe_one(cx: &Cx, cluster: &str, service: &str) -> Result<Option<Service>, AwsError> {

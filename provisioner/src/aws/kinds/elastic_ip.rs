@@ -3,8 +3,7 @@
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{DomainType, ResourceType};
 
-use super::ec2_common::{answered_id, entry, update_tags_only, with_id};
-use super::tagging;
+use super::ec2_common::{answered_id, entry, owned_items, update_tags_only, with_id};
 use super::{ec2_tags, Driver};
 use crate::aws::attrs::{s, Attrs, AttrsExt};
 use crate::aws::{api, gone_ok, AwsError, Cx};
@@ -24,22 +23,13 @@ impl Driver for ElasticIp {
             .await
             .map_err(api("ec2:DescribeAddresses"))?;
         let mut out = Vec::new();
-        for address in found.addresses() {
-            let (Some((logical, tags)), Some(id)) = (
-                tagging::owned(&cx.stack, &tagging::pairs(address.tags())),
-                address.allocation_id(),
-            ) else {
-                continue;
-            };
-            let mut attrs = Attrs::new();
-            attrs.insert("id".into(), s(id));
+        for (logical, _, mut attrs, address) in owned_items(&cx.stack, found.addresses()) {
             if let Some(domain) = address.domain() {
                 attrs.insert("domain".into(), s(domain.as_str()));
             }
             if let Some(ip) = address.public_ip() {
                 attrs.insert("public_ip".into(), s(ip));
             }
-            attrs.insert("tags".into(), tags);
             out.push(entry(ResourceKind::ElasticIp, logical, attrs));
         }
         Ok(out)

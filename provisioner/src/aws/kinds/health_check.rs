@@ -14,7 +14,7 @@ use aws_sdk_route53::types::{
 use super::tagging::{retag_listed, HealthChecks};
 use super::Driver;
 use crate::aws::attrs::{owned_logical, s, synthetic_tags, tags_attr, Attrs, AttrsExt};
-use crate::aws::{api, missing, AwsError, Cx};
+use crate::aws::{api, gone_ok, missing, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -226,10 +226,7 @@ impl Driver for HealthCheck {
             .send()
             .await
             .map_err(api("route53:DeleteHealthCheck"));
-        match result {
-            Err(error) if error.is_not_found() => Ok(()),
-            other => other.map(|_| ()),
-        }
+        gone_ok(result)
     }
 }
 

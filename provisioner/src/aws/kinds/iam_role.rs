@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use super::tagging::{claim, owned, pairs, retag, IamRoles};
 use super::Driver;
 use crate::aws::attrs::{s, strs, tags_attr, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use crate::aws::{api, gone_ok, AwsError, Cx};
 use crate::core::{Observed, Resource, ResourceKind};
 
 pub struct IamRole;
@@ -262,10 +262,7 @@ impl Driver for IamRole {
     }
 
     async fn delete(&self, cx: &Cx, _logical: &str, have: &Attrs) -> Result<(), AwsError> {
-        match delete_role(cx, have.str("name")?).await {
-            Err(error) if error.is_not_found() => Ok(()),
-            other => other,
-        }
+        gone_ok(delete_role(cx, have.str("name")?).await)
     }
 }
 
@@ -299,10 +296,7 @@ async fn detach(cx: &Cx, name: &str, arn: &str) -> Result<(), AwsError> {
         .send()
         .await
         .map_err(api("iam:DetachRolePolicy"));
-    match result {
-        Err(error) if error.is_not_found() => Ok(()),
-        other => other.map(|_| ()),
-    }
+    gone_ok(result)
 }
 
 /// Writes the secrets policy, or removes it when no secret is to be read.
@@ -316,10 +310,7 @@ async fn put_secrets(cx: &Cx, name: &str, arns: &[String]) -> Result<(), AwsErro
             .send()
             .await
             .map_err(api("iam:DeleteRolePolicy"));
-        return match result {
-            Err(error) if error.is_not_found() => Ok(()),
-            other => other.map(|_| ()),
-        };
+        return gone_ok(result);
     }
     iam.put_role_policy()
         .role_name(name)
@@ -366,10 +357,7 @@ async fn delete_role(cx: &Cx, name: &str) -> Result<(), AwsError> {
             .send()
             .await
             .map_err(api("iam:DeleteRolePolicy"));
-        match result {
-            Err(error) if error.is_not_found() => {}
-            other => other.map(|_| ())?,
-        }
+        gone_ok(result)?;
     }
     iam.delete_role()
         .role_name(name)

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttachmentStatus, InternetGatewayAttachment, ResourceType};
 
-use super::ec2_common::{answered_id, entry, with_id};
+use super::ec2_common::{answered_id, entry, owned_items, with_id};
 use super::tagging;
 use super::{ec2_tags, Driver};
 use crate::aws::attrs::{s, Attrs, AttrsExt};
@@ -27,20 +27,11 @@ impl Driver for InternetGateway {
             .await
             .map_err(api("ec2:DescribeInternetGateways"))?;
         let mut out = Vec::new();
-        for gateway in &gateways {
-            let (Some((logical, tags)), Some(id)) = (
-                tagging::owned(&cx.stack, &tagging::pairs(gateway.tags())),
-                gateway.internet_gateway_id(),
-            ) else {
-                continue;
-            };
-            let mut attrs = Attrs::new();
-            attrs.insert("id".into(), s(id));
+        for (logical, _, mut attrs, gateway) in owned_items(&cx.stack, &gateways) {
             // An unattached gateway has no `vpc_id`, so the plan attaches it.
             if let Some(vpc) = attached_vpcs(gateway.attachments()).first() {
                 attrs.insert("vpc_id".into(), s(*vpc));
             }
-            attrs.insert("tags".into(), tags);
             out.push(entry(ResourceKind::InternetGateway, logical, attrs));
         }
         Ok(out)

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::Driver;
 use crate::aws::attrs::{s, synthetic_tags, Attrs, AttrsExt};
-use crate::aws::{api, found, AwsError, Cx};
+use crate::aws::{api, found, gone_ok, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -97,10 +97,7 @@ async fn remove(cx: &Cx, function: &str, statement_id: &str) -> Result<(), AwsEr
         .send()
         .await
         .map_err(api("lambda:RemovePermission"));
-    match result {
-        Err(error) if error.is_not_found() => Ok(()),
-        other => other.map(|_| ()),
-    }
+    gone_ok(result)
 }
 
 fn require_owned(cx: &Cx, logical: &str, statement_id: &str) -> Result<(), AwsError> {

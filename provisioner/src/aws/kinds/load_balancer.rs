@@ -13,7 +13,7 @@ use super::lifecycle::{with_fresh, Lifecycle};
 use super::tagging;
 use super::{Driver, Goal, Progress};
 use crate::aws::attrs::{s, strs, Attrs, AttrsExt};
-use crate::aws::{api, found, missing, AwsError, Cx};
+use crate::aws::{api, found, gone_ok, missing, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -188,10 +188,7 @@ impl Driver for LoadBalancer {
             .send()
             .await
             .map_err(api("elbv2:DeleteLoadBalancer"));
-        match result {
-            Err(error) if error.is_not_found() => Ok(()),
-            other => other.map(|_| ()),
-        }
+        gone_ok(result)
     }
 
     async fn poll(&self, cx: &Cx, have: &Attrs, goal: Goal) -> Result<Progress, AwsError> {

@@ -8,7 +8,7 @@ use aws_sdk_cloudwatchlogs::types::LogGroup as AwsLogGroup;
 use super::tagging::{claim, owned, retag, Logs, TagApi};
 use super::Driver;
 use crate::aws::attrs::{s, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use crate::aws::{api, gone_ok, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -145,10 +145,7 @@ impl Driver for LogGroup {
             .send()
             .await
             .map_err(api("logs:DeleteLogGroup"));
-        match result {
-            Err(error) if error.is_not_found() => Ok(()),
-            other => other.map(|_| ()),
-        }
+        gone_ok(result)
     }
 }
 

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{ResourceType, RouteOrigin};
 
-use super::ec2_common::{answered_id, entry, with_id};
+use super::ec2_common::{answered_id, entry, owned_items, with_id};
 use super::tagging;
 use super::{ec2_tags, Driver};
 use crate::aws::attrs::{s, strs, Attrs, AttrsExt};
@@ -42,21 +42,12 @@ impl Driver for RouteTable {
             .await
             .map_err(api("ec2:DescribeRouteTables"))?;
         let mut out = Vec::new();
-        for table in &tables {
-            let (Some((logical, tags)), Some(id)) = (
-                tagging::owned(&cx.stack, &tagging::pairs(table.tags())),
-                table.route_table_id(),
-            ) else {
-                continue;
-            };
+        for (logical, _, mut attrs, table) in owned_items(&cx.stack, &tables) {
             let contents = contents_of(table);
-            let mut attrs = Attrs::new();
-            attrs.insert("id".into(), s(id));
             attrs.insert("vpc_id".into(), s(table.vpc_id().unwrap_or_default()));
             attrs.insert("routes".into(), routes_attr(&contents.routes));
             let subnets = contents.associations.into_iter().map(|(subnet, _)| subnet);
             attrs.insert("subnet_ids".into(), strs(subnets));
-            attrs.insert("tags".into(), tags);
             out.push(entry(ResourceKind::RouteTable, logical, attrs));
         }
         Ok(out)

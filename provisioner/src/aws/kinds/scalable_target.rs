@@ -11,7 +11,7 @@ use aws_sdk_applicationautoscaling::types::{
 use super::tagging::{owned, retag, AutoScaling, Pairs, TagApi};
 use super::Driver;
 use crate::aws::attrs::{s, synthetic_tags, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use crate::aws::{api, gone_ok, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -201,9 +201,6 @@ impl Driver for ScalableTarget {
             .send()
             .await
             .map_err(api("application-autoscaling:DeregisterScalableTarget"));
-        match result {
-            Err(error) if error.is_not_found() => Ok(()),
-            other => other.map(|_| ()),
-        }
+        gone_ok(result)
     }
 }

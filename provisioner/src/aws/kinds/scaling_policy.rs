@@ -12,7 +12,7 @@ use aws_sdk_applicationautoscaling::types::{
 use super::scalable_target::in_stack_cluster;
 use super::Driver;
 use crate::aws::attrs::{s, synthetic_tags, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use crate::aws::{api, gone_ok, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -156,9 +156,6 @@ impl Driver for ScalingPolicy {
             .send()
             .await
             .map_err(api("application-autoscaling:DeleteScalingPolicy"));
-        match result {
-            Err(error) if error.is_not_found() => Ok(()),
-            other => other.map(|_| ()),
-        }
+        gone_ok(result)
     }
 }

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{Filter, ResourceType};
 
-use super::ec2_common::{answered_id, entry, update_tags_only, with_id};
+use super::ec2_common::{answered_id, entry, owned_items, update_tags_only, with_id};
 use super::tagging;
 use super::{ec2_tags, Driver};
 use crate::aws::attrs::{s, Attrs, AttrsExt};
@@ -18,22 +18,13 @@ impl Driver for SecurityGroup {
     async fn observe(&self, cx: &Cx, _: &[&Resource]) -> Result<Vec<(String, Observed)>, AwsError> {
         let groups = owned_groups(cx).await?;
         let mut out = Vec::new();
-        for group in &groups {
-            let (Some((logical, tags)), Some(id)) = (
-                tagging::owned(&cx.stack, &tagging::pairs(group.tags())),
-                group.group_id(),
-            ) else {
-                continue;
-            };
-            let mut attrs = Attrs::new();
-            attrs.insert("id".into(), s(id));
+        for (logical, _, mut attrs, group) in owned_items(&cx.stack, &groups) {
             attrs.insert("name".into(), s(group.group_name().unwrap_or_default()));
             attrs.insert(
                 "description".into(),
                 s(group.description().unwrap_or_default()),
             );
             attrs.insert("vpc_id".into(), s(group.vpc_id().unwrap_or_default()));
-            attrs.insert("tags".into(), tags);
             out.push(entry(ResourceKind::SecurityGroup, logical, attrs));
         }
         Ok(out)

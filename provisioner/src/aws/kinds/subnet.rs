@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
 
-use super::ec2_common::{answered_id, entry, with_id};
+use super::ec2_common::{answered_id, entry, owned_items, with_id};
 use super::lifecycle::Lifecycle;
 use super::tagging;
 use super::{ec2_tags, Driver, Goal, Progress};
@@ -32,15 +32,7 @@ impl Driver for Subnet {
             .await
             .map_err(api("ec2:DescribeSubnets"))?;
         let mut out = Vec::new();
-        for subnet in &subnets {
-            let (Some((logical, tags)), Some(id)) = (
-                tagging::owned(&cx.stack, &tagging::pairs(subnet.tags())),
-                subnet.subnet_id(),
-            ) else {
-                continue;
-            };
-            let mut attrs = Attrs::new();
-            attrs.insert("id".into(), s(id));
+        for (logical, _, mut attrs, subnet) in owned_items(&cx.stack, &subnets) {
             attrs.insert("vpc_id".into(), s(subnet.vpc_id().unwrap_or_default()));
             attrs.insert(
                 "cidr_block".into(),
@@ -54,7 +46,6 @@ impl Driver for Subnet {
                 "map_public_ip_on_launch".into(),
                 Attr::Bool(subnet.map_public_ip_on_launch().unwrap_or(false)),
             );
-            attrs.insert("tags".into(), tags);
             out.push(entry(ResourceKind::Subnet, logical, attrs));
         }
         Ok(out)

@@ -8,7 +8,7 @@ use super::edge_common as common;
 use super::tagging;
 use super::Driver;
 use crate::aws::attrs::{s, Attrs, AttrsExt};
-use crate::aws::{api, missing, AwsError, Cx};
+use crate::aws::{api, gone_ok, missing, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -145,9 +145,6 @@ impl Driver for TargetGroup {
             .send()
             .await
             .map_err(api("elbv2:DeleteTargetGroup"));
-        match result {
-            Err(error) if error.is_not_found() => Ok(()),
-            other => other.map(|_| ()),
-        }
+        gone_ok(result)
     }
 }

@@ -3,11 +3,12 @@
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
 
+use super::ec2_common::owned_items;
 use super::lifecycle::Lifecycle;
 use super::tagging;
 use super::{ec2_tags, Driver, Goal, Progress};
 use crate::aws::attrs::{s, Attrs, AttrsExt};
-use crate::aws::{api, found, AwsError, Cx};
+use crate::aws::{api, found, gone_ok, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -27,17 +28,8 @@ impl Driver for Vpc {
             .await
             .map_err(api("ec2:DescribeVpcs"))?;
         let mut out = Vec::new();
-        for vpc in found.vpcs() {
-            let (Some((logical, tags)), Some(id)) = (
-                tagging::owned(&cx.stack, &tagging::pairs(vpc.tags())),
-                vpc.vpc_id(),
-            ) else {
-                continue;
-            };
-            let mut attrs = Attrs::new();
-            attrs.insert("id".into(), s(id));
+        for (logical, id, mut attrs, vpc) in owned_items(&cx.stack, found.vpcs()) {
             attrs.insert("cidr_block".into(), s(vpc.cidr_block().unwrap_or_default()));
-            attrs.insert("tags".into(), tags);
             for (key, name) in [
                 (
                     "enable_dns_hostnames",
@@ -144,10 +136,7 @@ impl Driver for Vpc {
             .send()
             .await
             .map_err(api("ec2:DeleteVpc"));
-        match result {
-            Err(error) if error.is_not_found() => Ok(()),
-            other => other.map(|_| ()),
-        }
+        gone_ok(result)
     }
 
     async fn poll(&self, cx: &Cx, have: &Attrs, goal: Goal) -> Result<Progress, AwsError> {
