@@ -36,13 +36,14 @@ pub enum AwsError {
     /// A name or identifier is held by a resource this stack does not own: never adopted, never
     /// overwritten.
     #[error(
-        "{what} `{name}` already exists and is not tagged as owned by stack `{stack}`: delete or \
-         rename it, or choose another name_prefix"
+        "{what} `{name}` already exists and is not tagged as owned by stack `{stack}`: {hint}"
     )]
     NotOurs {
         what: &'static str,
         name: String,
         stack: String,
+        /// What the operator can do about it.
+        hint: &'static str,
     },
 }
 

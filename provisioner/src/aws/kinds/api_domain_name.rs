@@ -156,11 +156,12 @@ async fn adopt(cx: &Cx, logical: &str, domain: &str) -> Result<DomainName, AwsEr
         .and_then(|d| common::apigw_owned(cx, d.tags()));
     match (found, owner) {
         (Some(found), Some((l, _))) if l == logical => Ok(found),
-        _ => Err(AwsError::Failed(format!(
-            "{logical}: custom domain {domain} exists and is not owned by stack `{}`: delete it \
-             or choose another `custom_domain`",
-            cx.stack
-        ))),
+        _ => Err(tagging::not_ours_hinted(
+            cx,
+            "custom domain",
+            domain,
+            "delete it or choose another `custom_domain`",
+        )),
     }
 }
 

@@ -9,9 +9,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_rds::types::{DbCluster, ServerlessV2ScalingConfiguration};
 
-use super::data_common::{desired_attrs, unix_seconds};
+use super::data_common::{adoptable, desired_attrs, merged, unix_seconds};
 use super::lifecycle::{with_fresh, Lifecycle, ABSENT};
-use super::tagging::{self, claim, owned};
+use super::tagging::{self, owned};
 use super::{Driver, Goal, Progress};
 use crate::aws::attrs::{s, strs, Attrs, AttrsExt};
 use crate::aws::{api, found, gone_ok, missing, AwsError, Cx};
@@ -132,13 +132,7 @@ impl Driver for AuroraCluster {
         if changed.iter().any(|c| c == "tags") {
             tagging::retag(&tagging::Rds, cx, have.str("arn")?, have, want).await?;
         }
-        let mut out = have.clone();
-        for key in changed {
-            if let Some(value) = want.get(key) {
-                out.insert(key.clone(), value.clone());
-            }
-        }
-        Ok(out)
+        Ok(merged(have, want, changed))
     }
 
     async fn delete(&self, cx: &Cx, logical: &str, have: &Attrs) -> Result<(), AwsError> {
@@ -285,19 +279,9 @@ async fn adopt(cx: &Cx, logical: &str, want: &Attrs) -> Result<DbCluster, AwsErr
     let cluster = describe(cx, id)
         .await?
         .ok_or_else(|| missing("rds:DescribeDBClusters", logical, "cluster"))?;
-    claim(
-        cx,
-        "Aurora cluster",
-        id,
-        logical,
-        &tagging::pairs(cluster.tag_list()),
-    )?;
-    if cluster.status() == Some("deleting") {
-        return Err(AwsError::Failed(format!(
-            "{logical}: Aurora cluster `{id}` is still being deleted; run again once it is gone \
-             (a few minutes)"
-        )));
-    }
+    let pairs = tagging::pairs(cluster.tag_list());
+    let what = ("Aurora cluster", id, logical);
+    adoptable(cx, what, &pairs, cluster.status(), " (a few minutes)")?;
     Ok(cluster)
 }
 

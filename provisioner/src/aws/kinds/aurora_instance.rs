@@ -6,8 +6,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_rds::types::DbInstance;
 
+use super::data_common::{adoptable, merged, nothing_to_delete};
 use super::lifecycle::{with_fresh, Lifecycle, ABSENT};
-use super::tagging::{self, claim, owned};
+use super::tagging::{self, owned};
 use super::{Driver, Goal, Progress};
 use crate::aws::attrs::{s, Attrs, AttrsExt};
 use crate::aws::{api, AwsError, Cx};
@@ -100,21 +101,14 @@ impl Driver for AuroraInstance {
                 }
             }
         }
-        let mut out = have.clone();
-        for key in changed {
-            if let Some(value) = want.get(key) {
-                out.insert(key.clone(), value.clone());
-            }
-        }
-        Ok(out)
+        Ok(merged(have, want, changed))
     }
 
     async fn delete(&self, cx: &Cx, _logical: &str, have: &Attrs) -> Result<(), AwsError> {
         let id = have.str("identifier")?;
-        match describe(cx, id).await? {
-            None => return Ok(()),
-            Some(found) if found.db_instance_status() == Some("deleting") => return Ok(()),
-            Some(_) => {}
+        let found = describe(cx, id).await?;
+        if nothing_to_delete(found.as_ref().map(|i| i.db_instance_status())) {
+            return Ok(());
         }
         let result = cx
             .aws
@@ -173,18 +167,9 @@ async fn adopt(cx: &Cx, logical: &str, want: &Attrs) -> Result<DbInstance, AwsEr
     let instance = describe(cx, id)
         .await?
         .ok_or_else(|| missing("rds:DescribeDBInstances", logical, "instance"))?;
-    claim(
-        cx,
-        "Aurora instance",
-        id,
-        logical,
-        &tagging::pairs(instance.tag_list()),
-    )?;
-    if instance.db_instance_status() == Some("deleting") {
-        return Err(AwsError::Failed(format!(
-            "{logical}: Aurora instance `{id}` is still being deleted; run again once it is gone"
-        )));
-    }
+    let pairs = tagging::pairs(instance.tag_list());
+    let status = instance.db_instance_status();
+    adoptable(cx, ("Aurora instance", id, logical), &pairs, status, "")?;
     Ok(instance)
 }
 

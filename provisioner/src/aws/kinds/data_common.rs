@@ -3,7 +3,9 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use super::tagging::claim;
 use crate::aws::attrs::Attrs;
+use crate::aws::{AwsError, Cx};
 use crate::core::diff::normalise;
 use crate::core::Resource;
 
@@ -36,4 +38,39 @@ pub fn unix_seconds() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or_default()
+}
+
+/// `have` with the `changed` keys taken from `want`: the observed form after an update of kinds
+/// whose other attributes AWS computes.
+pub fn merged(have: &Attrs, want: &Attrs, changed: &[String]) -> Attrs {
+    let mut out = have.clone();
+    for key in changed {
+        if let Some(value) = want.get(key) {
+            out.insert(key.clone(), value.clone());
+        }
+    }
+    out
+}
+
+/// Nothing left to delete: the resource is gone (`None`), or its deletion is under way.
+pub fn nothing_to_delete(status: Option<Option<&str>>) -> bool {
+    matches!(status, None | Some(Some("deleting")))
+}
+
+/// Adopt or refuse a datastore found under a taken identifier: ours is adopted unless it is
+/// still being deleted, which must finish first (`wait` says how long that takes, if known).
+pub fn adoptable(
+    cx: &Cx,
+    (what, id, logical): (&'static str, &str, &str),
+    pairs: &[(String, String)],
+    status: Option<&str>,
+    wait: &str,
+) -> Result<(), AwsError> {
+    claim(cx, what, id, logical, pairs)?;
+    if status == Some("deleting") {
+        return Err(AwsError::Failed(format!(
+            "{logical}: {what} `{id}` is still being deleted; run again once it is gone{wait}"
+        )));
+    }
+    Ok(())
 }

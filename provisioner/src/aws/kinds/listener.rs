@@ -122,11 +122,8 @@ impl Driver for Listener {
                     .find(|(l, _)| l == logical)
                     .map(|(_, attrs)| attrs)
                     .ok_or_else(|| {
-                        AwsError::Failed(format!(
-                            "{logical}: the load balancer already listens on that port with a \
-                             listener not owned by stack `{}`: delete it",
-                            cx.stack
-                        ))
+                        let port = want.opt_int("port").unwrap_or_default().to_string();
+                        tagging::not_ours_hinted(cx, "listener on port", &port, "delete it")
                     })
             }
             other => {

@@ -81,11 +81,7 @@ async fn adopt(cx: &Cx, logical: &str, name: &str) -> Result<Attrs, AwsError> {
         .find(|(l, _, lb)| l == logical && lb.load_balancer_name() == Some(name))
     {
         Some((_, tags, lb)) => Ok(attrs_of(&lb, tags)),
-        None => Err(AwsError::Failed(format!(
-            "{logical}: a load balancer named `{name}` exists and is not owned by stack `{}`: \
-             rename or delete it",
-            cx.stack
-        ))),
+        None => Err(tagging::not_ours(cx, "load balancer", name)),
     }
 }
 

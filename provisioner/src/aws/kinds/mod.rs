@@ -48,6 +48,7 @@ mod security_group;
 mod security_group_rule;
 mod subnet;
 mod subnet_group;
+mod tag_services;
 mod tagging;
 mod target_group;
 mod task_definition;

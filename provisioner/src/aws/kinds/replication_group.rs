@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use aws_sdk_elasticache::types::{AutomaticFailoverStatus, CacheCluster, ReplicationGroup as Rg};
 
-use super::data_common::may_be_ours;
+use super::data_common::{adoptable, may_be_ours, merged, nothing_to_delete};
 use super::lifecycle::{with_fresh, Lifecycle, ABSENT};
-use super::tagging::{self, claim, owned, TagApi};
+use super::tagging::{self, owned, TagApi};
 use super::{Driver, Goal, Progress};
 use crate::aws::attrs::{s, strs, Attrs, AttrsExt};
 use crate::aws::{api, found, gone_ok, missing, AwsError, Cx};
@@ -140,21 +140,13 @@ impl Driver for ReplicationGroup {
         if has("tags") {
             tagging::retag(&tagging::ElastiCache, cx, have.str("arn")?, have, want).await?;
         }
-        let mut out = have.clone();
-        for key in changed {
-            if let Some(value) = want.get(key) {
-                out.insert(key.clone(), value.clone());
-            }
-        }
-        Ok(out)
+        Ok(merged(have, want, changed))
     }
 
     async fn delete(&self, cx: &Cx, _logical: &str, have: &Attrs) -> Result<(), AwsError> {
         let id = have.str("replication_group_id")?;
-        match describe(cx, id).await? {
-            None => return Ok(()),
-            Some(found) if found.status() == Some("deleting") => return Ok(()),
-            Some(_) => {}
+        if nothing_to_delete(describe(cx, id).await?.as_ref().map(|g| g.status())) {
+            return Ok(());
         }
         // No final snapshot: the counters it holds are rebuilt by traffic within a window.
         let result = cx
@@ -296,12 +288,13 @@ async fn adopt(cx: &Cx, logical: &str, id: &str) -> Result<Rg, AwsError> {
     let pairs = tagging::ElastiCache
         .list(cx, group.arn().unwrap_or_default())
         .await?;
-    claim(cx, "replication group", id, logical, &pairs)?;
-    if group.status() == Some("deleting") {
-        return Err(AwsError::Failed(format!(
-            "{logical}: replication group `{id}` is still being deleted; run again once it is gone"
-        )));
-    }
+    adoptable(
+        cx,
+        ("replication group", id, logical),
+        &pairs,
+        group.status(),
+        "",
+    )?;
     Ok(group)
 }
 

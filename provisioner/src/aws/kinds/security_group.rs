@@ -112,10 +112,6 @@ async fn adopt(cx: &Cx, logical: &str, name: &str, vpc: &str) -> Result<String, 
         .is_some_and(|(owner_logical, _)| owner_logical == logical);
     match (ours, group.and_then(|g| g.group_id())) {
         (true, Some(id)) => Ok(id.to_string()),
-        _ => Err(AwsError::Failed(format!(
-            "{logical}: security group `{name}` already exists in {vpc} and is not owned by \
-             stack `{}` (rename it or delete it)",
-            cx.stack
-        ))),
+        _ => Err(tagging::not_ours(cx, "security group", name)),
     }
 }

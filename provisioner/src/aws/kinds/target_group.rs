@@ -96,13 +96,8 @@ impl Driver for TargetGroup {
                 let mine = owned(cx).await?.into_iter().find(|(l, a)| {
                     l == logical && a.get("name") == Some(&Attr::Str(name.to_string()))
                 });
-                mine.map(|(_, attrs)| attrs).ok_or_else(|| {
-                    AwsError::Failed(format!(
-                        "{logical}: a target group named `{name}` exists and is not owned by \
-                         stack `{}`: rename or delete it",
-                        cx.stack
-                    ))
-                })
+                let refused = || tagging::not_ours(cx, "target group", name);
+                mine.map(|(_, attrs)| attrs).ok_or_else(refused)
             }
             other => {
                 let created = other?;
