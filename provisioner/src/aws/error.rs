@@ -137,6 +137,12 @@ pub fn missing(operation: &'static str, logical: &str, what: &str) -> AwsError {
     }
 }
 
+/// An attribute the driver cannot change in place although the core asked it to (the core's kind
+/// row should list it as forcing a replacement): a bug.
+pub fn not_in_place(logical: &str, what: &str, attr: &str) -> AwsError {
+    AwsError::Model(format!("{logical}: {what} `{attr}` cannot change in place"))
+}
+
 /// A describe's answer where "not found" means `None`.
 pub fn found<T>(result: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
     match result {

@@ -11,7 +11,7 @@ use super::lifecycle::{with_fresh, Lifecycle, ABSENT};
 use super::tagging::{self, owned};
 use super::{Driver, Goal, Progress};
 use crate::aws::attrs::{s, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use crate::aws::{api, not_in_place, AwsError, Cx};
 use crate::aws::{found, gone_ok, missing};
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -94,11 +94,7 @@ impl Driver for AuroraInstance {
                         .map_err(api("rds:ModifyDBInstance"))?;
                 }
                 "tags" => tagging::retag(&tagging::Rds, cx, have.str("arn")?, have, want).await?,
-                other => {
-                    return Err(AwsError::Model(format!(
-                        "{logical}: Aurora instance `{other}` cannot change in place"
-                    )))
-                }
+                other => return Err(not_in_place(logical, "Aurora instance", other)),
             }
         }
         Ok(merged(have, want, changed))

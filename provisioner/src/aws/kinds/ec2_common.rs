@@ -52,6 +52,24 @@ pub fn owned_items<'a, T: Ec2Item>(
     items.iter().filter_map(owned_item).collect()
 }
 
+/// Every item of a paginated EC2 describe call (`$call`, filtered by `$filter`) for the resources
+/// tagged as `cx.stack`'s.
+macro_rules! describe_owned {
+    ($cx:expr, $call:ident, $filter:ident, $operation:literal) => {
+        $cx.aws
+            .ec2
+            .$call()
+            .$filter($crate::aws::kinds::ec2_tags::owner_filter(&$cx.stack))
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err($crate::aws::api($operation))
+    };
+}
+pub(crate) use describe_owned;
+
 /// One `observe` entry.
 pub fn entry(kind: ResourceKind, logical: String, attrs: Attrs) -> (String, Observed) {
     (logical, Observed { kind, attrs })

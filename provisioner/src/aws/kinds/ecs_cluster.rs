@@ -7,7 +7,7 @@ use super::lifecycle::Lifecycle;
 use super::tagging::{self, claim, pairs};
 use super::{ecs_common, Driver, Goal, Progress};
 use crate::aws::attrs::{s, Attrs, AttrsExt};
-use crate::aws::{api, gone_ok, AwsError, Cx};
+use crate::aws::{api, gone_ok, not_in_place, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -96,11 +96,7 @@ impl Driver for EcsCluster {
         for key in changed {
             match key.as_str() {
                 "tags" => tagging::retag(&tagging::Ecs, cx, arn, have, want).await?,
-                other => {
-                    return Err(AwsError::Model(format!(
-                        "{logical}: ecs cluster `{other}` cannot change in place"
-                    )))
-                }
+                other => return Err(not_in_place(logical, "ecs cluster", other)),
             }
         }
         let mut out = want.clone();

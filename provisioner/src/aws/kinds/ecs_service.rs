@@ -13,7 +13,7 @@ use super::lifecycle::Lifecycle;
 use super::tagging::{self, claim, pairs};
 use super::{ecs_common, Driver, Goal, Progress};
 use crate::aws::attrs::{s, strs, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use crate::aws::{api, not_in_place, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -293,9 +293,7 @@ impl Driver for EcsService {
             .iter()
             .find(|c| *c != "tags" && !UPDATABLE.contains(&c.as_str()))
         {
-            return Err(AwsError::Model(format!(
-                "{logical}: ecs service `{other}` cannot change in place"
-            )));
+            return Err(not_in_place(logical, "ecs service", other));
         }
         let has = |key: &str| changed.iter().any(|c| c == key);
         if changed.iter().any(|c| UPDATABLE.contains(&c.as_str())) {

@@ -14,7 +14,7 @@ use aws_sdk_route53::types::{
 use super::tagging::{retag_listed, HealthChecks};
 use super::Driver;
 use crate::aws::attrs::{owned_logical, s, synthetic_tags, tags_attr, Attrs, AttrsExt};
-use crate::aws::{api, gone_ok, missing, AwsError, Cx};
+use crate::aws::{api, gone_ok, missing, not_in_place, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -196,11 +196,7 @@ impl Driver for HealthCheck {
                     call.set_failure_threshold(config(logical, want)?.failure_threshold())
                 }
                 "tags" => continue,
-                other => {
-                    return Err(AwsError::Model(format!(
-                        "{logical}: health check `{other}` cannot change in place"
-                    )))
-                }
+                other => return Err(not_in_place(logical, "health check", other)),
             };
             modified = true;
         }

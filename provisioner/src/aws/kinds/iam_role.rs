@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use super::tagging::{claim, owned, pairs, retag, IamRoles};
 use super::Driver;
 use crate::aws::attrs::{s, strs, tags_attr, Attrs, AttrsExt};
-use crate::aws::{api, gone_ok, AwsError, Cx};
+use crate::aws::{api, gone_ok, not_in_place, AwsError, Cx};
 use crate::core::{Observed, Resource, ResourceKind};
 
 pub struct IamRole;
@@ -80,18 +80,7 @@ async fn read(cx: &Cx, role: &Role, tags: &[Tag]) -> Result<Attrs, AwsError> {
     let name = role.role_name();
     let trust = decode_document(role.assume_role_policy_document().unwrap_or_default());
     let services = statement_values(&trust, |st| st.get("Principal")?.get("Service"));
-    let attached: Vec<String> = iam
-        .list_attached_role_policies()
-        .role_name(name)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(api("iam:ListAttachedRolePolicies"))?
-        .iter()
-        .filter_map(|p| p.policy_arn().map(str::to_string))
-        .collect();
+    let attached = attached_policies(cx, name).await?;
     let inline = iam
         .get_role_policy()
         .role_name(name)
@@ -248,11 +237,7 @@ impl Driver for IamRole {
                 "managed_policies" => attach(cx, name, have, want).await?,
                 "secret_read_arns" => put_secrets(cx, name, &want.strs(key)?).await?,
                 "tags" => retag(&IamRoles, cx, name, have, want).await?,
-                other => {
-                    return Err(AwsError::Model(format!(
-                        "{logical}: iam role `{other}` cannot change in place"
-                    )))
-                }
+                other => return Err(not_in_place(logical, "iam role", other)),
             }
         }
         let mut out = want.clone();
@@ -322,21 +307,24 @@ async fn put_secrets(cx: &Cx, name: &str, arns: &[String]) -> Result<(), AwsErro
     Ok(())
 }
 
+/// ARNs of the managed policies attached to role `name`.
+async fn attached_policies(cx: &Cx, name: &str) -> Result<Vec<String>, AwsError> {
+    let call = cx.aws.iam.list_attached_role_policies().role_name(name);
+    let stream = call.into_paginator().items().send();
+    let policies: Vec<_> = stream
+        .try_collect()
+        .await
+        .map_err(api("iam:ListAttachedRolePolicies"))?;
+    Ok(policies
+        .iter()
+        .filter_map(|p| p.policy_arn().map(str::to_string))
+        .collect())
+}
+
 /// IAM refuses to delete a role with policies: detach and delete those first.
 async fn delete_role(cx: &Cx, name: &str) -> Result<(), AwsError> {
     let iam = &cx.aws.iam;
-    let attached: Vec<String> = iam
-        .list_attached_role_policies()
-        .role_name(name)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(api("iam:ListAttachedRolePolicies"))?
-        .iter()
-        .filter_map(|p| p.policy_arn().map(str::to_string))
-        .collect();
+    let attached = attached_policies(cx, name).await?;
     for arn in &attached {
         detach(cx, name, arn).await?;
     }

@@ -3,11 +3,11 @@
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttachmentStatus, InternetGatewayAttachment, ResourceType};
 
-use super::ec2_common::{answered_id, entry, owned_items, with_id};
+use super::ec2_common::{answered_id, describe_owned, entry, owned_items, with_id};
 use super::tagging;
 use super::{ec2_tags, Driver};
 use crate::aws::attrs::{s, Attrs, AttrsExt};
-use crate::aws::{api, gone_ok, AwsError, Cx};
+use crate::aws::{api, gone_ok, not_in_place, AwsError, Cx};
 use crate::core::{Observed, Resource, ResourceKind};
 
 pub struct InternetGateway;
@@ -15,17 +15,12 @@ pub struct InternetGateway;
 #[async_trait]
 impl Driver for InternetGateway {
     async fn observe(&self, cx: &Cx, _: &[&Resource]) -> Result<Vec<(String, Observed)>, AwsError> {
-        let gateways = cx
-            .aws
-            .ec2
-            .describe_internet_gateways()
-            .filters(ec2_tags::owner_filter(&cx.stack))
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(api("ec2:DescribeInternetGateways"))?;
+        let gateways: Vec<_> = describe_owned!(
+            cx,
+            describe_internet_gateways,
+            filters,
+            "ec2:DescribeInternetGateways"
+        )?;
         let mut out = Vec::new();
         for (logical, _, mut attrs, gateway) in owned_items(&cx.stack, &gateways) {
             // An unattached gateway has no `vpc_id`, so the plan attaches it.
@@ -74,11 +69,7 @@ impl Driver for InternetGateway {
                     attach(cx, id, want.str("vpc_id")?).await?;
                 }
                 "tags" => tagging::retag(&tagging::Ec2, cx, id, have, want).await?,
-                other => {
-                    return Err(AwsError::Model(format!(
-                        "{logical}: internet gateway `{other}` cannot change in place"
-                    )))
-                }
+                other => return Err(not_in_place(logical, "internet gateway", other)),
             }
         }
         Ok(with_id(want, id))

@@ -10,7 +10,7 @@ use super::edge_common as common;
 use super::tagging;
 use super::Driver;
 use crate::aws::attrs::{s, Attrs, AttrsExt};
-use crate::aws::{api, gone_ok, missing, AwsError, Cx};
+use crate::aws::{api, gone_ok, missing, not_in_place, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -154,11 +154,7 @@ impl Driver for Listener {
                 "protocol" => modify.protocol(ProtocolEnum::from(want.str("protocol")?)),
                 "forward_to" => modify.default_actions(forward(want)?),
                 "tags" => continue,
-                other => {
-                    return Err(AwsError::Model(format!(
-                        "{logical}: listener `{other}` cannot change in place"
-                    )))
-                }
+                other => return Err(not_in_place(logical, "listener", other)),
             };
             modified = true;
         }

@@ -13,7 +13,7 @@ use super::lifecycle::{with_fresh, Lifecycle};
 use super::tagging;
 use super::{Driver, Goal, Progress};
 use crate::aws::attrs::{s, strs, Attrs, AttrsExt};
-use crate::aws::{api, found, gone_ok, missing, AwsError, Cx};
+use crate::aws::{api, found, gone_ok, missing, not_in_place, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -163,11 +163,7 @@ impl Driver for LoadBalancer {
                         .map_err(api("elbv2:SetSecurityGroups"))?;
                 }
                 "tags" => tagging::retag(&tagging::Elb, cx, arn, have, want).await?,
-                other => {
-                    return Err(AwsError::Model(format!(
-                        "{logical}: load balancer `{other}` cannot change in place"
-                    )))
-                }
+                other => return Err(not_in_place(logical, "load balancer", other)),
             }
         }
         let mut out = have.clone();

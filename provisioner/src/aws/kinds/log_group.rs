@@ -8,7 +8,7 @@ use aws_sdk_cloudwatchlogs::types::LogGroup as AwsLogGroup;
 use super::tagging::{claim, owned, retag, Logs, TagApi};
 use super::Driver;
 use crate::aws::attrs::{s, Attrs, AttrsExt};
-use crate::aws::{api, gone_ok, AwsError, Cx};
+use crate::aws::{api, gone_ok, not_in_place, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -124,11 +124,7 @@ impl Driver for LogGroup {
             match key.as_str() {
                 "retention_days" => set_retention(cx, name, want.opt_int("retention_days")).await?,
                 "tags" => retag(&Logs, cx, arn, have, want).await?,
-                other => {
-                    return Err(AwsError::Model(format!(
-                        "{logical}: log group `{other}` cannot change in place"
-                    )))
-                }
+                other => return Err(not_in_place(logical, "log group", other)),
             }
         }
         let mut out = want.clone();

@@ -5,7 +5,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{NatGatewayState, ResourceType};
 
-use super::ec2_common::{answered_id, entry, update_tags_only, with_id};
+use super::ec2_common::{answered_id, describe_owned, entry, update_tags_only, with_id};
 use super::lifecycle::{with_fresh, Lifecycle};
 use super::tagging;
 use super::{ec2_tags, Driver, Goal, Progress};
@@ -26,17 +26,8 @@ const LIFECYCLE: Lifecycle = Lifecycle {
 #[async_trait]
 impl Driver for NatGateway {
     async fn observe(&self, cx: &Cx, _: &[&Resource]) -> Result<Vec<(String, Observed)>, AwsError> {
-        let gateways = cx
-            .aws
-            .ec2
-            .describe_nat_gateways()
-            .filter(ec2_tags::owner_filter(&cx.stack))
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(api("ec2:DescribeNatGateways"))?;
+        let gateways: Vec<_> =
+            describe_owned!(cx, describe_nat_gateways, filter, "ec2:DescribeNatGateways")?;
         let mut out = Vec::new();
         for gateway in &gateways {
             // Deleted and failed gateways linger in describe answers for about an hour; they

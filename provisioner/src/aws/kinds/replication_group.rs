@@ -15,7 +15,7 @@ use super::lifecycle::{with_fresh, Lifecycle, ABSENT};
 use super::tagging::{self, owned, TagApi};
 use super::{Driver, Goal, Progress};
 use crate::aws::attrs::{s, strs, Attrs, AttrsExt};
-use crate::aws::{api, found, gone_ok, missing, AwsError, Cx};
+use crate::aws::{api, found, gone_ok, missing, not_in_place, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -110,9 +110,7 @@ impl Driver for ReplicationGroup {
         let id = have.str("replication_group_id")?;
         let has = |key: &str| changed.iter().any(|c| c == key);
         if let Some(other) = changed.iter().find(|c| !IN_PLACE.contains(&c.as_str())) {
-            return Err(AwsError::Model(format!(
-                "{logical}: replication group `{other}` cannot change in place"
-            )));
+            return Err(not_in_place(logical, "replication group", other));
         }
         let failover = want.bool("automatic_failover")?;
         // Failover must be off before the last replica goes, and replicas exist before it is on.

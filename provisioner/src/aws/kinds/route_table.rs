@@ -4,11 +4,11 @@
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{ResourceType, RouteOrigin};
 
-use super::ec2_common::{answered_id, entry, owned_items, with_id};
+use super::ec2_common::{answered_id, describe_owned, entry, owned_items, with_id};
 use super::tagging;
 use super::{ec2_tags, Driver};
 use crate::aws::attrs::{s, strs, Attrs, AttrsExt};
-use crate::aws::{api, found, gone_ok, AwsError, Cx};
+use crate::aws::{api, found, gone_ok, not_in_place, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -30,17 +30,12 @@ struct Contents {
 #[async_trait]
 impl Driver for RouteTable {
     async fn observe(&self, cx: &Cx, _: &[&Resource]) -> Result<Vec<(String, Observed)>, AwsError> {
-        let tables = cx
-            .aws
-            .ec2
-            .describe_route_tables()
-            .filters(ec2_tags::owner_filter(&cx.stack))
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(api("ec2:DescribeRouteTables"))?;
+        let tables: Vec<_> = describe_owned!(
+            cx,
+            describe_route_tables,
+            filters,
+            "ec2:DescribeRouteTables"
+        )?;
         let mut out = Vec::new();
         for (logical, _, mut attrs, table) in owned_items(&cx.stack, &tables) {
             let contents = contents_of(table);
@@ -104,11 +99,7 @@ impl Driver for RouteTable {
                     reconcile_subnets(cx, id, &now.associations, &wanted).await?;
                 }
                 "tags" => tagging::retag(&tagging::Ec2, cx, id, have, want).await?,
-                other => {
-                    return Err(AwsError::Model(format!(
-                        "{logical}: route table `{other}` cannot change in place"
-                    )))
-                }
+                other => return Err(not_in_place(logical, "route table", other)),
             }
         }
         Ok(with_id(want, id))

@@ -11,7 +11,7 @@ use aws_sdk_applicationautoscaling::types::{
 use super::tagging::{owned, retag, AutoScaling, Pairs, TagApi};
 use super::Driver;
 use crate::aws::attrs::{s, synthetic_tags, Attrs, AttrsExt};
-use crate::aws::{api, gone_ok, AwsError, Cx};
+use crate::aws::{api, gone_ok, not_in_place, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -162,9 +162,7 @@ impl Driver for ScalableTarget {
     ) -> Result<Attrs, AwsError> {
         for key in changed {
             if !matches!(key.as_str(), "min_capacity" | "max_capacity" | "tags") {
-                return Err(AwsError::Model(format!(
-                    "{logical}: scalable target `{key}` cannot change in place"
-                )));
+                return Err(not_in_place(logical, "scalable target", key));
             }
         }
         if changed.iter().any(|c| c != "tags") {

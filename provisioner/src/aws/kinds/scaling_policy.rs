@@ -12,7 +12,7 @@ use aws_sdk_applicationautoscaling::types::{
 use super::scalable_target::in_stack_cluster;
 use super::Driver;
 use crate::aws::attrs::{s, synthetic_tags, Attrs, AttrsExt};
-use crate::aws::{api, gone_ok, AwsError, Cx};
+use crate::aws::{api, gone_ok, not_in_place, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -127,9 +127,7 @@ impl Driver for ScalingPolicy {
             .iter()
             .find(|c| !matches!(c.as_str(), "metric" | "target_value"))
         {
-            return Err(AwsError::Model(format!(
-                "{logical}: scaling policy `{other}` cannot change in place"
-            )));
+            return Err(not_in_place(logical, "scaling policy", other));
         }
         // PutScalingPolicy on an existing name replaces its configuration.
         self.create(cx, logical, want).await

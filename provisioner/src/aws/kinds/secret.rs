@@ -13,7 +13,7 @@ use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType};
 use super::tagging::{claim, owned, pairs, pairs_attr, retag, tags_of, Secrets};
 use super::Driver;
 use crate::aws::attrs::{s, Attrs, AttrsExt};
-use crate::aws::{api, gone_ok, missing, AwsError, Cx};
+use crate::aws::{api, gone_ok, missing, not_in_place, AwsError, Cx};
 use crate::core::resource::STACK_TAG;
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -98,11 +98,7 @@ impl Driver for Secret {
                 "tags" => retag(&Secrets, cx, arn, have, want).await?,
                 // Generation options only matter when a value is generated (on create).
                 "generate_length" | "exclude_punctuation" | "value" => {}
-                other => {
-                    return Err(AwsError::Model(format!(
-                        "{logical}: secret `{other}` cannot change in place"
-                    )))
-                }
+                other => return Err(not_in_place(logical, "secret", other)),
             }
         }
         let mut out = want.clone();

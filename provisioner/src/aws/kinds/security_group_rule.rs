@@ -13,7 +13,7 @@ use super::ec2_common::{answered_id, entry, with_id};
 use super::security_group::owned_groups;
 use super::Driver;
 use crate::aws::attrs::{s, synthetic_tags, Attrs, AttrsExt};
-use crate::aws::{api, gone_ok, AwsError, Cx};
+use crate::aws::{api, gone_ok, not_in_place, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -124,9 +124,7 @@ impl Driver for SecurityGroupRule {
     ) -> Result<Attrs, AwsError> {
         let id = have.str("id")?;
         if let Some(other) = changed.iter().find(|c| *c != "description") {
-            return Err(AwsError::Model(format!(
-                "{logical}: security group rule `{other}` cannot change in place"
-            )));
+            return Err(not_in_place(logical, "security group rule", other));
         }
         if !changed.is_empty() {
             let spec = spec_of(logical, want)?;

@@ -3,12 +3,12 @@
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
 
-use super::ec2_common::{answered_id, entry, owned_items, with_id};
+use super::ec2_common::{answered_id, describe_owned, entry, owned_items, with_id};
 use super::lifecycle::Lifecycle;
 use super::tagging;
 use super::{ec2_tags, Driver, Goal, Progress};
 use crate::aws::attrs::{s, Attrs, AttrsExt};
-use crate::aws::{api, found, gone_ok, AwsError, Cx};
+use crate::aws::{api, found, gone_ok, not_in_place, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -20,17 +20,8 @@ const LIFECYCLE: Lifecycle = Lifecycle::ready_when("the subnet", &["available"])
 #[async_trait]
 impl Driver for Subnet {
     async fn observe(&self, cx: &Cx, _: &[&Resource]) -> Result<Vec<(String, Observed)>, AwsError> {
-        let subnets = cx
-            .aws
-            .ec2
-            .describe_subnets()
-            .filters(ec2_tags::owner_filter(&cx.stack))
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(api("ec2:DescribeSubnets"))?;
+        let subnets: Vec<_> =
+            describe_owned!(cx, describe_subnets, filters, "ec2:DescribeSubnets")?;
         let mut out = Vec::new();
         for (logical, _, mut attrs, subnet) in owned_items(&cx.stack, &subnets) {
             attrs.insert("vpc_id".into(), s(subnet.vpc_id().unwrap_or_default()));
@@ -101,11 +92,7 @@ impl Driver for Subnet {
                         .map_err(api("ec2:ModifySubnetAttribute"))?;
                 }
                 "tags" => tagging::retag(&tagging::Ec2, cx, id, have, want).await?,
-                other => {
-                    return Err(AwsError::Model(format!(
-                        "{logical}: subnet `{other}` cannot change in place"
-                    )))
-                }
+                other => return Err(not_in_place(logical, "subnet", other)),
             }
         }
         Ok(with_id(want, id))

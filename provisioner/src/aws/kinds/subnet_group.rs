@@ -7,7 +7,7 @@ use super::data_common::{differing, may_be_ours};
 use super::tagging::{self, claim, not_ours, owned, TagApi};
 use super::Driver;
 use crate::aws::attrs::{s, strs, Attrs, AttrsExt};
-use crate::aws::{gone_ok, missing, AwsError, Cx};
+use crate::aws::{gone_ok, missing, not_in_place, AwsError, Cx};
 use crate::core::{Observed, Resource, ResourceKind};
 
 /// A subnet group as either service describes it.
@@ -108,12 +108,7 @@ impl<A: GroupApi> Driver for SubnetGroup<A> {
             match key.as_str() {
                 "subnet_ids" => self.0.modify(cx, name, want.strs(key)?).await?,
                 "tags" => tagging::retag(self.0.tags(), cx, have.str("arn")?, have, want).await?,
-                other => {
-                    return Err(AwsError::Model(format!(
-                        "{logical}: {} `{other}` cannot change in place",
-                        A::WHAT
-                    )))
-                }
+                other => return Err(not_in_place(logical, A::WHAT, other)),
             }
         }
         let mut out = want.clone();

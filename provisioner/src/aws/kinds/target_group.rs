@@ -8,7 +8,7 @@ use super::edge_common as common;
 use super::tagging;
 use super::Driver;
 use crate::aws::attrs::{s, Attrs, AttrsExt};
-use crate::aws::{api, gone_ok, missing, AwsError, Cx};
+use crate::aws::{api, gone_ok, missing, not_in_place, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -119,9 +119,7 @@ impl Driver for TargetGroup {
         changed: &[String],
     ) -> Result<Attrs, AwsError> {
         if let Some(other) = changed.iter().find(|c| *c != "tags") {
-            return Err(AwsError::Model(format!(
-                "{logical}: target group `{other}` cannot change in place"
-            )));
+            return Err(not_in_place(logical, "target group", other));
         }
         let arn = have.str("arn")?;
         tagging::retag(&tagging::Elb, cx, arn, have, want).await?;
