@@ -74,3 +74,28 @@ pub fn adoptable(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::aws::attrs::s;
+
+    #[test]
+    fn update_keeps_computed_attributes_and_takes_the_changed_ones() {
+        let have = Attrs::from([
+            ("endpoint".to_string(), s("h")),
+            ("class".to_string(), s("a")),
+        ]);
+        let want = Attrs::from([("class".to_string(), s("b"))]);
+        let out = merged(&have, &want, &["class".to_string()]);
+        assert_eq!((&out["endpoint"], &out["class"]), (&s("h"), &s("b")));
+    }
+
+    #[test]
+    fn deleting_or_gone_leaves_nothing_to_delete() {
+        assert!(nothing_to_delete(None));
+        assert!(nothing_to_delete(Some(Some("deleting"))));
+        assert!(!nothing_to_delete(Some(Some("available"))));
+    }
+}

@@ -122,3 +122,30 @@ pub async fn update_tags_only(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::core::resource::{LOGICAL_TAG, STACK_TAG};
+
+    #[test]
+    fn owned_items_need_the_owner_tag_and_an_id() {
+        let tag = |k: &str, v: &str| Tag::builder().key(k).value(v).build();
+        let ours = aws_sdk_ec2::types::Vpc::builder()
+            .vpc_id("vpc-1")
+            .tags(tag(STACK_TAG, "demo"))
+            .tags(tag(LOGICAL_TAG, "vpc"))
+            .build();
+        let theirs = aws_sdk_ec2::types::Vpc::builder()
+            .vpc_id("vpc-2")
+            .tags(tag(STACK_TAG, "other"))
+            .build();
+        let items = [ours, theirs];
+        let owned = owned_items("demo", &items);
+        assert_eq!(owned.len(), 1);
+        let (logical, id, attrs, _) = &owned[0];
+        assert_eq!((logical.as_str(), *id), ("vpc", "vpc-1"));
+        assert_eq!(attrs["id"], s("vpc-1"));
+    }
+}

@@ -84,3 +84,26 @@ impl Driver for ElasticIp {
         gone_ok(result)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_address_carries_every_tag() {
+        let want = Attrs::from([(
+            "tags".to_string(),
+            crate::aws::attrs::synthetic_tags("demo", "eip.nat"),
+        )]);
+        let spec = ec2_tags::spec(ResourceType::ElasticIp, &want);
+        assert_eq!(spec.resource_type(), Some(&ResourceType::ElasticIp));
+        let keys: Vec<_> = spec.tags().iter().filter_map(|t| t.key()).collect();
+        assert_eq!(
+            keys,
+            [
+                crate::core::resource::LOGICAL_TAG,
+                crate::core::resource::STACK_TAG
+            ]
+        );
+    }
+}

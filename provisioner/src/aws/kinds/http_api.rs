@@ -312,3 +312,14 @@ impl Driver for HttpApi {
         gone_ok(result)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lambda_targets_are_arns_of_functions() {
+        assert!(is_lambda("arn:aws:lambda:eu-west-1:1:function:f"));
+        assert!(!is_lambda("https://backend.example.com"));
+    }
+}

@@ -354,3 +354,21 @@ async fn delete_role(cx: &Cx, name: &str) -> Result<(), AwsError> {
         .map_err(api("iam:DeleteRole"))?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policies_read_back_what_they_grant() {
+        let trust = decode_document(&trust_policy("ecs-tasks.amazonaws.com"));
+        let services = statement_values(&trust, |st| st.get("Principal")?.get("Service"));
+        assert_eq!(services, ["ecs-tasks.amazonaws.com"]);
+        let arns = vec!["arn:aws:secretsmanager:eu-west-1:1:secret:db".to_string()];
+        // IAM answers with the document URL-encoded.
+        let encoded: String =
+            url::form_urlencoded::byte_serialize(secrets_policy(&arns).as_bytes()).collect();
+        let granted = statement_values(&decode_document(&encoded), |st| st.get("Resource"));
+        assert_eq!(granted, arns);
+    }
+}

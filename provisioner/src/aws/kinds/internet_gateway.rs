@@ -146,3 +146,24 @@ async fn detach_all(cx: &Cx, id: &str) -> Result<(), AwsError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detached_attachments_are_not_vpcs_of_the_gateway() {
+        let attachment = |vpc: &str, state| {
+            InternetGatewayAttachment::builder()
+                .vpc_id(vpc)
+                .state(state)
+                .build()
+        };
+        let attachments = [
+            attachment("vpc-1", AttachmentStatus::Attached),
+            attachment("vpc-2", AttachmentStatus::Detaching),
+            attachment("vpc-3", AttachmentStatus::Detached),
+        ];
+        assert_eq!(attached_vpcs(&attachments), ["vpc-1"]);
+    }
+}

@@ -181,3 +181,22 @@ impl Driver for Listener {
         gone_ok(result)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwards_to_the_wanted_target_group_on_a_port_in_range() {
+        let want = Attrs::from([
+            ("forward_to".to_string(), s("arn:tg")),
+            ("port".to_string(), Attr::Int(80)),
+        ]);
+        let action = forward(&want).unwrap();
+        assert_eq!(action.r#type(), Some(&ActionTypeEnum::Forward));
+        assert_eq!(action.target_group_arn(), Some("arn:tg"));
+        assert_eq!(port("l", &want).unwrap(), 80);
+        let huge = Attrs::from([("port".to_string(), Attr::Int(1 << 40))]);
+        assert!(port("l", &huge).is_err());
+    }
+}

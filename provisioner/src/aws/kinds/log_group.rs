@@ -186,3 +186,20 @@ async fn set_retention(cx: &Cx, name: &str, days: Option<i64>) -> Result<(), Aws
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arn_without_the_stream_wildcard() {
+        let old = AwsLogGroup::builder()
+            .arn("arn:aws:logs:eu-west-1:1:log-group:g:*")
+            .build();
+        assert_eq!(arn_of(&old), "arn:aws:logs:eu-west-1:1:log-group:g");
+        let new = AwsLogGroup::builder()
+            .log_group_arn("arn:aws:logs:x:1:log-group:h")
+            .build();
+        assert_eq!(arn_of(&new), "arn:aws:logs:x:1:log-group:h");
+    }
+}

@@ -371,3 +371,30 @@ async fn associate(cx: &Cx, id: &str, subnet: &str) -> Result<(), AwsError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wanted_routes_read_destination_and_target() {
+        let route = Attr::Map(
+            [("destination", "0.0.0.0/0"), ("target", "igw-1")]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), s(v)))
+                .collect(),
+        );
+        let want = Attrs::from([("routes".to_string(), Attr::List(vec![route]))]);
+        let routes = wanted_routes("rt.public", &want).unwrap();
+        assert_eq!(routes.len(), 1);
+        assert_eq!(
+            (routes[0].destination.as_str(), routes[0].target.as_str()),
+            ("0.0.0.0/0", "igw-1")
+        );
+        assert!(wanted_routes("rt.public", &Attrs::new())
+            .unwrap()
+            .is_empty());
+        let bad = Attrs::from([("routes".to_string(), s("nope"))]);
+        assert!(wanted_routes("rt.public", &bad).is_err());
+    }
+}

@@ -202,3 +202,15 @@ impl Driver for ScalableTarget {
         gone_ok(result)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_services_of_the_stack_cluster_are_ours() {
+        assert!(in_stack_cluster("demo", "service/demo/gateway"));
+        assert!(!in_stack_cluster("demo", "service/demo-2/gateway"));
+        assert!(!in_stack_cluster("demo", "table/demo"));
+    }
+}

@@ -157,3 +157,37 @@ impl Driver for ScalingPolicy {
         gone_ok(result)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn observed_policy_reads_its_target_tracking() {
+        let config = TargetTrackingScalingPolicyConfiguration::builder()
+            .target_value(60.0)
+            .predefined_metric_specification(
+                PredefinedMetricSpecification::builder()
+                    .predefined_metric_type(MetricType::EcsServiceAverageCpuUtilization)
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap();
+        let policy = AwsPolicy::builder()
+            .policy_arn("arn:policy")
+            .policy_name("demo-cpu")
+            .service_namespace(ServiceNamespace::Ecs)
+            .resource_id("service/demo/gateway")
+            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+            .policy_type(PolicyType::TargetTrackingScaling)
+            .creation_time(aws_smithy_types::DateTime::from_secs(0))
+            .target_tracking_scaling_policy_configuration(config)
+            .build()
+            .unwrap();
+        let attrs = attrs_of(&policy);
+        assert_eq!(attrs["target_value"], Attr::Float(60.0));
+        assert_eq!(attrs["metric"], s("ECSServiceAverageCPUUtilization"));
+        assert_eq!(attrs["resource_id"], s("service/demo/gateway"));
+    }
+}

@@ -201,3 +201,27 @@ fn marked_for_deletion(error: &AwsError) -> bool {
 fn filter(key: FilterNameStringType, value: &str) -> Filter {
     Filter::builder().key(key).values(value).build()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api_error(code: &str, message: &str) -> AwsError {
+        AwsError::Api {
+            operation: "secretsmanager:CreateSecret",
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+
+    #[test]
+    fn a_name_is_taken_by_a_live_secret_or_one_scheduled_for_deletion() {
+        assert!(name_taken(&api_error("ResourceExistsException", "")));
+        let scheduled = api_error("InvalidRequestException", "it is scheduled for deletion");
+        assert!(name_taken(&scheduled) && marked_for_deletion(&scheduled));
+        assert!(!name_taken(&api_error(
+            "InvalidRequestException",
+            "bad name"
+        )));
+    }
+}

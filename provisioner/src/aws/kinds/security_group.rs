@@ -4,7 +4,9 @@
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{Filter, ResourceType};
 
-use super::ec2_common::{answered_id, entry, owned_items, update_tags_only, with_id};
+use super::ec2_common::{
+    answered_id, describe_owned, entry, owned_items, update_tags_only, with_id,
+};
 use super::tagging;
 use super::{ec2_tags, Driver};
 use crate::aws::attrs::{s, Attrs, AttrsExt};
@@ -81,16 +83,12 @@ impl Driver for SecurityGroup {
 
 /// Every security group tagged as owned by the stack (the rule driver finds rules through them).
 pub async fn owned_groups(cx: &Cx) -> Result<Vec<aws_sdk_ec2::types::SecurityGroup>, AwsError> {
-    cx.aws
-        .ec2
-        .describe_security_groups()
-        .filters(ec2_tags::owner_filter(&cx.stack))
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(api("ec2:DescribeSecurityGroups"))
+    describe_owned!(
+        cx,
+        describe_security_groups,
+        filters,
+        "ec2:DescribeSecurityGroups"
+    )
 }
 
 /// The id of the group named `name` in `vpc` when it is this resource (a run that died after
@@ -113,5 +111,17 @@ async fn adopt(cx: &Cx, logical: &str, name: &str, vpc: &str) -> Result<String, 
     match (ours, group.and_then(|g| g.group_id())) {
         (true, Some(id)) => Ok(id.to_string()),
         _ => Err(tagging::not_ours(cx, "security group", name)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_are_found_by_owner_tag() {
+        let owner = ec2_tags::owner_filter("demo");
+        assert_eq!(owner.name(), Some("tag:provisioner:stack"));
+        assert_eq!(owner.values(), ["demo"]);
     }
 }

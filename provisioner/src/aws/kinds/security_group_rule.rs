@@ -407,3 +407,36 @@ async fn adopt(cx: &Cx, logical: &str, spec: &Spec) -> Result<String, AwsError> 
         ))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(peer: (&str, &str)) -> Attrs {
+        let mut want = Attrs::from([
+            ("group_id".to_string(), s("sg-1")),
+            ("direction".to_string(), s("INGRESS")),
+            ("protocol".to_string(), s("TCP")),
+            ("from_port".to_string(), Attr::Int(8000)),
+            ("to_port".to_string(), Attr::Int(8000)),
+            ("description".to_string(), s("stack: proxy")),
+        ]);
+        want.insert(peer.0.to_string(), s(peer.1));
+        want
+    }
+
+    #[test]
+    fn request_carries_the_peer_by_its_kind() {
+        let v4 = request(&spec_of("r", &rule(("cidr", "10.0.0.0/16"))).unwrap());
+        assert_eq!(v4.cidr_ipv4(), Some("10.0.0.0/16"));
+        assert_eq!(
+            (v4.ip_protocol(), v4.from_port()),
+            (Some("tcp"), Some(8000))
+        );
+        let v6 = request(&spec_of("r", &rule(("cidr", "::/0"))).unwrap());
+        assert_eq!(v6.cidr_ipv6(), Some("::/0"));
+        let group = request(&spec_of("r", &rule(("source_group_id", "sg-2"))).unwrap());
+        assert_eq!(group.referenced_group_id(), Some("sg-2"));
+        assert!(spec_of("r", &rule(("direction", "sideways"))).is_err());
+    }
+}

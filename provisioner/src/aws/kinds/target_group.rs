@@ -141,3 +141,25 @@ impl Driver for TargetGroup {
         gone_ok(result)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn observed_target_group_in_the_desired_shape() {
+        let tg = Tg::builder()
+            .target_group_name("demo-gw")
+            .protocol(ProtocolEnum::Tcp)
+            .port(8000)
+            .target_type(TargetTypeEnum::Ip)
+            .vpc_id("vpc-1")
+            .target_group_arn("arn:tg")
+            .build();
+        let attrs = attrs_of(&tg, Attr::Map(Default::default()));
+        assert_eq!(attrs["protocol"], s("TCP"));
+        assert_eq!(attrs["port"], Attr::Int(8000));
+        assert_eq!(attrs["target_type"], s("ip"));
+        assert_eq!(attrs["arn"], s("arn:tg"));
+    }
+}

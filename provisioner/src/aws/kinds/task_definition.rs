@@ -393,3 +393,35 @@ impl Driver for TaskDefinition {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn container_read_back_in_the_desired_shape() {
+        let def = ContainerDefinition::builder()
+            .name("gateway")
+            .image("gateway:1")
+            .essential(true)
+            .port_mappings(
+                aws_sdk_ecs::types::PortMapping::builder()
+                    .container_port(8000)
+                    .build(),
+            )
+            .environment(
+                aws_sdk_ecs::types::KeyValuePair::builder()
+                    .name("A")
+                    .value("1")
+                    .build(),
+            )
+            .build();
+        let Attr::Map(attrs) = container_attrs(&def) else {
+            panic!("a container reads back as a map");
+        };
+        assert_eq!(attrs["port_mappings"], Attr::List(vec![Attr::Int(8000)]));
+        assert_eq!(attrs["essential"], Attr::Bool(true));
+        let env = Attr::Map([("A".to_string(), s("1"))].into());
+        assert_eq!(attrs["environment"], env);
+    }
+}
