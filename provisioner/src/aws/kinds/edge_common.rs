@@ -13,7 +13,7 @@ use crate::core::resource::Attr;
 const DESCRIBE_TAGS_BATCH: usize = 20;
 
 /// Tags of each ARN, as key/value pairs.
-pub async fn describe_elb_tags(
+async fn describe_elb_tags(
     cx: &Cx,
     arns: &[String],
 ) -> Result<BTreeMap<String, Vec<(String, String)>>, AwsError> {
@@ -50,19 +50,26 @@ pub async fn owned_load_balancers(cx: &Cx) -> Result<Vec<(String, Attr, LoadBala
         .collect::<Result<Vec<_>, _>>()
         .await
         .map_err(api("elbv2:DescribeLoadBalancers"))?;
-    let arns: Vec<String> = all
+    owned_by_tags(cx, all, LoadBalancer::load_balancer_arn).await
+}
+
+/// The ELBv2 `items` whose tags name `cx.stack` as owner, each with its logical name and `tags`
+/// attribute (ELBv2 cannot filter by tag, so the tags of all are fetched in batches).
+pub async fn owned_by_tags<T>(
+    cx: &Cx,
+    items: Vec<T>,
+    arn: impl Fn(&T) -> Option<&str>,
+) -> Result<Vec<(String, Attr, T)>, AwsError> {
+    let arns: Vec<String> = items
         .iter()
-        .filter_map(|lb| lb.load_balancer_arn().map(str::to_string))
+        .filter_map(|i| arn(i).map(str::to_string))
         .collect();
     let tags = describe_elb_tags(cx, &arns).await?;
-    Ok(all
-        .into_iter()
-        .filter_map(|lb| {
-            let pairs = tags.get(lb.load_balancer_arn()?)?;
-            let (logical, tags) = owned(&cx.stack, pairs)?;
-            Some((logical, tags, lb))
-        })
-        .collect())
+    let owned_item = |item: T| {
+        let (logical, tags) = owned(&cx.stack, tags.get(arn(&item)?)?)?;
+        Some((logical, tags, item))
+    };
+    Ok(items.into_iter().filter_map(owned_item).collect())
 }
 
 /// The ARN partition of a region (`aws`, `aws-cn`, `aws-us-gov`).

@@ -63,18 +63,11 @@ async fn owned(cx: &Cx) -> Result<Vec<(String, Attrs)>, AwsError> {
             .map_err(api("elbv2:DescribeListeners"))?;
         listeners.extend(found);
     }
-    let arns: Vec<String> = listeners
-        .iter()
-        .filter_map(|l| l.listener_arn().map(str::to_string))
-        .collect();
-    let tags = common::describe_elb_tags(cx, &arns).await?;
-    Ok(listeners
-        .iter()
-        .filter_map(|l| {
-            let (logical, tags) = tagging::owned(&cx.stack, tags.get(l.listener_arn()?)?)?;
-            Some((logical, attrs_of(l, tags)))
-        })
-        .collect())
+    let owned = common::owned_by_tags(cx, listeners, Lst::listener_arn).await?;
+    let observed = owned
+        .into_iter()
+        .map(|(logical, tags, l)| (logical, attrs_of(&l, tags)));
+    Ok(observed.collect())
 }
 
 fn forward(want: &Attrs) -> Result<Action, AwsError> {

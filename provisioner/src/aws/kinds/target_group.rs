@@ -47,19 +47,11 @@ async fn owned(cx: &Cx) -> Result<Vec<(String, Attrs)>, AwsError> {
         .collect::<Result<Vec<_>, _>>()
         .await
         .map_err(api("elbv2:DescribeTargetGroups"))?;
-    let arns: Vec<String> = all
-        .iter()
-        .filter_map(|tg| tg.target_group_arn().map(str::to_string))
-        .collect();
-    let tags = common::describe_elb_tags(cx, &arns).await?;
-    Ok(all
-        .iter()
-        .filter_map(|tg| {
-            let pairs = tags.get(tg.target_group_arn()?)?;
-            let (logical, tags) = tagging::owned(&cx.stack, pairs)?;
-            Some((logical, attrs_of(tg, tags)))
-        })
-        .collect())
+    let owned = common::owned_by_tags(cx, all, Tg::target_group_arn).await?;
+    let observed = owned
+        .into_iter()
+        .map(|(logical, tags, tg)| (logical, attrs_of(&tg, tags)));
+    Ok(observed.collect())
 }
 
 #[async_trait]
