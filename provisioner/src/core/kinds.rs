@@ -340,3 +340,29 @@ pub const ALL: [ResourceKind; SPECS.len()] = {
     }
     all
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_row_is_found_by_its_kind() {
+        for row in &SPECS {
+            assert_eq!(spec(row.kind).kind, row.kind);
+        }
+        assert_eq!(ALL.len(), SPECS.len());
+    }
+
+    #[test]
+    fn rows_answer_for_their_kind() {
+        assert!(TaskDefinition.forces_replacement("image"));
+        assert!(!TaskDefinition.forces_replacement("tags"));
+        assert!(Subnet.forces_replacement("cidr_block"));
+        assert!(AuroraCluster.is_computed("endpoint") && Vpc.is_computed("arn"));
+        assert_eq!(
+            Vpc.defaults(),
+            [("instance_tenancy", Attr::Str("default".into()))]
+        );
+        assert!(Vpc.is_needed_by(DnsRecord) && !DnsRecord.is_needed_by(Vpc));
+    }
+}
