@@ -207,11 +207,8 @@ fn protected(cx: &Cx, logical: &str, id: &str) -> AwsError {
 
 /// The password is read from its secret here and goes nowhere else (no attr, log or error).
 async fn master_password(cx: &Cx, logical: &str, arn: &str) -> Result<String, AwsError> {
-    let found = cx
-        .aws
-        .secrets
-        .get_secret_value()
-        .secret_id(arn)
+    let call = cx.aws.secrets.get_secret_value().secret_id(arn);
+    let found = call
         .send()
         .await
         .map_err(api("secretsmanager:GetSecretValue"))?;
@@ -261,14 +258,9 @@ fn reported_version(asked: Option<&str>, actual: &str) -> String {
 }
 
 async fn describe(cx: &Cx, id: &str) -> Result<Option<DbCluster>, AwsError> {
-    let answer = cx
-        .aws
-        .rds
-        .describe_db_clusters()
-        .db_cluster_identifier(id)
-        .send()
-        .await
-        .map_err(api("rds:DescribeDBClusters"));
+    let call = cx.aws.rds.describe_db_clusters();
+    let call = call.db_cluster_identifier(id);
+    let answer = call.send().await.map_err(api("rds:DescribeDBClusters"));
     Ok(found(answer)?.and_then(|a| a.db_clusters().first().cloned()))
 }
 

@@ -106,14 +106,8 @@ impl Driver for AuroraInstance {
         if nothing_to_delete(found.as_ref().map(|i| i.db_instance_status())) {
             return Ok(());
         }
-        let result = cx
-            .aws
-            .rds
-            .delete_db_instance()
-            .db_instance_identifier(id)
-            .send()
-            .await
-            .map_err(api("rds:DeleteDBInstance"));
+        let call = cx.aws.rds.delete_db_instance().db_instance_identifier(id);
+        let result = call.send().await.map_err(api("rds:DeleteDBInstance"));
         gone_ok(result)
     }
 
@@ -145,14 +139,9 @@ const LIFECYCLE: Lifecycle = Lifecycle {
 };
 
 async fn describe(cx: &Cx, id: &str) -> Result<Option<DbInstance>, AwsError> {
-    let answer = cx
-        .aws
-        .rds
-        .describe_db_instances()
-        .db_instance_identifier(id)
-        .send()
-        .await
-        .map_err(api("rds:DescribeDBInstances"));
+    let call = cx.aws.rds.describe_db_instances();
+    let call = call.db_instance_identifier(id);
+    let answer = call.send().await.map_err(api("rds:DescribeDBInstances"));
     Ok(found(answer)?.and_then(|a| a.db_instances().first().cloned()))
 }
 

@@ -332,30 +332,16 @@ impl Driver for EcsService {
         let (cluster, arn) = (have.str("cluster")?, have.str("arn")?);
         let gone = |e: &AwsError| e.is_not_found() || e.code() == Some("ServiceNotActiveException");
         // Scaling to zero first stops the tasks in an orderly way (drained from the NLB).
-        let scaled = cx
-            .aws
-            .ecs
-            .update_service()
-            .cluster(cluster)
-            .service(arn)
-            .desired_count(0)
-            .send()
-            .await
-            .map_err(api("ecs:UpdateService"));
+        let call = cx.aws.ecs.update_service().cluster(cluster).service(arn);
+        let call = call.desired_count(0);
+        let scaled = call.send().await.map_err(api("ecs:UpdateService"));
         match scaled {
             Err(error) if gone(&error) => return Ok(()),
             other => other.map(|_| ())?,
         }
-        let deleted = cx
-            .aws
-            .ecs
-            .delete_service()
-            .cluster(cluster)
-            .service(arn)
-            .force(true)
-            .send()
-            .await
-            .map_err(api("ecs:DeleteService"));
+        let call = cx.aws.ecs.delete_service().cluster(cluster).service(arn);
+        let call = call.force(true);
+        let deleted = call.send().await.map_err(api("ecs:DeleteService"));
         match deleted {
             Err(error) if gone(&error) => Ok(()),
             other => other.map(|_| ()),

@@ -19,14 +19,9 @@ async fn describe_elb_tags(
 ) -> Result<BTreeMap<String, Vec<(String, String)>>, AwsError> {
     let mut out = BTreeMap::new();
     for batch in arns.chunks(DESCRIBE_TAGS_BATCH) {
-        let found = cx
-            .aws
-            .elbv2
-            .describe_tags()
-            .set_resource_arns(Some(batch.to_vec()))
-            .send()
-            .await
-            .map_err(api("elbv2:DescribeTags"))?;
+        let call = cx.aws.elbv2.describe_tags();
+        let call = call.set_resource_arns(Some(batch.to_vec()));
+        let found = call.send().await.map_err(api("elbv2:DescribeTags"))?;
         for description in found.tag_descriptions() {
             let Some(arn) = description.resource_arn() else {
                 continue;

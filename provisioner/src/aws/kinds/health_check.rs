@@ -214,14 +214,9 @@ impl Driver for HealthCheck {
     }
 
     async fn delete(&self, cx: &Cx, _logical: &str, have: &Attrs) -> Result<(), AwsError> {
-        let result = cx
-            .aws
-            .route53
-            .delete_health_check()
-            .health_check_id(have.str("id")?)
-            .send()
-            .await
-            .map_err(api("route53:DeleteHealthCheck"));
+        let call = cx.aws.route53.delete_health_check();
+        let call = call.health_check_id(have.str("id")?);
+        let result = call.send().await.map_err(api("route53:DeleteHealthCheck"));
         gone_ok(result)
     }
 }

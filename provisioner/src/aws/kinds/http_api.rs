@@ -301,14 +301,8 @@ impl Driver for HttpApi {
     }
 
     async fn delete(&self, cx: &Cx, _logical: &str, have: &Attrs) -> Result<(), AwsError> {
-        let result = cx
-            .aws
-            .apigw
-            .delete_api()
-            .api_id(have.str("id")?)
-            .send()
-            .await
-            .map_err(api("apigateway:DeleteApi"));
+        let call = cx.aws.apigw.delete_api().api_id(have.str("id")?);
+        let result = call.send().await.map_err(api("apigateway:DeleteApi"));
         gone_ok(result)
     }
 }

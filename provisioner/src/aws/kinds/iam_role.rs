@@ -122,14 +122,8 @@ async fn role_tags(cx: &Cx, name: &str) -> Result<Vec<Tag>, AwsError> {
 }
 
 async fn get_role(cx: &Cx, name: &str) -> Result<Role, AwsError> {
-    let found = cx
-        .aws
-        .iam
-        .get_role()
-        .role_name(name)
-        .send()
-        .await
-        .map_err(api("iam:GetRole"))?;
+    let call = cx.aws.iam.get_role().role_name(name);
+    let found = call.send().await.map_err(api("iam:GetRole"))?;
     found.role().cloned().ok_or_else(|| AwsError::Unexpected {
         operation: "iam:GetRole",
         message: format!("no role in the answer for `{name}`"),
@@ -272,15 +266,9 @@ async fn attach(cx: &Cx, name: &str, have: &Attrs, want: &Attrs) -> Result<(), A
 }
 
 async fn detach(cx: &Cx, name: &str, arn: &str) -> Result<(), AwsError> {
-    let result = cx
-        .aws
-        .iam
-        .detach_role_policy()
-        .role_name(name)
-        .policy_arn(arn)
-        .send()
-        .await
-        .map_err(api("iam:DetachRolePolicy"));
+    let call = cx.aws.iam.detach_role_policy().role_name(name);
+    let call = call.policy_arn(arn);
+    let result = call.send().await.map_err(api("iam:DetachRolePolicy"));
     gone_ok(result)
 }
 

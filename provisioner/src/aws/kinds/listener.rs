@@ -163,14 +163,9 @@ impl Driver for Listener {
     }
 
     async fn delete(&self, cx: &Cx, _logical: &str, have: &Attrs) -> Result<(), AwsError> {
-        let result = cx
-            .aws
-            .elbv2
-            .delete_listener()
-            .listener_arn(have.str("arn")?)
-            .send()
-            .await
-            .map_err(api("elbv2:DeleteListener"));
+        let call = cx.aws.elbv2.delete_listener();
+        let call = call.listener_arn(have.str("arn")?);
+        let result = call.send().await.map_err(api("elbv2:DeleteListener"));
         gone_ok(result)
     }
 }

@@ -61,11 +61,9 @@ fn attrs_of(lb: &Lb, tags: Attr) -> Attrs {
 
 /// One load balancer by ARN; `None` when it is gone.
 async fn describe(cx: &Cx, arn: &str) -> Result<Option<Lb>, AwsError> {
-    let answer = cx
-        .aws
-        .elbv2
-        .describe_load_balancers()
-        .load_balancer_arns(arn)
+    let call = cx.aws.elbv2.describe_load_balancers();
+    let call = call.load_balancer_arns(arn);
+    let answer = call
         .send()
         .await
         .map_err(api("elbv2:DescribeLoadBalancers"));
@@ -172,14 +170,9 @@ impl Driver for LoadBalancer {
     }
 
     async fn delete(&self, cx: &Cx, _logical: &str, have: &Attrs) -> Result<(), AwsError> {
-        let result = cx
-            .aws
-            .elbv2
-            .delete_load_balancer()
-            .load_balancer_arn(have.str("arn")?)
-            .send()
-            .await
-            .map_err(api("elbv2:DeleteLoadBalancer"));
+        let call = cx.aws.elbv2.delete_load_balancer();
+        let call = call.load_balancer_arn(have.str("arn")?);
+        let result = call.send().await.map_err(api("elbv2:DeleteLoadBalancer"));
         gone_ok(result)
     }
 

@@ -87,14 +87,9 @@ impl Driver for NatGateway {
     }
 
     async fn delete(&self, cx: &Cx, _logical: &str, have: &Attrs) -> Result<(), AwsError> {
-        let result = cx
-            .aws
-            .ec2
-            .delete_nat_gateway()
-            .nat_gateway_id(have.str("id")?)
-            .send()
-            .await
-            .map_err(api("ec2:DeleteNatGateway"));
+        let call = cx.aws.ec2.delete_nat_gateway();
+        let call = call.nat_gateway_id(have.str("id")?);
+        let result = call.send().await.map_err(api("ec2:DeleteNatGateway"));
         gone_ok(result)
     }
 

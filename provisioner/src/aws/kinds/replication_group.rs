@@ -147,11 +147,9 @@ impl Driver for ReplicationGroup {
             return Ok(());
         }
         // No final snapshot: the counters it holds are rebuilt by traffic within a window.
-        let result = cx
-            .aws
-            .elasticache
-            .delete_replication_group()
-            .replication_group_id(id)
+        let call = cx.aws.elasticache.delete_replication_group();
+        let call = call.replication_group_id(id);
+        let result = call
             .send()
             .await
             .map_err(api("elasticache:DeleteReplicationGroup"));
@@ -266,11 +264,9 @@ const LIFECYCLE: Lifecycle = Lifecycle {
 };
 
 async fn describe(cx: &Cx, id: &str) -> Result<Option<Rg>, AwsError> {
-    let answer = cx
-        .aws
-        .elasticache
-        .describe_replication_groups()
-        .replication_group_id(id)
+    let call = cx.aws.elasticache.describe_replication_groups();
+    let call = call.replication_group_id(id);
+    let answer = call
         .send()
         .await
         .map_err(api("elasticache:DescribeReplicationGroups"));

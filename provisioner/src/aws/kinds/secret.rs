@@ -156,11 +156,8 @@ async fn generate(cx: &Cx, logical: &str, want: &Attrs) -> Result<String, AwsErr
 /// for deletion); anything else holding the name is an error.
 async fn adopt(cx: &Cx, logical: &str, want: &Attrs) -> Result<String, AwsError> {
     let name = want.str("name")?;
-    let found = cx
-        .aws
-        .secrets
-        .describe_secret()
-        .secret_id(name)
+    let call = cx.aws.secrets.describe_secret().secret_id(name);
+    let found = call
         .send()
         .await
         .map_err(api("secretsmanager:DescribeSecret"))?;

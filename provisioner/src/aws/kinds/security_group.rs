@@ -69,14 +69,9 @@ impl Driver for SecurityGroup {
 
     async fn delete(&self, cx: &Cx, _logical: &str, have: &Attrs) -> Result<(), AwsError> {
         // DependencyViolation while interfaces using the group go away is retried by the engine.
-        let result = cx
-            .aws
-            .ec2
-            .delete_security_group()
-            .group_id(have.str("id")?)
-            .send()
-            .await
-            .map_err(api("ec2:DeleteSecurityGroup"));
+        let call = cx.aws.ec2.delete_security_group();
+        let call = call.group_id(have.str("id")?);
+        let result = call.send().await.map_err(api("ec2:DeleteSecurityGroup"));
         gone_ok(result)
     }
 }

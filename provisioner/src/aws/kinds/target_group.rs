@@ -122,14 +122,9 @@ impl Driver for TargetGroup {
 
     async fn delete(&self, cx: &Cx, _logical: &str, have: &Attrs) -> Result<(), AwsError> {
         // A listener still forwarding here answers ResourceInUse, retried until it is gone.
-        let result = cx
-            .aws
-            .elbv2
-            .delete_target_group()
-            .target_group_arn(have.str("arn")?)
-            .send()
-            .await
-            .map_err(api("elbv2:DeleteTargetGroup"));
+        let call = cx.aws.elbv2.delete_target_group();
+        let call = call.target_group_arn(have.str("arn")?);
+        let result = call.send().await.map_err(api("elbv2:DeleteTargetGroup"));
         gone_ok(result)
     }
 }

@@ -128,14 +128,8 @@ impl Driver for Vpc {
     }
 
     async fn delete(&self, cx: &Cx, _logical: &str, have: &Attrs) -> Result<(), AwsError> {
-        let result = cx
-            .aws
-            .ec2
-            .delete_vpc()
-            .vpc_id(have.str("id")?)
-            .send()
-            .await
-            .map_err(api("ec2:DeleteVpc"));
+        let call = cx.aws.ec2.delete_vpc().vpc_id(have.str("id")?);
+        let result = call.send().await.map_err(api("ec2:DeleteVpc"));
         gone_ok(result)
     }
 
