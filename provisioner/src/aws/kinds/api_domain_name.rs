@@ -187,10 +187,8 @@ impl Driver for ApiDomainName {
 
     async fn create(&self, cx: &Cx, logical: &str, want: &Attrs) -> Result<Attrs, AwsError> {
         let domain = want.str("domain_name")?;
-        let created = cx
-            .aws
-            .apigw
-            .create_domain_name()
+        let call = cx.aws.apigw.create_domain_name();
+        let created = call
             .domain_name(domain)
             .domain_name_configurations(configuration(want)?)
             .set_tags(Some(tagging::map_tags(want)))

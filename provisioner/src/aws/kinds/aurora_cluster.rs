@@ -56,10 +56,8 @@ impl Driver for AuroraCluster {
 
     async fn create(&self, cx: &Cx, logical: &str, want: &Attrs) -> Result<Attrs, AwsError> {
         let password = master_password(cx, logical, want.str("master_password")?).await?;
-        let created = cx
-            .aws
-            .rds
-            .create_db_cluster()
+        let call = cx.aws.rds.create_db_cluster();
+        let created = call
             .db_cluster_identifier(want.str("cluster_identifier")?)
             .engine(want.str("engine")?)
             .engine_version(want.str("engine_version")?)

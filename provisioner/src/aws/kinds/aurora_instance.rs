@@ -44,10 +44,8 @@ impl Driver for AuroraInstance {
     }
 
     async fn create(&self, cx: &Cx, logical: &str, want: &Attrs) -> Result<Attrs, AwsError> {
-        let created = cx
-            .aws
-            .rds
-            .create_db_instance()
+        let call = cx.aws.rds.create_db_instance();
+        let created = call
             .db_instance_identifier(want.str("identifier")?)
             .db_cluster_identifier(want.str("cluster_identifier")?)
             .engine(want.str("engine")?)

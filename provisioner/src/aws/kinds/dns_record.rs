@@ -73,10 +73,8 @@ async fn records(
     let mut next: (Option<String>, Option<RrType>, Option<String>) =
         (start.map(str::to_string), None, None);
     loop {
-        let page = cx
-            .aws
-            .route53
-            .list_resource_record_sets()
+        let call = cx.aws.route53.list_resource_record_sets();
+        let page = call
             .hosted_zone_id(zone_id)
             .set_start_record_name(next.0.clone())
             .set_start_record_type(next.1.clone())

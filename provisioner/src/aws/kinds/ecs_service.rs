@@ -144,10 +144,8 @@ fn attrs_of(service: &Service, tags: Attr) -> Attrs {
 
 /// Services of `cluster` by name or ARN (at most 10 per call), with tags.
 async fn describe(cx: &Cx, cluster: &str, services: &[String]) -> Result<Vec<Service>, AwsError> {
-    let found = cx
-        .aws
-        .ecs
-        .describe_services()
+    let call = cx.aws.ecs.describe_services();
+    let found = call
         .cluster(cluster)
         .set_services(Some(services.to_vec()))
         .include(ServiceField::Tags)
@@ -205,10 +203,8 @@ impl Driver for EcsService {
             let Some(cluster) = cluster.cluster_arn() else {
                 continue;
             };
-            let arns: Vec<String> = cx
-                .aws
-                .ecs
-                .list_services()
+            let call = cx.aws.ecs.list_services();
+            let arns: Vec<String> = call
                 .cluster(cluster)
                 .into_paginator()
                 .items()
@@ -243,10 +239,8 @@ impl Driver for EcsService {
                 return Ok(attrs_of(&existing, tags));
             }
         }
-        let created = cx
-            .aws
-            .ecs
-            .create_service()
+        let call = cx.aws.ecs.create_service();
+        let created = call
             .cluster(cluster)
             .service_name(name)
             .task_definition(want.str("task_definition")?)

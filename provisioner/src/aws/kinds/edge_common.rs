@@ -35,10 +35,8 @@ async fn describe_elb_tags(
 /// Every load balancer of the account and region owned by `cx.stack`, with its logical name and
 /// `tags` attribute (ELBv2 cannot filter by tag, so all are read and their tags fetched in batches).
 pub async fn owned_load_balancers(cx: &Cx) -> Result<Vec<(String, Attr, LoadBalancer)>, AwsError> {
-    let all: Vec<LoadBalancer> = cx
-        .aws
-        .elbv2
-        .describe_load_balancers()
+    let call = cx.aws.elbv2.describe_load_balancers();
+    let all: Vec<LoadBalancer> = call
         .into_paginator()
         .items()
         .send()

@@ -75,10 +75,8 @@ fn logical_in_reference(stack: &str, reference: &str) -> Option<String> {
 async fn tags_of(cx: &Cx, ids: &[String]) -> Result<Vec<(String, Vec<Tag>)>, AwsError> {
     let mut out = Vec::new();
     for batch in ids.chunks(TAGS_BATCH) {
-        let found = cx
-            .aws
-            .route53
-            .list_tags_for_resources()
+        let call = cx.aws.route53.list_tags_for_resources();
+        let found = call
             .resource_type(TagResourceType::Healthcheck)
             .set_resource_ids(Some(batch.to_vec()))
             .send()
@@ -116,10 +114,8 @@ fn config(logical: &str, want: &Attrs) -> Result<HealthCheckConfig, AwsError> {
 #[async_trait]
 impl Driver for HealthCheck {
     async fn observe(&self, cx: &Cx, _: &[&Resource]) -> Result<Vec<(String, Observed)>, AwsError> {
-        let all: Vec<Hc> = cx
-            .aws
-            .route53
-            .list_health_checks()
+        let call = cx.aws.route53.list_health_checks();
+        let all: Vec<Hc> = call
             .into_paginator()
             .items()
             .send()
@@ -160,10 +156,8 @@ impl Driver for HealthCheck {
     }
 
     async fn create(&self, cx: &Cx, logical: &str, want: &Attrs) -> Result<Attrs, AwsError> {
-        let created = cx
-            .aws
-            .route53
-            .create_health_check()
+        let call = cx.aws.route53.create_health_check();
+        let created = call
             .caller_reference(caller_reference(&cx.stack, logical))
             .health_check_config(config(logical, want)?)
             .send()

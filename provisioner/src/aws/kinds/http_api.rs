@@ -137,10 +137,8 @@ async fn integration(
             Ok(integration_id.to_string())
         }
         None => {
-            let created = cx
-                .aws
-                .apigw
-                .create_integration()
+            let call = cx.aws.apigw.create_integration();
+            let created = call
                 .api_id(id)
                 .integration_type(kind)
                 .integration_uri(target)
@@ -249,10 +247,8 @@ impl Driver for HttpApi {
     }
 
     async fn create(&self, cx: &Cx, logical: &str, want: &Attrs) -> Result<Attrs, AwsError> {
-        let created = cx
-            .aws
-            .apigw
-            .create_api()
+        let call = cx.aws.apigw.create_api();
+        let created = call
             .name(want.str("name")?)
             .protocol_type(ProtocolType::from(want.str("protocol_type")?))
             .set_tags(Some(tagging::map_tags(want)))

@@ -137,10 +137,8 @@ fn owner_of(stack: &str, tags: &[Tag]) -> Option<String> {
 #[async_trait]
 impl Driver for IamRole {
     async fn observe(&self, cx: &Cx, _: &[&Resource]) -> Result<Vec<(String, Observed)>, AwsError> {
-        let roles: Vec<Role> = cx
-            .aws
-            .iam
-            .list_roles()
+        let call = cx.aws.iam.list_roles();
+        let roles: Vec<Role> = call
             .into_paginator()
             .items()
             .send()
@@ -174,10 +172,8 @@ impl Driver for IamRole {
             .into_iter()
             .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
             .collect();
-        let created = cx
-            .aws
-            .iam
-            .create_role()
+        let call = cx.aws.iam.create_role();
+        let created = call
             .role_name(name)
             .path(want.opt_str("path").unwrap_or("/"))
             .assume_role_policy_document(trust_policy(want.str("assume_role_service")?))

@@ -50,10 +50,8 @@ async fn owned(cx: &Cx) -> Result<Vec<(String, Attrs)>, AwsError> {
         let Some(arn) = lb.load_balancer_arn() else {
             continue;
         };
-        let found: Vec<Lst> = cx
-            .aws
-            .elbv2
-            .describe_listeners()
+        let call = cx.aws.elbv2.describe_listeners();
+        let found: Vec<Lst> = call
             .load_balancer_arn(arn)
             .into_paginator()
             .items()
@@ -94,10 +92,8 @@ impl Driver for Listener {
     }
 
     async fn create(&self, cx: &Cx, logical: &str, want: &Attrs) -> Result<Attrs, AwsError> {
-        let created = cx
-            .aws
-            .elbv2
-            .create_listener()
+        let call = cx.aws.elbv2.create_listener();
+        let created = call
             .load_balancer_arn(want.str("load_balancer_arn")?)
             .protocol(ProtocolEnum::from(want.str("protocol")?))
             .port(port(logical, want)?)

@@ -99,10 +99,8 @@ impl Driver for LoadBalancer {
 
     async fn create(&self, cx: &Cx, logical: &str, want: &Attrs) -> Result<Attrs, AwsError> {
         let name = want.str("name")?;
-        let created = cx
-            .aws
-            .elbv2
-            .create_load_balancer()
+        let call = cx.aws.elbv2.create_load_balancer();
+        let created = call
             .name(name)
             .r#type(LoadBalancerTypeEnum::from(want.str("type")?))
             .scheme(LoadBalancerSchemeEnum::from(want.str("scheme")?))

@@ -52,10 +52,8 @@ impl Driver for NatGateway {
     }
 
     async fn create(&self, cx: &Cx, logical: &str, want: &Attrs) -> Result<Attrs, AwsError> {
-        let created = cx
-            .aws
-            .ec2
-            .create_nat_gateway()
+        let call = cx.aws.ec2.create_nat_gateway();
+        let created = call
             .subnet_id(want.str("subnet_id")?)
             .allocation_id(want.str("allocation_id")?)
             .tag_specifications(ec2_tags::spec(ResourceType::Natgateway, want))

@@ -49,10 +49,8 @@ impl Driver for RouteTable {
     }
 
     async fn create(&self, cx: &Cx, logical: &str, want: &Attrs) -> Result<Attrs, AwsError> {
-        let created = cx
-            .aws
-            .ec2
-            .create_route_table()
+        let call = cx.aws.ec2.create_route_table();
+        let created = call
             .vpc_id(want.str("vpc_id")?)
             .tag_specifications(ec2_tags::spec(ResourceType::RouteTable, want))
             .send()

@@ -27,10 +27,8 @@ pub fn in_stack_cluster(stack: &str, resource_id: &str) -> bool {
 
 /// The stack's ECS scalable targets.
 async fn targets(cx: &Cx) -> Result<Vec<AwsTarget>, AwsError> {
-    let all: Vec<AwsTarget> = cx
-        .aws
-        .autoscaling
-        .describe_scalable_targets()
+    let call = cx.aws.autoscaling.describe_scalable_targets();
+    let all: Vec<AwsTarget> = call
         .service_namespace(ServiceNamespace::Ecs)
         .into_paginator()
         .items()
@@ -189,10 +187,8 @@ impl Driver for ScalableTarget {
         if !present {
             return Ok(());
         }
-        let result = cx
-            .aws
-            .autoscaling
-            .deregister_scalable_target()
+        let call = cx.aws.autoscaling.deregister_scalable_target();
+        let result = call
             .service_namespace(ServiceNamespace::Ecs)
             .resource_id(id)
             .scalable_dimension(ScalableDimension::from(dimension))

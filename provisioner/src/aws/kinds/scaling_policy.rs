@@ -22,10 +22,8 @@ pub struct ScalingPolicy;
 const DIMENSION: &str = "ecs:service:DesiredCount";
 
 async fn policies(cx: &Cx) -> Result<Vec<AwsPolicy>, AwsError> {
-    let all: Vec<AwsPolicy> = cx
-        .aws
-        .autoscaling
-        .describe_scaling_policies()
+    let call = cx.aws.autoscaling.describe_scaling_policies();
+    let all: Vec<AwsPolicy> = call
         .service_namespace(ServiceNamespace::Ecs)
         .into_paginator()
         .items()
@@ -69,10 +67,8 @@ async fn put(cx: &Cx, logical: &str, want: &Attrs) -> Result<String, AwsError> {
         .predefined_metric_specification(metric)
         .build()
         .map_err(bad)?;
-    let answer = cx
-        .aws
-        .autoscaling
-        .put_scaling_policy()
+    let call = cx.aws.autoscaling.put_scaling_policy();
+    let answer = call
         .policy_name(want.str("name")?)
         .service_namespace(ServiceNamespace::Ecs)
         .resource_id(want.str("resource_id")?)
@@ -143,10 +139,8 @@ impl Driver for ScalingPolicy {
         if !present {
             return Ok(());
         }
-        let result = cx
-            .aws
-            .autoscaling
-            .delete_scaling_policy()
+        let call = cx.aws.autoscaling.delete_scaling_policy();
+        let result = call
             .policy_name(name)
             .service_namespace(ServiceNamespace::Ecs)
             .resource_id(id)

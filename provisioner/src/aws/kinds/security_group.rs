@@ -35,10 +35,8 @@ impl Driver for SecurityGroup {
     async fn create(&self, cx: &Cx, logical: &str, want: &Attrs) -> Result<Attrs, AwsError> {
         let name = want.str("name")?;
         let vpc = want.str("vpc_id")?;
-        let created = cx
-            .aws
-            .ec2
-            .create_security_group()
+        let call = cx.aws.ec2.create_security_group();
+        let created = call
             .group_name(name)
             .description(want.str("description")?)
             .vpc_id(vpc)
@@ -90,10 +88,8 @@ pub async fn owned_groups(cx: &Cx) -> Result<Vec<aws_sdk_ec2::types::SecurityGro
 /// creating it); a group of that name that is not ours is an error.
 async fn adopt(cx: &Cx, logical: &str, name: &str, vpc: &str) -> Result<String, AwsError> {
     let filter = |key: &str, value: &str| Filter::builder().name(key).values(value).build();
-    let found = cx
-        .aws
-        .ec2
-        .describe_security_groups()
+    let call = cx.aws.ec2.describe_security_groups();
+    let found = call
         .filters(filter("group-name", name))
         .filters(filter("vpc-id", vpc))
         .send()

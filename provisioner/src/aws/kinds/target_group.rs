@@ -37,10 +37,8 @@ fn attrs_of(tg: &Tg, tags: Attr) -> Attrs {
 
 /// Every target group owned by `cx.stack`, with its logical name and tags.
 async fn owned(cx: &Cx) -> Result<Vec<(String, Attrs)>, AwsError> {
-    let all: Vec<Tg> = cx
-        .aws
-        .elbv2
-        .describe_target_groups()
+    let call = cx.aws.elbv2.describe_target_groups();
+    let all: Vec<Tg> = call
         .into_paginator()
         .items()
         .send()
@@ -69,10 +67,8 @@ impl Driver for TargetGroup {
         let name = want.str("name")?;
         let port = i32::try_from(want.int("port")?)
             .map_err(|_| AwsError::Model(format!("{logical}: port out of range")))?;
-        let created = cx
-            .aws
-            .elbv2
-            .create_target_group()
+        let call = cx.aws.elbv2.create_target_group();
+        let created = call
             .name(name)
             .protocol(ProtocolEnum::from(want.str("protocol")?))
             .port(port)

@@ -66,10 +66,8 @@ impl Driver for Vpc {
     }
 
     async fn create(&self, cx: &Cx, logical: &str, want: &Attrs) -> Result<Attrs, AwsError> {
-        let created = cx
-            .aws
-            .ec2
-            .create_vpc()
+        let call = cx.aws.ec2.create_vpc();
+        let created = call
             .cidr_block(want.str("cidr_block")?)
             .tag_specifications(ec2_tags::spec(ResourceType::Vpc, want))
             .send()
