@@ -4,6 +4,14 @@
 //! what AWS computes (`id`, `arn`, endpoints) for others to reference. `observe` finds resources
 //! through their ownership tags (or, for kinds without tags, a name or description that carries
 //! the stack), so no state file is needed. Every driver file holds one kind.
+//!
+//! The parts every driver is built from: `tagging` (one `TagApi` per service in
+//! `tag_services`, one `retag`, `owned`, and `claim`, the adopt-or-refuse check behind
+//! `AwsError::NotOurs`), `lifecycle` (a kind's status strings as a table, read by `poll`), and
+//! `crate::aws::{found, gone_ok}` for describes and deletes that may answer "not found". The
+//! per-kind facts the pure core needs (order, dependencies, what forces a replacement, ...) are a
+//! row in `core::kinds::SPECS`; adding a kind is a driver file here, a row in [`driver`]'s table,
+//! and that row.
 
 use std::time::Duration;
 
