@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use provisioner::aws::{driver, Attrs, Cx, Goal, Progress};
+use provisioner::aws::{driver, Attrs, AwsError, Cx, Goal, Progress};
 use provisioner::core::diff::normalise;
 use provisioner::core::resource::{LOGICAL_TAG, STACK_TAG};
 use provisioner::core::{Attr, ResourceKind as K};
@@ -301,7 +301,7 @@ async fn secret_lifecycle_restores_its_own_and_refuses_others() {
             .create(&other, logical, &theirs)
             .await
             .unwrap_err();
-        assert!(error.to_string().contains("not tagged as owned"), "{error}");
+        assert!(matches!(error, AwsError::NotOurs { .. }), "{error}");
 
         driver(K::Secret)
             .delete(&cx, logical, &seen[logical])

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::Duration;
 
-use provisioner::aws::{driver, Attrs, Cx, Goal, Progress};
+use provisioner::aws::{driver, Attrs, AwsError, Cx, Goal, Progress};
 use provisioner::core::diff::normalise;
 use provisioner::core::resource::{LOGICAL_TAG, STACK_TAG};
 use provisioner::core::{plan, Action, Attr, Graph, Observed, Resource, ResourceKind as K};
@@ -469,7 +469,7 @@ async fn security_group_lifecycle() {
             .create(&cx, "sg.db", &want)
             .await
             .expect_err("not ours");
-        assert!(error.to_string().contains("not owned"), "{error}");
+        assert!(matches!(error, AwsError::NotOurs { .. }), "{error}");
 
         let mut retagged = want.clone();
         if let Some(Attr::Map(t)) = retagged.get_mut("tags") {

@@ -33,6 +33,18 @@ pub enum AwsError {
     /// The resource reported a failed state (e.g. an ECS deployment rolled back).
     #[error("{0}")]
     Failed(String),
+    /// A name or identifier is held by a resource this stack does not own: never adopted, never
+    /// overwritten.
+    #[error(
+        "{what} `{name}` already exists and is not tagged as owned by stack `{stack}`: {hint}"
+    )]
+    NotOurs {
+        what: &'static str,
+        name: String,
+        stack: String,
+        /// What the operator can do about it.
+        hint: &'static str,
+    },
 }
 
 /// Error codes AWS returns for throttling; retried with backoff.
@@ -103,12 +115,45 @@ impl AwsError {
         }
     }
 
+    /// The name or identifier asked for is taken (any service's spelling of it).
+    pub fn is_already_exists(&self) -> bool {
+        self.code()
+            .is_some_and(|c| c.contains("AlreadyExists") || c.contains("ResourceExists"))
+    }
+
     /// The thing asked for does not exist (any service's spelling of it).
     pub fn is_not_found(&self) -> bool {
         self.code().is_some_and(|c| {
             c.contains("NotFound") || c.contains("NoSuch") || c == "ResourceNotFoundException"
         })
     }
+}
+
+/// An answer that lacks what the driver needs (e.g. no id in a create response).
+pub fn missing(operation: &'static str, logical: &str, what: &str) -> AwsError {
+    AwsError::Unexpected {
+        operation,
+        message: format!("{logical}: no {what} in the answer"),
+    }
+}
+
+/// An attribute the driver cannot change in place although the core asked it to (the core's kind
+/// row should list it as forcing a replacement): a bug.
+pub fn not_in_place(logical: &str, what: &str, attr: &str) -> AwsError {
+    AwsError::Model(format!("{logical}: {what} `{attr}` cannot change in place"))
+}
+
+/// A describe's answer where "not found" means `None`.
+pub fn found<T>(result: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
+    match result {
+        Err(error) if error.is_not_found() => Ok(None),
+        other => other.map(Some),
+    }
+}
+
+/// A delete's answer where a resource already gone counts as deleted.
+pub fn gone_ok<T>(result: Result<T, AwsError>) -> Result<(), AwsError> {
+    found(result).map(drop)
 }
 
 /// Converts an SDK error for `operation`: `.send().await.map_err(api("ec2:CreateVpc"))?`.

@@ -13,5 +13,5 @@ pub mod retry;
 
 pub use attrs::{Attrs, AttrsExt};
 pub use clients::{api_calls, Clients, Cx};
-pub use error::{api, AwsError};
+pub use error::{api, found, gone_ok, missing, not_in_place, AwsError};
 pub use kinds::{driver, Driver, Goal, Progress};

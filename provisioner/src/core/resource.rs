@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::kinds::{self, KindSpec, Replace};
+
 /// Tag naming the stack that owns a resource (ownership lives in AWS, not in a state file).
 pub const STACK_TAG: &str = "provisioner:stack";
 /// Tag naming the resource's logical name inside its stack.
@@ -94,77 +96,20 @@ pub struct Resource {
 
 // === impl ResourceKind ===
 
+/// Each answer comes from the kind's row in [`super::kinds::SPECS`].
 impl ResourceKind {
     /// Every kind, in an order where each kind comes after the kinds it may depend on.
-    pub const ALL: [ResourceKind; 29] = {
-        use ResourceKind::*;
-        [
-            Vpc,
-            InternetGateway,
-            Subnet,
-            ElasticIp,
-            NatGateway,
-            RouteTable,
-            SecurityGroup,
-            SecurityGroupRule,
-            Secret,
-            DbSubnetGroup,
-            AuroraCluster,
-            AuroraInstance,
-            CacheSubnetGroup,
-            ReplicationGroup,
-            EcsCluster,
-            IamRole,
-            LogGroup,
-            TaskDefinition,
-            LoadBalancer,
-            TargetGroup,
-            Listener,
-            EcsService,
-            ScalableTarget,
-            ScalingPolicy,
-            HealthCheck,
-            HttpApi,
-            LambdaPermission,
-            ApiDomainName,
-            DnsRecord,
-        ]
-    };
+    pub const ALL: [ResourceKind; 29] = kinds::ALL;
+
+    /// The kind's row of facts.
+    pub fn spec(self) -> &'static KindSpec {
+        kinds::spec(self)
+    }
 
     /// Kinds a resource of this kind may depend on (directly). Deleting observed resources that
     /// are in no desired graph (leftovers, `destroy`) follows this table in reverse.
     pub fn may_depend_on(self) -> &'static [ResourceKind] {
-        use ResourceKind::*;
-        match self {
-            Vpc | ElasticIp | Secret | EcsCluster | LogGroup | HttpApi => &[],
-            InternetGateway | Subnet | SecurityGroup | TargetGroup => &[Vpc],
-            NatGateway => &[Subnet, ElasticIp, InternetGateway],
-            RouteTable => &[Vpc, InternetGateway, NatGateway, Subnet],
-            SecurityGroupRule => &[SecurityGroup],
-            DbSubnetGroup | CacheSubnetGroup => &[Subnet],
-            AuroraCluster => &[DbSubnetGroup, SecurityGroup, Secret],
-            AuroraInstance => &[AuroraCluster],
-            ReplicationGroup => &[CacheSubnetGroup, SecurityGroup],
-            IamRole => &[Secret],
-            TaskDefinition => &[IamRole, LogGroup, AuroraCluster, ReplicationGroup, Secret],
-            LoadBalancer => &[Subnet, SecurityGroup, InternetGateway],
-            Listener => &[LoadBalancer, TargetGroup],
-            EcsService => &[
-                EcsCluster,
-                TaskDefinition,
-                TargetGroup,
-                Listener,
-                Subnet,
-                SecurityGroup,
-                AuroraInstance,
-                ReplicationGroup,
-            ],
-            ScalableTarget => &[EcsService],
-            ScalingPolicy => &[ScalableTarget],
-            HealthCheck => &[LoadBalancer],
-            LambdaPermission | ApiDomainName => &[HttpApi],
-            DnsRecord => &[LoadBalancer, HealthCheck, ApiDomainName, EcsService],
-        }
+        self.spec().depends_on
     }
 
     /// Whether a resource of `other` kind may (transitively) depend on one of this kind.
@@ -185,138 +130,45 @@ impl ResourceKind {
         false
     }
 
-    /// A replacement creates the new one first and deletes the old one last (the name does not
-    /// collide, and dependents keep working meanwhile); other kinds are deleted, then created.
+    /// A replacement creates the new one first and deletes the old one last; other kinds are
+    /// deleted, then created.
     pub fn create_before_destroy(self) -> bool {
-        matches!(self, ResourceKind::TaskDefinition)
+        self.spec().create_before_destroy
     }
 
     /// Attributes whose change cannot be made in place: the resource is destroyed and created.
     pub fn forces_replacement(self, attr: &str) -> bool {
-        use ResourceKind::*;
-        // A task definition revision is immutable: any change registers a new revision.
-        if self == TaskDefinition {
-            return attr != "tags";
+        match self.spec().replace {
+            Replace::AllButTags => attr != "tags",
+            Replace::Fields(fields) => fields.contains(&attr),
         }
-        let forcing: &[&str] = match self {
-            Vpc => &["cidr_block"],
-            Subnet => &["cidr_block", "availability_zone", "vpc_id"],
-            InternetGateway | ElasticIp => &[],
-            NatGateway => &["subnet_id", "allocation_id"],
-            RouteTable => &["vpc_id"],
-            SecurityGroup => &["name", "description", "vpc_id"],
-            SecurityGroupRule => &[
-                "group_id",
-                "direction",
-                "protocol",
-                "from_port",
-                "to_port",
-                "source_group_id",
-                "cidr",
-            ],
-            Secret => &["name"],
-            DbSubnetGroup | CacheSubnetGroup => &["name"],
-            AuroraCluster => &[
-                "cluster_identifier",
-                "engine",
-                "database_name",
-                "master_username",
-            ],
-            AuroraInstance => &["identifier", "cluster_identifier", "engine"],
-            ReplicationGroup => &["replication_group_id", "engine", "subnet_group_name"],
-            EcsCluster | LogGroup => &["name"],
-            IamRole => &["name", "path"],
-            LoadBalancer => &["name", "type", "scheme"],
-            TargetGroup => &["name", "port", "protocol", "target_type", "vpc_id"],
-            Listener => &["load_balancer_arn"],
-            EcsService => &["name", "cluster", "launch_type"],
-            ScalableTarget => &["resource_id", "scalable_dimension"],
-            ScalingPolicy => &["name", "resource_id"],
-            HealthCheck => &["request_interval", "type"],
-            DnsRecord => &["zone", "name", "type", "set_identifier"],
-            HttpApi => &["protocol_type"],
-            ApiDomainName => &["domain_name"],
-            LambdaPermission => &["function", "principal", "source_arn", "statement_id"],
-            TaskDefinition => &[],
-        };
-        forcing.contains(&attr)
     }
 
     /// Attributes AWS computes; observed values of these are never diffed.
     pub fn is_computed(self, attr: &str) -> bool {
-        use ResourceKind::*;
-        if matches!(attr, "id" | "arn") {
-            return true;
-        }
-        let computed: &[&str] = match self {
-            AuroraCluster => &["endpoint", "reader_endpoint", "status"],
-            AuroraInstance => &["endpoint", "status"],
-            ReplicationGroup => &["primary_endpoint", "status"],
-            LoadBalancer => &["dns_name", "canonical_hosted_zone_id", "state"],
-            TaskDefinition => &["revision"],
-            HttpApi => &["api_endpoint"],
-            ApiDomainName => &["regional_domain_name", "regional_hosted_zone_id"],
-            NatGateway => &["state"],
-            ElasticIp => &["public_ip"],
-            _ => &[],
-        };
-        computed.contains(&attr)
+        matches!(attr, "id" | "arn") || self.spec().computed.contains(&attr)
     }
 
     /// Attributes AWS takes on create but never reports back (generation options, delete-time
     /// settings); never diffed, since there is nothing observed to compare them with.
     pub fn write_only(self, attr: &str) -> bool {
-        use ResourceKind::*;
-        let write_only: &[&str] = match self {
-            Secret => &["generate_length", "exclude_punctuation", "value"],
-            AuroraCluster => &["master_password", "final_snapshot_identifier"],
-            _ => &[],
-        };
-        write_only.contains(&attr)
+        self.spec().write_only.contains(&attr)
     }
 
-    /// Typical seconds AWS takes to create one resource of this kind, mid-range of public apply
-    /// logs (aws-facts.md); an ECS service includes its steady state behind the NLB (30 s x 5).
+    /// Typical seconds AWS takes to create one resource of this kind.
     pub fn typical_create_seconds(self) -> f64 {
-        use ResourceKind::*;
-        match self {
-            Vpc => 10.0,
-            Subnet => 8.0,
-            SecurityGroup => 5.0,
-            NatGateway => 105.0,
-            AuroraCluster => 60.0,
-            AuroraInstance => 720.0,
-            ReplicationGroup => 300.0,
-            LoadBalancer => 155.0,
-            TargetGroup | Listener => 0.0,
-            EcsService => 151.0,
-            DnsRecord => 45.0,
-            HttpApi | ApiDomainName | HealthCheck => 5.0,
-            _ => 1.0,
-        }
+        self.spec().typical_create_seconds
     }
 
     /// Whether the kind takes tags; the others carry ownership in their name or description.
     pub fn taggable(self) -> bool {
-        use ResourceKind::*;
-        !matches!(
-            self,
-            SecurityGroupRule | DnsRecord | ScalableTarget | ScalingPolicy | LambdaPermission
-        )
+        self.spec().taggable
     }
 
     /// Values AWS fills in when we send none; equal to absent when diffing.
     pub fn defaults(self) -> Vec<(&'static str, Attr)> {
-        use ResourceKind::*;
-        match self {
-            Subnet => vec![("map_public_ip_on_launch", Attr::Bool(false))],
-            AuroraCluster => vec![("port", Attr::Int(5432))],
-            ReplicationGroup => vec![("port", Attr::Int(6379))],
-            EcsService => vec![("platform_version", Attr::Str("LATEST".into()))],
-            HealthCheck => vec![("failure_threshold", Attr::Int(3))],
-            Vpc => vec![("instance_tenancy", Attr::Str("default".into()))],
-            _ => Vec::new(),
-        }
+        let defaults = self.spec().defaults.iter();
+        defaults.map(|(key, value)| (*key, value.attr())).collect()
     }
 }
 

@@ -6,14 +6,23 @@ use aws_sdk_apigatewayv2::types::{
     ApiMapping, DomainName, DomainNameConfiguration, DomainNameStatus, EndpointType, SecurityPolicy,
 };
 
-use super::edge_common::{self as common, missing};
+use super::edge_common as common;
+use super::lifecycle::Lifecycle;
+use super::tagging;
 use super::{Driver, Goal, Progress};
 use crate::aws::attrs::{s, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use crate::aws::{api, gone_ok, missing, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
 pub struct ApiDomainName;
+
+/// Available when ready; updating is worth the wait, any other status (a certificate to
+/// reimport, an ownership to verify) needs a person.
+const LIFECYCLE: Lifecycle = Lifecycle {
+    pending: &["updating"],
+    ..Lifecycle::ready_when("the custom domain", &["available"])
+};
 
 fn configuration(want: &Attrs) -> Result<DomainNameConfiguration, AwsError> {
     Ok(DomainNameConfiguration::builder()
@@ -25,13 +34,8 @@ fn configuration(want: &Attrs) -> Result<DomainNameConfiguration, AwsError> {
 
 /// The mapping at the domain's root (empty key), which is the one this kind manages.
 async fn root_mapping(cx: &Cx, domain: &str) -> Result<Option<ApiMapping>, AwsError> {
-    let found = cx
-        .aws
-        .apigw
-        .get_api_mappings()
-        .domain_name(domain)
-        .send()
-        .await;
+    let call = cx.aws.apigw.get_api_mappings().domain_name(domain);
+    let found = call.send().await;
     let found = found.map_err(api("apigateway:GetApiMappings"))?;
     Ok(found
         .items()
@@ -122,24 +126,16 @@ async fn with_later_tags(cx: &Cx, found: &DomainName, listed: Attr) -> Result<At
 
 /// The domain by name; `None` when it does not exist.
 async fn describe(cx: &Cx, domain: &str) -> Result<Option<DomainName>, AwsError> {
-    let found = cx
-        .aws
-        .apigw
-        .get_domain_name()
-        .domain_name(domain)
-        .send()
-        .await;
-    match found.map_err(api("apigateway:GetDomainName")) {
-        Err(error) if error.is_not_found() => Ok(None),
-        Err(error) => Err(error),
-        Ok(out) => Ok(Some(
-            DomainName::builder()
-                .set_domain_name(out.domain_name().map(str::to_string))
-                .set_domain_name_configurations(Some(out.domain_name_configurations().to_vec()))
-                .set_tags(out.tags().cloned())
-                .build(),
-        )),
-    }
+    let call = cx.aws.apigw.get_domain_name().domain_name(domain);
+    let found = call.send().await;
+    let found = crate::aws::found(found.map_err(api("apigateway:GetDomainName")))?;
+    Ok(found.map(|out| {
+        DomainName::builder()
+            .set_domain_name(out.domain_name().map(str::to_string))
+            .set_domain_name_configurations(Some(out.domain_name_configurations().to_vec()))
+            .set_tags(out.tags().cloned())
+            .build()
+    }))
 }
 
 /// The domain exists already: ours (a run that died after creating it) is adopted.
@@ -150,11 +146,12 @@ async fn adopt(cx: &Cx, logical: &str, domain: &str) -> Result<DomainName, AwsEr
         .and_then(|d| common::apigw_owned(cx, d.tags()));
     match (found, owner) {
         (Some(found), Some((l, _))) if l == logical => Ok(found),
-        _ => Err(AwsError::Failed(format!(
-            "{logical}: custom domain {domain} exists and is not owned by stack `{}`: delete it \
-             or choose another `custom_domain`",
-            cx.stack
-        ))),
+        _ => Err(tagging::not_ours_hinted(
+            cx,
+            "custom domain",
+            domain,
+            "delete it or choose another `custom_domain`",
+        )),
     }
 }
 
@@ -164,13 +161,8 @@ impl Driver for ApiDomainName {
         let mut out = Vec::new();
         let mut token = None;
         loop {
-            let page = cx
-                .aws
-                .apigw
-                .get_domain_names()
-                .set_next_token(token)
-                .send()
-                .await;
+            let call = cx.aws.apigw.get_domain_names().set_next_token(token);
+            let page = call.send().await;
             let page = page.map_err(api("apigateway:GetDomainNames"))?;
             for found in page.items() {
                 let Some((logical, tags)) = common::apigw_owned(cx, found.tags()) else {
@@ -195,13 +187,11 @@ impl Driver for ApiDomainName {
 
     async fn create(&self, cx: &Cx, logical: &str, want: &Attrs) -> Result<Attrs, AwsError> {
         let domain = want.str("domain_name")?;
-        let created = cx
-            .aws
-            .apigw
-            .create_domain_name()
+        let call = cx.aws.apigw.create_domain_name();
+        let created = call
             .domain_name(domain)
             .domain_name_configurations(configuration(want)?)
-            .set_tags(Some(common::apigw_tags(want)))
+            .set_tags(Some(tagging::map_tags(want)))
             .send()
             .await
             .map_err(api("apigateway:CreateDomainName"));
@@ -250,7 +240,7 @@ impl Driver for ApiDomainName {
         }
         if changed("tags") {
             let arn = common::apigw_arn(cx, &format!("/domainnames/{domain}"));
-            common::apigw_retag(cx, &arn, have, want).await?;
+            tagging::retag(&tagging::ApiGateway, cx, &arn, have, want).await?;
         }
         let mut out = have.clone();
         out.extend(want.iter().map(|(k, v)| (k.clone(), v.clone())));
@@ -259,50 +249,66 @@ impl Driver for ApiDomainName {
 
     async fn delete(&self, cx: &Cx, _logical: &str, have: &Attrs) -> Result<(), AwsError> {
         let domain = have.str("domain_name")?;
-        let result = cx
-            .aws
-            .apigw
-            .delete_domain_name()
-            .domain_name(domain)
+        let call = cx.aws.apigw.delete_domain_name().domain_name(domain);
+        let result = call
             .send()
             .await
             .map_err(api("apigateway:DeleteDomainName"));
-        match result {
-            Err(error) if error.is_not_found() => Ok(()),
-            other => other.map(|_| ()),
-        }
+        gone_ok(result)
     }
 
     /// Ready when API Gateway reports the domain AVAILABLE (its regional name is known then).
     async fn poll(&self, cx: &Cx, have: &Attrs, goal: Goal) -> Result<Progress, AwsError> {
         let domain = have.str("domain_name")?;
         let found = describe(cx, domain).await?;
-        let Some(found) = found else {
-            return Ok(match goal {
-                Goal::Gone => Progress::Done(None),
-                Goal::Ready => Progress::Pending("absent".into()),
-            });
-        };
-        if goal == Goal::Gone {
-            return Ok(Progress::Pending("deleting".into()));
-        }
-        let config = found.domain_name_configurations().first();
-        let message = config
-            .and_then(|c| c.domain_name_status_message())
-            .unwrap_or_default();
-        Ok(match config.and_then(|c| c.domain_name_status()) {
-            None | Some(DomainNameStatus::Available) => {
-                let tags = have
-                    .get("tags")
-                    .cloned()
-                    .unwrap_or(Attr::Map(Default::default()));
-                Progress::Done(Some(attrs_of(cx, &found, tags).await?))
+        let config = found
+            .as_ref()
+            .and_then(|f| f.domain_name_configurations().first());
+        let raw = config.and_then(|c| c.domain_name_status());
+        let status = match (&found, goal) {
+            (None, _) => None,
+            // Still listed: its deletion is under way.
+            (Some(_), Goal::Gone) => Some("deleting".to_string()),
+            // No status reported: nothing to wait for.
+            (Some(_), Goal::Ready) => {
+                Some(raw.map_or("available".into(), |s| s.as_str().to_lowercase()))
             }
-            Some(DomainNameStatus::Updating) => Progress::Pending("updating".into()),
-            Some(other) => Progress::Failed(format!(
-                "custom domain {domain} is {}: {message}",
-                other.as_str()
-            )),
-        })
+        };
+        Ok(
+            match (LIFECYCLE.progress(goal, status.as_deref()), &found) {
+                (Progress::Failed(_), _) => {
+                    let message = config.and_then(|c| c.domain_name_status_message());
+                    let status = raw.map(DomainNameStatus::as_str).unwrap_or_default();
+                    Progress::Failed(format!(
+                        "custom domain {domain} is {status}: {}",
+                        message.unwrap_or_default()
+                    ))
+                }
+                (Progress::Done(None), Some(found)) if goal == Goal::Ready => {
+                    let tags = have.get("tags").cloned();
+                    let tags = tags.unwrap_or(Attr::Map(Default::default()));
+                    Progress::Done(Some(attrs_of(cx, found, tags).await?))
+                }
+                (progress, _) => progress,
+            },
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::kinds::lifecycle::shown;
+
+    #[test]
+    fn domain_statuses() {
+        assert_eq!(shown(&LIFECYCLE, Goal::Ready, Some("updating")), "updating");
+        let stuck = shown(
+            &LIFECYCLE,
+            Goal::Ready,
+            Some("pending_ownership_verification"),
+        );
+        assert!(stuck.starts_with("failed: "), "{stuck}");
+        assert_eq!(shown(&LIFECYCLE, Goal::Gone, Some("deleting")), "deleting");
     }
 }

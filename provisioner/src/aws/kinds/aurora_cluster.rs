@@ -9,13 +9,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_rds::types::{DbCluster, ServerlessV2ScalingConfiguration};
 
-use super::data_common::{
-    desired_attrs, foreign, gone_is_ok, missing, owned, rds_pairs, rds_retag, rds_tags,
-    unix_seconds,
-};
+use super::data_common::{adoptable, desired_attrs, merged, unix_seconds};
+use super::lifecycle::{with_fresh, Lifecycle, ABSENT};
+use super::tagging::{self, owned};
 use super::{Driver, Goal, Progress};
 use crate::aws::attrs::{s, strs, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use crate::aws::{api, found, gone_ok, missing, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -40,7 +39,8 @@ impl Driver for AuroraCluster {
                 if cluster.status() == Some("deleting") {
                     continue;
                 }
-                let Some((logical, tags)) = owned(&cx.stack, &rds_pairs(cluster.tag_list())) else {
+                let Some((logical, tags)) = owned(&cx.stack, &tagging::pairs(cluster.tag_list()))
+                else {
                     continue;
                 };
                 let asked = desired_attrs(desired, &logical);
@@ -56,10 +56,8 @@ impl Driver for AuroraCluster {
 
     async fn create(&self, cx: &Cx, logical: &str, want: &Attrs) -> Result<Attrs, AwsError> {
         let password = master_password(cx, logical, want.str("master_password")?).await?;
-        let created = cx
-            .aws
-            .rds
-            .create_db_cluster()
+        let call = cx.aws.rds.create_db_cluster();
+        let created = call
             .db_cluster_identifier(want.str("cluster_identifier")?)
             .engine(want.str("engine")?)
             .engine_version(want.str("engine_version")?)
@@ -72,7 +70,7 @@ impl Driver for AuroraCluster {
             .deletion_protection(want.bool("deletion_protection")?)
             .backup_retention_period(int32(want, "backup_retention_period")?)
             .storage_encrypted(want.bool("storage_encrypted")?)
-            .set_tags(Some(rds_tags(want)))
+            .set_tags(Some(tagging::tags_of(want)))
             .send()
             .await
             .map_err(api("rds:CreateDBCluster"));
@@ -130,15 +128,9 @@ impl Driver for AuroraCluster {
             call.send().await.map_err(api("rds:ModifyDBCluster"))?;
         }
         if changed.iter().any(|c| c == "tags") {
-            rds_retag(cx, have.str("arn")?, have, want).await?;
+            tagging::retag(&tagging::Rds, cx, have.str("arn")?, have, want).await?;
         }
-        let mut out = have.clone();
-        for key in changed {
-            if let Some(value) = want.get(key) {
-                out.insert(key.clone(), value.clone());
-            }
-        }
-        Ok(out)
+        Ok(merged(have, want, changed))
     }
 
     async fn delete(&self, cx: &Cx, logical: &str, have: &Attrs) -> Result<(), AwsError> {
@@ -166,26 +158,16 @@ impl Driver for AuroraCluster {
             {
                 Err(protected(cx, logical, id))
             }
-            other => gone_is_ok(other),
+            other => gone_ok(other),
         }
     }
 
     async fn poll(&self, cx: &Cx, have: &Attrs, goal: Goal) -> Result<Progress, AwsError> {
         let cluster = describe(cx, have.str("cluster_identifier")?).await?;
-        let status = cluster
-            .as_ref()
-            .and_then(|c| c.status())
-            .unwrap_or("absent");
-        Ok(match (goal, &cluster) {
-            (Goal::Gone, None) => Progress::Done(None),
-            (Goal::Ready, Some(found)) if status == "available" => {
-                Progress::Done(cluster_attrs(found, Some(have)))
-            }
-            (Goal::Ready, _) if FAILED.contains(&status) => {
-                Progress::Failed(format!("the cluster is `{status}`"))
-            }
-            _ => Progress::Pending(status.to_string()),
-        })
+        let progress = LIFECYCLE.progress(goal, cluster.as_ref().and_then(|c| c.status()));
+        Ok(with_fresh(progress, goal, || {
+            cluster_attrs(cluster.as_ref()?, Some(have))
+        }))
     }
 
     fn timeout(&self) -> Duration {
@@ -193,14 +175,17 @@ impl Driver for AuroraCluster {
     }
 }
 
-/// Cluster states it does not leave by itself.
-const FAILED: &[&str] = &[
-    "failed",
-    "inaccessible-encryption-credentials",
-    "incompatible-parameters",
-    "incompatible-restore",
-    "absent",
-];
+/// Available when ready; failed in states it does not leave by itself.
+const LIFECYCLE: Lifecycle = Lifecycle {
+    failed: &[
+        "failed",
+        "inaccessible-encryption-credentials",
+        "incompatible-parameters",
+        "incompatible-restore",
+        ABSENT,
+    ],
+    ..Lifecycle::ready_when("the cluster", &["available"])
+};
 
 fn not_in_place(logical: &str, attr: &str) -> AwsError {
     AwsError::Model(format!(
@@ -220,11 +205,8 @@ fn protected(cx: &Cx, logical: &str, id: &str) -> AwsError {
 
 /// The password is read from its secret here and goes nowhere else (no attr, log or error).
 async fn master_password(cx: &Cx, logical: &str, arn: &str) -> Result<String, AwsError> {
-    let found = cx
-        .aws
-        .secrets
-        .get_secret_value()
-        .secret_id(arn)
+    let call = cx.aws.secrets.get_secret_value().secret_id(arn);
+    let found = call
         .send()
         .await
         .map_err(api("secretsmanager:GetSecretValue"))?;
@@ -274,19 +256,10 @@ fn reported_version(asked: Option<&str>, actual: &str) -> String {
 }
 
 async fn describe(cx: &Cx, id: &str) -> Result<Option<DbCluster>, AwsError> {
-    let found = cx
-        .aws
-        .rds
-        .describe_db_clusters()
-        .db_cluster_identifier(id)
-        .send()
-        .await
-        .map_err(api("rds:DescribeDBClusters"));
-    match found {
-        Ok(answer) => Ok(answer.db_clusters().first().cloned()),
-        Err(error) if error.is_not_found() => Ok(None),
-        Err(error) => Err(error),
-    }
+    let call = cx.aws.rds.describe_db_clusters();
+    let call = call.db_cluster_identifier(id);
+    let answer = call.send().await.map_err(api("rds:DescribeDBClusters"));
+    Ok(found(answer)?.and_then(|a| a.db_clusters().first().cloned()))
 }
 
 /// The identifier is taken: our cluster (a create whose answer was lost) is adopted as AWS has
@@ -296,16 +269,9 @@ async fn adopt(cx: &Cx, logical: &str, want: &Attrs) -> Result<DbCluster, AwsErr
     let cluster = describe(cx, id)
         .await?
         .ok_or_else(|| missing("rds:DescribeDBClusters", logical, "cluster"))?;
-    match owned(&cx.stack, &rds_pairs(cluster.tag_list())) {
-        Some((owner, _)) if owner == logical => {}
-        _ => return Err(foreign("Aurora cluster", id, &cx.stack)),
-    }
-    if cluster.status() == Some("deleting") {
-        return Err(AwsError::Failed(format!(
-            "{logical}: Aurora cluster `{id}` is still being deleted; run again once it is gone \
-             (a few minutes)"
-        )));
-    }
+    let pairs = tagging::pairs(cluster.tag_list());
+    let what = ("Aurora cluster", id, logical);
+    adoptable(cx, what, &pairs, cluster.status(), " (a few minutes)")?;
     Ok(cluster)
 }
 
@@ -400,4 +366,19 @@ fn scaling_attr(
         }
     }
     Attr::Map(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::kinds::lifecycle::shown;
+
+    #[test]
+    fn cluster_statuses() {
+        let ready = |status| shown(&LIFECYCLE, Goal::Ready, status);
+        assert_eq!(ready(Some("available")), "done");
+        assert_eq!(ready(Some("backing-up")), "backing-up");
+        assert_eq!(ready(None), "failed: the cluster is `absent`");
+        assert_eq!(shown(&LIFECYCLE, Goal::Gone, Some("deleting")), "deleting");
+    }
 }

@@ -6,10 +6,13 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_rds::types::DbInstance;
 
-use super::data_common::{foreign, gone_is_ok, missing, owned, rds_pairs, rds_retag, rds_tags};
+use super::data_common::{adoptable, merged, nothing_to_delete};
+use super::lifecycle::{with_fresh, Lifecycle, ABSENT};
+use super::tagging::{self, owned};
 use super::{Driver, Goal, Progress};
 use crate::aws::attrs::{s, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use crate::aws::{api, not_in_place, AwsError, Cx};
+use crate::aws::{found, gone_ok, missing};
 use crate::core::{Observed, Resource, ResourceKind};
 
 pub struct AuroraInstance;
@@ -26,7 +29,7 @@ impl Driver for AuroraInstance {
                 if instance.db_instance_status() == Some("deleting") {
                     continue;
                 }
-                let Some((logical, tags)) = owned(&cx.stack, &rds_pairs(instance.tag_list()))
+                let Some((logical, tags)) = owned(&cx.stack, &tagging::pairs(instance.tag_list()))
                 else {
                     continue;
                 };
@@ -41,15 +44,13 @@ impl Driver for AuroraInstance {
     }
 
     async fn create(&self, cx: &Cx, logical: &str, want: &Attrs) -> Result<Attrs, AwsError> {
-        let created = cx
-            .aws
-            .rds
-            .create_db_instance()
+        let call = cx.aws.rds.create_db_instance();
+        let created = call
             .db_instance_identifier(want.str("identifier")?)
             .db_cluster_identifier(want.str("cluster_identifier")?)
             .engine(want.str("engine")?)
             .db_instance_class(want.str("instance_class")?)
-            .set_tags(Some(rds_tags(want)))
+            .set_tags(Some(tagging::tags_of(want)))
             .send()
             .await
             .map_err(api("rds:CreateDBInstance"));
@@ -90,57 +91,31 @@ impl Driver for AuroraInstance {
                         .await
                         .map_err(api("rds:ModifyDBInstance"))?;
                 }
-                "tags" => rds_retag(cx, have.str("arn")?, have, want).await?,
-                other => {
-                    return Err(AwsError::Model(format!(
-                        "{logical}: Aurora instance `{other}` cannot change in place"
-                    )))
-                }
+                "tags" => tagging::retag(&tagging::Rds, cx, have.str("arn")?, have, want).await?,
+                other => return Err(not_in_place(logical, "Aurora instance", other)),
             }
         }
-        let mut out = have.clone();
-        for key in changed {
-            if let Some(value) = want.get(key) {
-                out.insert(key.clone(), value.clone());
-            }
-        }
-        Ok(out)
+        Ok(merged(have, want, changed))
     }
 
     async fn delete(&self, cx: &Cx, _logical: &str, have: &Attrs) -> Result<(), AwsError> {
         let id = have.str("identifier")?;
-        match describe(cx, id).await? {
-            None => return Ok(()),
-            Some(found) if found.db_instance_status() == Some("deleting") => return Ok(()),
-            Some(_) => {}
+        let found = describe(cx, id).await?;
+        if nothing_to_delete(found.as_ref().map(|i| i.db_instance_status())) {
+            return Ok(());
         }
-        let result = cx
-            .aws
-            .rds
-            .delete_db_instance()
-            .db_instance_identifier(id)
-            .send()
-            .await
-            .map_err(api("rds:DeleteDBInstance"));
-        gone_is_ok(result)
+        let call = cx.aws.rds.delete_db_instance().db_instance_identifier(id);
+        let result = call.send().await.map_err(api("rds:DeleteDBInstance"));
+        gone_ok(result)
     }
 
     async fn poll(&self, cx: &Cx, have: &Attrs, goal: Goal) -> Result<Progress, AwsError> {
         let instance = describe(cx, have.str("identifier")?).await?;
-        let status = instance
-            .as_ref()
-            .and_then(|i| i.db_instance_status())
-            .unwrap_or("absent");
-        Ok(match (goal, &instance) {
-            (Goal::Gone, None) => Progress::Done(None),
-            (Goal::Ready, Some(found)) if status == "available" => {
-                Progress::Done(instance_attrs(found))
-            }
-            (Goal::Ready, _) if FAILED.contains(&status) => {
-                Progress::Failed(format!("the instance is `{status}`"))
-            }
-            _ => Progress::Pending(status.to_string()),
-        })
+        let status = instance.as_ref().and_then(|i| i.db_instance_status());
+        let progress = LIFECYCLE.progress(goal, status);
+        Ok(with_fresh(progress, goal, || {
+            instance_attrs(instance.as_ref()?)
+        }))
     }
 
     fn timeout(&self) -> Duration {
@@ -148,30 +123,24 @@ impl Driver for AuroraInstance {
     }
 }
 
-/// Instance states it does not leave by itself.
-const FAILED: &[&str] = &[
-    "failed",
-    "incompatible-parameters",
-    "incompatible-network",
-    "inaccessible-encryption-credentials",
-    "storage-full",
-    "absent",
-];
+/// Available when ready; failed in states it does not leave by itself.
+const LIFECYCLE: Lifecycle = Lifecycle {
+    failed: &[
+        "failed",
+        "incompatible-parameters",
+        "incompatible-network",
+        "inaccessible-encryption-credentials",
+        "storage-full",
+        ABSENT,
+    ],
+    ..Lifecycle::ready_when("the instance", &["available"])
+};
 
 async fn describe(cx: &Cx, id: &str) -> Result<Option<DbInstance>, AwsError> {
-    let found = cx
-        .aws
-        .rds
-        .describe_db_instances()
-        .db_instance_identifier(id)
-        .send()
-        .await
-        .map_err(api("rds:DescribeDBInstances"));
-    match found {
-        Ok(answer) => Ok(answer.db_instances().first().cloned()),
-        Err(error) if error.is_not_found() => Ok(None),
-        Err(error) => Err(error),
-    }
+    let call = cx.aws.rds.describe_db_instances();
+    let call = call.db_instance_identifier(id);
+    let answer = call.send().await.map_err(api("rds:DescribeDBInstances"));
+    Ok(found(answer)?.and_then(|a| a.db_instances().first().cloned()))
 }
 
 /// The identifier is taken: ours (a create whose answer was lost) is adopted; one being deleted
@@ -181,15 +150,9 @@ async fn adopt(cx: &Cx, logical: &str, want: &Attrs) -> Result<DbInstance, AwsEr
     let instance = describe(cx, id)
         .await?
         .ok_or_else(|| missing("rds:DescribeDBInstances", logical, "instance"))?;
-    match owned(&cx.stack, &rds_pairs(instance.tag_list())) {
-        Some((owner, _)) if owner == logical => {}
-        _ => return Err(foreign("Aurora instance", id, &cx.stack)),
-    }
-    if instance.db_instance_status() == Some("deleting") {
-        return Err(AwsError::Failed(format!(
-            "{logical}: Aurora instance `{id}` is still being deleted; run again once it is gone"
-        )));
-    }
+    let pairs = tagging::pairs(instance.tag_list());
+    let status = instance.db_instance_status();
+    adoptable(cx, ("Aurora instance", id, logical), &pairs, status, "")?;
     Ok(instance)
 }
 
@@ -216,4 +179,18 @@ fn instance_attrs(instance: &DbInstance) -> Option<Attrs> {
         attrs.insert("endpoint".into(), s(host));
     }
     Some(attrs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::kinds::lifecycle::shown;
+
+    #[test]
+    fn instance_statuses() {
+        assert_eq!(shown(&LIFECYCLE, Goal::Ready, Some("creating")), "creating");
+        let full = shown(&LIFECYCLE, Goal::Ready, Some("storage-full"));
+        assert_eq!(full, "failed: the instance is `storage-full`");
+        assert_eq!(shown(&LIFECYCLE, Goal::Gone, None), "done");
+    }
 }

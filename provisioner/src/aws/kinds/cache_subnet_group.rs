@@ -1,174 +1,77 @@
-//! The ElastiCache subnet group: the private subnets Redis nodes are placed in.
+//! The ElastiCache subnet group: the private subnets Redis nodes are placed in (the driver is
+//! [`SubnetGroup`](super::subnet_group::SubnetGroup); these are ElastiCache's calls for it).
 
 use async_trait::async_trait;
-use aws_sdk_elasticache::types::CacheSubnetGroup as Group;
+use aws_sdk_elasticache::types::CacheSubnetGroup;
 
-use super::data_common::{
-    cache_list_tags, cache_retag, cache_tags, differing, foreign, gone_is_ok, may_be_ours, missing,
-    owned,
-};
-use super::Driver;
-use crate::aws::attrs::{s, strs, Attrs, AttrsExt};
+use super::subnet_group::{Group, GroupApi, Request};
+use super::tagging;
+use crate::aws::attrs::Attrs;
 use crate::aws::{api, AwsError, Cx};
-use crate::core::{Observed, Resource, ResourceKind};
+use crate::core::ResourceKind;
 
-pub struct CacheSubnetGroup;
+pub struct CacheGroups;
+
+fn group(found: &CacheSubnetGroup) -> Group {
+    let subnets = found.subnets().iter().filter_map(|s| s.subnet_identifier());
+    Group {
+        name: found
+            .cache_subnet_group_name()
+            .unwrap_or_default()
+            .to_string(),
+        arn: found.arn().unwrap_or_default().to_string(),
+        subnets: subnets.map(str::to_string).collect(),
+    }
+}
 
 #[async_trait]
-impl Driver for CacheSubnetGroup {
-    async fn observe(&self, cx: &Cx, _: &[&Resource]) -> Result<Vec<(String, Observed)>, AwsError> {
-        let mut pages = cx
-            .aws
-            .elasticache
-            .describe_cache_subnet_groups()
-            .into_paginator()
-            .send();
+impl GroupApi for CacheGroups {
+    const KIND: ResourceKind = ResourceKind::CacheSubnetGroup;
+    const WHAT: &'static str = "cache subnet group";
+    const CREATE: &'static str = "elasticache:CreateCacheSubnetGroup";
+    fn tags(&self) -> &'static dyn tagging::TagApi {
+        &tagging::ElastiCache
+    }
+
+    async fn list(&self, cx: &Cx, name: Option<&str>) -> Result<Vec<Group>, AwsError> {
+        let call = cx.aws.elasticache.describe_cache_subnet_groups();
+        let call = call.set_cache_subnet_group_name(name.map(str::to_string));
+        let mut pages = call.into_paginator().send();
         let mut out = Vec::new();
         while let Some(page) = pages.next().await {
             let page = page.map_err(api("elasticache:DescribeCacheSubnetGroups"))?;
-            for group in page.cache_subnet_groups() {
-                let name = group.cache_subnet_group_name().unwrap_or_default();
-                if !may_be_ours(&cx.stack, name) {
-                    continue;
-                }
-                if let Some((logical, attrs)) = owned_group(cx, group).await? {
-                    let kind = ResourceKind::CacheSubnetGroup;
-                    out.push((logical, Observed { kind, attrs }));
-                }
-            }
+            out.extend(page.cache_subnet_groups().iter().map(group));
         }
         Ok(out)
     }
 
-    async fn create(&self, cx: &Cx, logical: &str, want: &Attrs) -> Result<Attrs, AwsError> {
-        let name = want.str("name")?;
-        let created = cx
-            .aws
-            .elasticache
-            .create_cache_subnet_group()
+    async fn create(&self, cx: &Cx, req: Request, want: &Attrs) -> Result<Option<Group>, AwsError> {
+        let call = cx.aws.elasticache.create_cache_subnet_group();
+        let call = call.cache_subnet_group_name(req.name);
+        let call = call.cache_subnet_group_description(req.description);
+        let call = call
+            .set_subnet_ids(Some(req.subnet_ids))
+            .set_tags(Some(tagging::tags_of(want)));
+        let made = call.send().await.map_err(api(Self::CREATE))?;
+        Ok(made.cache_subnet_group().map(group))
+    }
+
+    async fn modify(&self, cx: &Cx, name: &str, subnets: Vec<String>) -> Result<(), AwsError> {
+        let call = cx.aws.elasticache.modify_cache_subnet_group();
+        let call = call
             .cache_subnet_group_name(name)
-            .cache_subnet_group_description(format!(
-                "{logical} of stack {} (managed by provision)",
-                cx.stack
-            ))
-            .set_subnet_ids(Some(want.strs("subnet_ids")?))
-            .set_tags(Some(cache_tags(want)))
-            .send()
+            .set_subnet_ids(Some(subnets));
+        call.send()
             .await
-            .map_err(api("elasticache:CreateCacheSubnetGroup"));
-        let group = match created {
-            Ok(made) => made.cache_subnet_group().cloned().ok_or_else(|| {
-                missing(
-                    "elasticache:CreateCacheSubnetGroup",
-                    logical,
-                    "subnet group",
-                )
-            })?,
-            Err(error) if error.code() == Some("CacheSubnetGroupAlreadyExists") => {
-                let have = adopt(cx, logical, want).await?;
-                let changed = differing(&have, want, &["subnet_ids", "tags"]);
-                return self.update(cx, logical, &have, want, &changed).await;
-            }
-            Err(error) => return Err(error),
-        };
-        let mut have = want.clone();
-        have.insert("arn".into(), s(group.arn().unwrap_or_default()));
-        have.insert("id".into(), s(name));
-        Ok(have)
+            .map(drop)
+            .map_err(api("elasticache:ModifyCacheSubnetGroup"))
     }
 
-    async fn update(
-        &self,
-        cx: &Cx,
-        logical: &str,
-        have: &Attrs,
-        want: &Attrs,
-        changed: &[String],
-    ) -> Result<Attrs, AwsError> {
-        for key in changed {
-            match key.as_str() {
-                "subnet_ids" => {
-                    cx.aws
-                        .elasticache
-                        .modify_cache_subnet_group()
-                        .cache_subnet_group_name(have.str("name")?)
-                        .set_subnet_ids(Some(want.strs("subnet_ids")?))
-                        .send()
-                        .await
-                        .map_err(api("elasticache:ModifyCacheSubnetGroup"))?;
-                }
-                "tags" => cache_retag(cx, have.str("arn")?, have, want).await?,
-                other => {
-                    return Err(AwsError::Model(format!(
-                        "{logical}: cache subnet group `{other}` cannot change in place"
-                    )))
-                }
-            }
-        }
-        let mut out = want.clone();
-        for key in ["arn", "id"] {
-            if let Some(value) = have.get(key) {
-                out.insert(key.into(), value.clone());
-            }
-        }
-        Ok(out)
+    async fn delete(&self, cx: &Cx, name: &str) -> Result<(), AwsError> {
+        let call = cx.aws.elasticache.delete_cache_subnet_group();
+        let result = call.cache_subnet_group_name(name).send().await;
+        result
+            .map(drop)
+            .map_err(api("elasticache:DeleteCacheSubnetGroup"))
     }
-
-    async fn delete(&self, cx: &Cx, _logical: &str, have: &Attrs) -> Result<(), AwsError> {
-        let result = cx
-            .aws
-            .elasticache
-            .delete_cache_subnet_group()
-            .cache_subnet_group_name(have.str("name")?)
-            .send()
-            .await
-            .map_err(api("elasticache:DeleteCacheSubnetGroup"));
-        gone_is_ok(result)
-    }
-}
-
-/// The group's observed attributes when its tags say this stack owns it.
-async fn owned_group(cx: &Cx, group: &Group) -> Result<Option<(String, Attrs)>, AwsError> {
-    let (Some(name), Some(arn)) = (group.cache_subnet_group_name(), group.arn()) else {
-        return Ok(None);
-    };
-    let pairs = cache_list_tags(cx, arn).await?;
-    let Some((logical, tags)) = owned(&cx.stack, &pairs) else {
-        return Ok(None);
-    };
-    let mut subnets: Vec<&str> = group
-        .subnets()
-        .iter()
-        .filter_map(|subnet| subnet.subnet_identifier())
-        .collect();
-    subnets.sort_unstable();
-    let attrs = Attrs::from([
-        ("name".to_string(), s(name)),
-        ("id".to_string(), s(name)),
-        ("arn".to_string(), s(arn)),
-        ("subnet_ids".to_string(), strs(subnets)),
-        ("tags".to_string(), tags),
-    ]);
-    Ok(Some((logical, attrs)))
-}
-
-/// The name is taken: ours (a create whose answer was lost) is adopted, anyone else's is an error.
-async fn adopt(cx: &Cx, logical: &str, want: &Attrs) -> Result<Attrs, AwsError> {
-    let name = want.str("name")?;
-    let found = cx
-        .aws
-        .elasticache
-        .describe_cache_subnet_groups()
-        .cache_subnet_group_name(name)
-        .send()
-        .await
-        .map_err(api("elasticache:DescribeCacheSubnetGroups"))?;
-    for group in found.cache_subnet_groups() {
-        if let Some((owner, attrs)) = owned_group(cx, group).await? {
-            if owner == logical {
-                return Ok(attrs);
-            }
-        }
-    }
-    Err(foreign("cache subnet group", name, &cx.stack))
 }

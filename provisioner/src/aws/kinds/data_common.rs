@@ -1,25 +1,13 @@
-//! What the datastore drivers share: ownership from tag pairs, tag deltas for RDS, ElastiCache and
-//! Secrets Manager, "already gone" as success, and the names they pre-filter on.
+//! What the datastore drivers share: the names they pre-filter on, what an adopted resource still
+//! needs changed, and the clock for final snapshot names.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::aws::attrs::{owned_logical, tags_attr, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use super::tagging::claim;
+use crate::aws::attrs::Attrs;
+use crate::aws::{AwsError, Cx};
 use crate::core::diff::normalise;
-use crate::core::resource::Attr;
 use crate::core::Resource;
-
-/// The logical name and `tags` attribute of a resource whose tag pairs name `stack` as owner.
-pub fn owned(stack: &str, pairs: &[(String, String)]) -> Option<(String, Attr)> {
-    let refs = || pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-    let logical = owned_logical(stack, refs())?;
-    Some((logical, tags_attr(refs())))
-}
-
-/// A `tags` attribute from owned string pairs.
-pub fn pairs_attr(pairs: &[(String, String)]) -> Attr {
-    tags_attr(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-}
 
 /// Every name this stack gives (RDS, ElastiCache, Secrets Manager) starts with its prefix, so
 /// resources named otherwise need no tag lookup (one call each) to know they are not ours.
@@ -35,26 +23,6 @@ pub fn desired_attrs<'a>(desired: &[&'a Resource], logical: &str) -> Option<&'a 
         .map(|r| &r.attrs)
 }
 
-/// Tag keys to remove and pairs to add so that `have`'s tags become `want`'s (AWS's own `aws:`
-/// tags are left alone).
-pub struct TagDelta {
-    pub stale: Vec<String>,
-    pub fresh: Vec<(String, String)>,
-}
-
-pub fn tag_delta(have: &Attrs, want: &Attrs) -> TagDelta {
-    let old = have.tag_pairs();
-    let new = want.tag_pairs();
-    TagDelta {
-        stale: old
-            .iter()
-            .filter(|(k, _)| !k.starts_with("aws:") && !new.iter().any(|(n, _)| n == k))
-            .map(|(k, _)| k.clone())
-            .collect(),
-        fresh: new.into_iter().filter(|pair| !old.contains(pair)).collect(),
-    }
-}
-
 /// The `keys` whose normalised values differ between `have` and `want` (what an adopted
 /// resource still needs changed).
 pub fn differing(have: &Attrs, want: &Attrs, keys: &[&str]) -> Vec<String> {
@@ -65,30 +33,6 @@ pub fn differing(have: &Attrs, want: &Attrs, keys: &[&str]) -> Vec<String> {
         .collect()
 }
 
-/// A delete's answer where "not found" means done.
-pub fn gone_is_ok<T>(result: Result<T, AwsError>) -> Result<(), AwsError> {
-    match result {
-        Err(error) if error.is_not_found() => Ok(()),
-        other => other.map(|_| ()),
-    }
-}
-
-/// An answer that lacks what the driver needs.
-pub fn missing(operation: &'static str, logical: &str, what: &str) -> AwsError {
-    AwsError::Unexpected {
-        operation,
-        message: format!("{logical}: no {what} in the answer"),
-    }
-}
-
-/// A name held by something this stack does not own: never adopted, never overwritten.
-pub fn foreign(what: &str, name: &str, stack: &str) -> AwsError {
-    AwsError::Failed(format!(
-        "{what} `{name}` already exists and is not tagged as owned by stack `{stack}`: delete or \
-         rename it, or choose another name_prefix"
-    ))
-}
-
 pub fn unix_seconds() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -96,133 +40,62 @@ pub fn unix_seconds() -> u64 {
         .unwrap_or_default()
 }
 
-// === RDS tags ===
-
-pub fn rds_tags(want: &Attrs) -> Vec<aws_sdk_rds::types::Tag> {
-    want.tag_pairs()
-        .into_iter()
-        .map(|(k, v)| aws_sdk_rds::types::Tag::builder().key(k).value(v).build())
-        .collect()
-}
-
-pub fn rds_pairs(tags: &[aws_sdk_rds::types::Tag]) -> Vec<(String, String)> {
-    tags.iter()
-        .filter_map(|t| {
-            Some((
-                t.key()?.to_string(),
-                t.value().unwrap_or_default().to_string(),
-            ))
-        })
-        .collect()
-}
-
-/// Tag pairs of any RDS resource (subnet groups report none in their description).
-pub async fn rds_list_tags(cx: &Cx, arn: &str) -> Result<Vec<(String, String)>, AwsError> {
-    let found = cx
-        .aws
-        .rds
-        .list_tags_for_resource()
-        .resource_name(arn)
-        .send()
-        .await
-        .map_err(api("rds:ListTagsForResource"))?;
-    Ok(rds_pairs(found.tag_list()))
-}
-
-/// Brings the tags of RDS resource `arn` from `have` to `want`.
-pub async fn rds_retag(cx: &Cx, arn: &str, have: &Attrs, want: &Attrs) -> Result<(), AwsError> {
-    let delta = tag_delta(have, want);
-    if !delta.stale.is_empty() {
-        cx.aws
-            .rds
-            .remove_tags_from_resource()
-            .resource_name(arn)
-            .set_tag_keys(Some(delta.stale))
-            .send()
-            .await
-            .map_err(api("rds:RemoveTagsFromResource"))?;
+/// `have` with the `changed` keys taken from `want`: the observed form after an update of kinds
+/// whose other attributes AWS computes.
+pub fn merged(have: &Attrs, want: &Attrs, changed: &[String]) -> Attrs {
+    let mut out = have.clone();
+    for key in changed {
+        if let Some(value) = want.get(key) {
+            out.insert(key.clone(), value.clone());
+        }
     }
-    if !delta.fresh.is_empty() {
-        let tags = delta
-            .fresh
-            .into_iter()
-            .map(|(k, v)| aws_sdk_rds::types::Tag::builder().key(k).value(v).build());
-        cx.aws
-            .rds
-            .add_tags_to_resource()
-            .resource_name(arn)
-            .set_tags(Some(tags.collect()))
-            .send()
-            .await
-            .map_err(api("rds:AddTagsToResource"))?;
+    out
+}
+
+/// Nothing left to delete: the resource is gone (`None`), or its deletion is under way.
+pub fn nothing_to_delete(status: Option<Option<&str>>) -> bool {
+    matches!(status, None | Some(Some("deleting")))
+}
+
+/// Adopt or refuse a datastore found under a taken identifier: ours is adopted unless it is
+/// still being deleted, which must finish first (`wait` says how long that takes, if known).
+pub fn adoptable(
+    cx: &Cx,
+    (what, id, logical): (&'static str, &str, &str),
+    pairs: &[(String, String)],
+    status: Option<&str>,
+    wait: &str,
+) -> Result<(), AwsError> {
+    claim(cx, what, id, logical, pairs)?;
+    if status == Some("deleting") {
+        return Err(AwsError::Failed(format!(
+            "{logical}: {what} `{id}` is still being deleted; run again once it is gone{wait}"
+        )));
     }
     Ok(())
 }
 
-// === ElastiCache tags ===
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-pub fn cache_tags(want: &Attrs) -> Vec<aws_sdk_elasticache::types::Tag> {
-    want.tag_pairs()
-        .into_iter()
-        .map(|(k, v)| {
-            aws_sdk_elasticache::types::Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-        })
-        .collect()
-}
+    use crate::aws::attrs::s;
 
-/// Tag pairs of any ElastiCache resource (its describe answers carry none).
-pub async fn cache_list_tags(cx: &Cx, arn: &str) -> Result<Vec<(String, String)>, AwsError> {
-    let found = cx
-        .aws
-        .elasticache
-        .list_tags_for_resource()
-        .resource_name(arn)
-        .send()
-        .await
-        .map_err(api("elasticache:ListTagsForResource"))?;
-    Ok(found
-        .tag_list()
-        .iter()
-        .filter_map(|t| {
-            Some((
-                t.key()?.to_string(),
-                t.value().unwrap_or_default().to_string(),
-            ))
-        })
-        .collect())
-}
-
-/// Brings the tags of ElastiCache resource `arn` from `have` to `want`.
-pub async fn cache_retag(cx: &Cx, arn: &str, have: &Attrs, want: &Attrs) -> Result<(), AwsError> {
-    let delta = tag_delta(have, want);
-    if !delta.stale.is_empty() {
-        cx.aws
-            .elasticache
-            .remove_tags_from_resource()
-            .resource_name(arn)
-            .set_tag_keys(Some(delta.stale))
-            .send()
-            .await
-            .map_err(api("elasticache:RemoveTagsFromResource"))?;
+    #[test]
+    fn update_keeps_computed_attributes_and_takes_the_changed_ones() {
+        let have = Attrs::from([
+            ("endpoint".to_string(), s("h")),
+            ("class".to_string(), s("a")),
+        ]);
+        let want = Attrs::from([("class".to_string(), s("b"))]);
+        let out = merged(&have, &want, &["class".to_string()]);
+        assert_eq!((&out["endpoint"], &out["class"]), (&s("h"), &s("b")));
     }
-    if !delta.fresh.is_empty() {
-        let tags = delta.fresh.into_iter().map(|(k, v)| {
-            aws_sdk_elasticache::types::Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-        });
-        cx.aws
-            .elasticache
-            .add_tags_to_resource()
-            .resource_name(arn)
-            .set_tags(Some(tags.collect()))
-            .send()
-            .await
-            .map_err(api("elasticache:AddTagsToResource"))?;
+
+    #[test]
+    fn deleting_or_gone_leaves_nothing_to_delete() {
+        assert!(nothing_to_delete(None));
+        assert!(nothing_to_delete(Some(Some("deleting"))));
+        assert!(!nothing_to_delete(Some(Some("available"))));
     }
-    Ok(())
 }

@@ -14,6 +14,7 @@ use aws_sdk_route53::types::{
 };
 
 use super::edge_common::dns_name;
+use super::lifecycle::Lifecycle;
 use super::{Driver, Goal, Progress};
 use crate::aws::attrs::{s, synthetic_tags, Attrs, AttrsExt};
 use crate::aws::{api, AwsError, Cx};
@@ -22,17 +23,18 @@ use crate::core::{Observed, Resource, ResourceKind};
 
 pub struct DnsRecord;
 
+/// A change is done once Route53 has it on all its servers (status `INSYNC`, lower-cased here
+/// for the progress display); a deleted record has nothing to wait for.
+const LIFECYCLE: Lifecycle = Lifecycle::ready_when("the record change", &["insync"]);
+
 /// AWS's limit on a set identifier.
 const SET_IDENTIFIER_MAX: usize = 128;
 
 /// The hosted zone id (without `/hostedzone/`) of the public zone named `zone`; `None` if absent.
 async fn zone_id(cx: &Cx, zone: &str) -> Result<Option<String>, AwsError> {
-    let found = cx
-        .aws
-        .route53
-        .list_hosted_zones_by_name()
-        .dns_name(zone)
-        .max_items(10)
+    let call = cx.aws.route53.list_hosted_zones_by_name().dns_name(zone);
+    let call = call.max_items(10);
+    let found = call
         .send()
         .await
         .map_err(api("route53:ListHostedZonesByName"))?;
@@ -71,10 +73,8 @@ async fn records(
     let mut next: (Option<String>, Option<RrType>, Option<String>) =
         (start.map(str::to_string), None, None);
     loop {
-        let page = cx
-            .aws
-            .route53
-            .list_resource_record_sets()
+        let call = cx.aws.route53.list_resource_record_sets();
+        let page = call
             .hosted_zone_id(zone_id)
             .set_start_record_name(next.0.clone())
             .set_start_record_type(next.1.clone())
@@ -194,12 +194,9 @@ async fn change(
         .comment(format!("provisioner {} {logical}", cx.stack))
         .build()
         .map_err(model)?;
-    let done = cx
-        .aws
-        .route53
-        .change_resource_record_sets()
-        .hosted_zone_id(zone_id)
-        .change_batch(batch)
+    let call = cx.aws.route53.change_resource_record_sets();
+    let call = call.hosted_zone_id(zone_id).change_batch(batch);
+    let done = call
         .send()
         .await
         .map_err(api("route53:ChangeResourceRecordSets"))?;
@@ -323,19 +320,12 @@ impl Driver for DnsRecord {
         let Some(change_id) = have.opt_str("change_id").filter(|_| goal == Goal::Ready) else {
             return Ok(Progress::Done(None));
         };
-        let found = cx
-            .aws
-            .route53
-            .get_change()
-            .id(change_id)
-            .send()
-            .await
-            .map_err(api("route53:GetChange"))?;
-        let status = found.change_info().map(|c| c.status().as_str().to_string());
-        Ok(match status.as_deref() {
-            Some("INSYNC") => Progress::Done(None),
-            other => Progress::Pending(other.unwrap_or("unknown").to_lowercase()),
-        })
+        let call = cx.aws.route53.get_change().id(change_id);
+        let found = call.send().await.map_err(api("route53:GetChange"))?;
+        let status = found
+            .change_info()
+            .map(|c| c.status().as_str().to_lowercase());
+        Ok(LIFECYCLE.progress(goal, Some(status.as_deref().unwrap_or("unknown"))))
     }
 }
 
@@ -369,6 +359,13 @@ fn owner(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aws::kinds::lifecycle::shown;
+
+    #[test]
+    fn change_statuses() {
+        assert_eq!(shown(&LIFECYCLE, Goal::Ready, Some("insync")), "done");
+        assert_eq!(shown(&LIFECYCLE, Goal::Ready, Some("pending")), "pending");
+    }
 
     #[test]
     fn set_identifiers_carry_their_owner() {

@@ -1,9 +1,74 @@
-//! Small pieces the EC2 network drivers share: observed entries, ids out of answers, deletes
-//! where "already gone" is success, and the tags-only update of kinds with nothing else to change.
+//! Small pieces the EC2 network drivers share: observed entries, ids out of answers, and the
+//! tags-only update of kinds with nothing else to change.
 
 use crate::aws::attrs::{s, Attrs};
 use crate::aws::{AwsError, Cx};
 use crate::core::{Observed, ResourceKind};
+
+use super::tagging::{owned, pairs, retag, Ec2};
+use aws_sdk_ec2::types::Tag;
+
+/// An EC2 resource as `observe` reads it: its id and its tags.
+pub trait Ec2Item {
+    fn item_id(&self) -> Option<&str>;
+    fn item_tags(&self) -> &[Tag];
+}
+
+macro_rules! ec2_item {
+    ($($item:ty => $id:ident),* $(,)?) => {$(
+        impl Ec2Item for $item {
+            fn item_id(&self) -> Option<&str> {
+                self.$id()
+            }
+            fn item_tags(&self) -> &[Tag] {
+                self.tags()
+            }
+        }
+    )*};
+}
+
+ec2_item!(
+    aws_sdk_ec2::types::Vpc => vpc_id,
+    aws_sdk_ec2::types::Subnet => subnet_id,
+    aws_sdk_ec2::types::InternetGateway => internet_gateway_id,
+    aws_sdk_ec2::types::Address => allocation_id,
+    aws_sdk_ec2::types::NatGateway => nat_gateway_id,
+    aws_sdk_ec2::types::RouteTable => route_table_id,
+    aws_sdk_ec2::types::SecurityGroup => group_id,
+);
+
+/// The described items the stack owns, each with its logical name, id, and observed attributes
+/// begun with `id` and `tags`.
+pub fn owned_items<'a, T: Ec2Item>(
+    stack: &str,
+    items: &'a [T],
+) -> Vec<(String, &'a str, Attrs, &'a T)> {
+    let owned_item = |item: &'a T| {
+        let (logical, tags) = owned(stack, &pairs(item.item_tags()))?;
+        let id = item.item_id()?;
+        let attrs = Attrs::from([("id".to_string(), s(id)), ("tags".to_string(), tags)]);
+        Some((logical, id, attrs, item))
+    };
+    items.iter().filter_map(owned_item).collect()
+}
+
+/// Every item of a paginated EC2 describe call (`$call`, filtered by `$filter`) for the resources
+/// tagged as `cx.stack`'s.
+macro_rules! describe_owned {
+    ($cx:expr, $call:ident, $filter:ident, $operation:literal) => {
+        $cx.aws
+            .ec2
+            .$call()
+            .$filter($crate::aws::kinds::ec2_tags::owner_filter(&$cx.stack))
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err($crate::aws::api($operation))
+    };
+}
+pub(crate) use describe_owned;
 
 /// One `observe` entry.
 pub fn entry(kind: ResourceKind, logical: String, attrs: Attrs) -> (String, Observed) {
@@ -29,14 +94,6 @@ pub fn with_id(want: &Attrs, id: &str) -> Attrs {
     out
 }
 
-/// A delete's result where a resource already gone counts as deleted.
-pub fn gone_ok<T>(result: Result<T, AwsError>) -> Result<(), AwsError> {
-    match result {
-        Err(error) if error.is_not_found() => Ok(()),
-        other => other.map(|_| ()),
-    }
-}
-
 /// Update of a kind whose only in-place change is its tags; anything else is a model error
 /// (the core marks those attributes as forcing a replacement).
 pub async fn update_tags_only(
@@ -56,7 +113,7 @@ pub async fn update_tags_only(
         }
     }
     if !changed.is_empty() {
-        super::ec2_tags::retag(cx, id, have, want).await?;
+        retag(&Ec2, cx, id, have, want).await?;
     }
     let mut out = with_id(want, id);
     // Computed attributes (public IPs, states) stay as they were observed.
@@ -64,4 +121,31 @@ pub async fn update_tags_only(
         out.entry(key.clone()).or_insert_with(|| value.clone());
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::core::resource::{LOGICAL_TAG, STACK_TAG};
+
+    #[test]
+    fn owned_items_need_the_owner_tag_and_an_id() {
+        let tag = |k: &str, v: &str| Tag::builder().key(k).value(v).build();
+        let ours = aws_sdk_ec2::types::Vpc::builder()
+            .vpc_id("vpc-1")
+            .tags(tag(STACK_TAG, "demo"))
+            .tags(tag(LOGICAL_TAG, "vpc"))
+            .build();
+        let theirs = aws_sdk_ec2::types::Vpc::builder()
+            .vpc_id("vpc-2")
+            .tags(tag(STACK_TAG, "other"))
+            .build();
+        let items = [ours, theirs];
+        let owned = owned_items("demo", &items);
+        assert_eq!(owned.len(), 1);
+        let (logical, id, attrs, _) = &owned[0];
+        assert_eq!((logical.as_str(), *id), ("vpc", "vpc-1"));
+        assert_eq!(attrs["id"], s("vpc-1"));
+    }
 }

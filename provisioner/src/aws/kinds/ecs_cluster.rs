@@ -3,13 +3,18 @@
 use async_trait::async_trait;
 use aws_sdk_ecs::types::{Cluster, ClusterField};
 
+use super::lifecycle::Lifecycle;
+use super::tagging::{self, claim, pairs};
 use super::{ecs_common, Driver, Goal, Progress};
 use crate::aws::attrs::{s, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use crate::aws::{api, gone_ok, not_in_place, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
 pub struct EcsCluster;
+
+/// Usable once active, gone once no longer listed.
+const LIFECYCLE: Lifecycle = Lifecycle::ready_when("the cluster", &["ACTIVE"]);
 
 fn attrs_of(cluster: &Cluster, tags: Attr) -> Attrs {
     let mut attrs = Attrs::new();
@@ -21,15 +26,9 @@ fn attrs_of(cluster: &Cluster, tags: Attr) -> Attrs {
 
 /// The cluster named `name` with its tags, if it exists and is active.
 async fn find(cx: &Cx, name: &str) -> Result<Option<Cluster>, AwsError> {
-    let found = cx
-        .aws
-        .ecs
-        .describe_clusters()
-        .clusters(name)
-        .include(ClusterField::Tags)
-        .send()
-        .await
-        .map_err(api("ecs:DescribeClusters"))?;
+    let call = cx.aws.ecs.describe_clusters().clusters(name);
+    let call = call.include(ClusterField::Tags);
+    let found = call.send().await.map_err(api("ecs:DescribeClusters"))?;
     Ok(found
         .clusters()
         .iter()
@@ -55,27 +54,12 @@ impl Driver for EcsCluster {
         let name = want.str("name")?;
         // CreateCluster answers with an existing cluster of that name: adopt only our own.
         if let Some(existing) = find(cx, name).await? {
-            return match ecs_common::owned(&cx.stack, existing.tags()) {
-                Some((owner_logical, tags)) if owner_logical == logical => {
-                    Ok(attrs_of(&existing, tags))
-                }
-                _ => Err(ecs_common::not_ours(
-                    "ecs:CreateCluster",
-                    logical,
-                    name,
-                    &cx.stack,
-                )),
-            };
+            let tags = claim(cx, "ECS cluster", name, logical, &pairs(existing.tags()))?;
+            return Ok(attrs_of(&existing, tags));
         }
-        let created = cx
-            .aws
-            .ecs
-            .create_cluster()
-            .cluster_name(name)
-            .set_tags(Some(ecs_common::tags(want)))
-            .send()
-            .await
-            .map_err(api("ecs:CreateCluster"))?;
+        let call = cx.aws.ecs.create_cluster().cluster_name(name);
+        let call = call.set_tags(Some(tagging::tags_of(want)));
+        let created = call.send().await.map_err(api("ecs:CreateCluster"))?;
         let arn = created
             .cluster()
             .and_then(|c| c.cluster_arn())
@@ -99,12 +83,8 @@ impl Driver for EcsCluster {
         let arn = have.str("arn")?;
         for key in changed {
             match key.as_str() {
-                "tags" => ecs_common::retag(cx, arn, have, want).await?,
-                other => {
-                    return Err(AwsError::Model(format!(
-                        "{logical}: ecs cluster `{other}` cannot change in place"
-                    )))
-                }
+                "tags" => tagging::retag(&tagging::Ecs, cx, arn, have, want).await?,
+                other => return Err(not_in_place(logical, "ecs cluster", other)),
             }
         }
         let mut out = want.clone();
@@ -113,25 +93,27 @@ impl Driver for EcsCluster {
     }
 
     async fn delete(&self, cx: &Cx, _logical: &str, have: &Attrs) -> Result<(), AwsError> {
-        let result = cx
-            .aws
-            .ecs
-            .delete_cluster()
-            .cluster(have.str("arn")?)
-            .send()
-            .await
-            .map_err(api("ecs:DeleteCluster"));
-        match result {
-            Err(error) if error.is_not_found() => Ok(()),
-            other => other.map(|_| ()),
-        }
+        let call = cx.aws.ecs.delete_cluster().cluster(have.str("arn")?);
+        let result = call.send().await.map_err(api("ecs:DeleteCluster"));
+        gone_ok(result)
     }
 
     async fn poll(&self, cx: &Cx, have: &Attrs, goal: Goal) -> Result<Progress, AwsError> {
+        // `find` only answers with an active cluster.
         let status = find(cx, have.str("arn")?).await?.map(|_| "ACTIVE");
-        Ok(match (goal, status) {
-            (Goal::Ready, Some(_)) | (Goal::Gone, None) => Progress::Done(None),
-            (_, status) => Progress::Pending(status.unwrap_or("absent").to_string()),
-        })
+        Ok(LIFECYCLE.progress(goal, status))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::kinds::lifecycle::shown;
+
+    #[test]
+    fn cluster_statuses() {
+        assert_eq!(shown(&LIFECYCLE, Goal::Ready, Some("ACTIVE")), "done");
+        assert_eq!(shown(&LIFECYCLE, Goal::Ready, None), "absent");
+        assert_eq!(shown(&LIFECYCLE, Goal::Gone, Some("ACTIVE")), "ACTIVE");
     }
 }

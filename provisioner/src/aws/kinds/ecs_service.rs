@@ -9,13 +9,21 @@ use aws_sdk_ecs::types::{
     DeploymentRolloutState, LaunchType, LoadBalancer, NetworkConfiguration, Service, ServiceField,
 };
 
+use super::lifecycle::Lifecycle;
+use super::tagging::{self, claim, pairs};
 use super::{ecs_common, Driver, Goal, Progress};
 use crate::aws::attrs::{s, strs, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use crate::aws::{api, not_in_place, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
 pub struct EcsService;
+
+/// Active services roll out (see `rollout`); a deleted one stays listed as inactive a while.
+const LIFECYCLE: Lifecycle = Lifecycle {
+    gone: &["INACTIVE"],
+    ..Lifecycle::ready_when("the service", &["ACTIVE"])
+};
 
 /// Attributes UpdateService changes in place (tags go through TagResource).
 const UPDATABLE: &[&str] = &[
@@ -136,20 +144,16 @@ fn attrs_of(service: &Service, tags: Attr) -> Attrs {
 
 /// Services of `cluster` by name or ARN (at most 10 per call), with tags.
 async fn describe(cx: &Cx, cluster: &str, services: &[String]) -> Result<Vec<Service>, AwsError> {
-    let found = cx
-        .aws
-        .ecs
-        .describe_services()
+    let call = cx.aws.ecs.describe_services();
+    let found = call
         .cluster(cluster)
         .set_services(Some(services.to_vec()))
         .include(ServiceField::Tags)
         .send()
         .await
         .map_err(api("ecs:DescribeServices"));
-    match found {
-        Err(error) if error.is_not_found() => Ok(Vec::new()),
-        other => Ok(other?.services().to_vec()),
-    }
+    let found = crate::aws::found(found)?;
+    Ok(found.map(|f| f.services().to_vec()).unwrap_or_default())
 }
 
 async fn describe_one(cx: &Cx, cluster: &str, service: &str) -> Result<Option<Service>, AwsError> {
@@ -199,10 +203,8 @@ impl Driver for EcsService {
             let Some(cluster) = cluster.cluster_arn() else {
                 continue;
             };
-            let arns: Vec<String> = cx
-                .aws
-                .ecs
-                .list_services()
+            let call = cx.aws.ecs.list_services();
+            let arns: Vec<String> = call
                 .cluster(cluster)
                 .into_paginator()
                 .items()
@@ -215,7 +217,9 @@ impl Driver for EcsService {
                     if service.status() != Some("ACTIVE") {
                         continue;
                     }
-                    if let Some((logical, tags)) = ecs_common::owned(&cx.stack, service.tags()) {
+                    if let Some((logical, tags)) =
+                        tagging::owned(&cx.stack, &tagging::pairs(service.tags()))
+                    {
                         let attrs = attrs_of(&service, tags);
                         let kind = ResourceKind::EcsService;
                         out.push((logical, Observed { kind, attrs }));
@@ -231,21 +235,12 @@ impl Driver for EcsService {
         if let Some(existing) = describe_one(cx, cluster, name).await? {
             // A run that died after CreateService: adopt the service only when it is ours.
             if existing.status() == Some("ACTIVE") {
-                return match ecs_common::owned(&cx.stack, existing.tags()) {
-                    Some((owner, tags)) if owner == logical => Ok(attrs_of(&existing, tags)),
-                    _ => Err(ecs_common::not_ours(
-                        "ecs:CreateService",
-                        logical,
-                        name,
-                        &cx.stack,
-                    )),
-                };
+                let tags = claim(cx, "ECS service", name, logical, &pairs(existing.tags()))?;
+                return Ok(attrs_of(&existing, tags));
             }
         }
-        let created = cx
-            .aws
-            .ecs
-            .create_service()
+        let call = cx.aws.ecs.create_service();
+        let created = call
             .cluster(cluster)
             .service_name(name)
             .task_definition(want.str("task_definition")?)
@@ -255,7 +250,7 @@ impl Driver for EcsService {
             .set_load_balancers(Some(load_balancers(logical, want)?))
             .set_deployment_configuration(deployment(want)?)
             .enable_ecs_managed_tags(true)
-            .set_tags(Some(ecs_common::tags(want)))
+            .set_tags(Some(tagging::tags_of(want)))
             .send()
             .await
             .map_err(api("ecs:CreateService"))?;
@@ -292,9 +287,7 @@ impl Driver for EcsService {
             .iter()
             .find(|c| *c != "tags" && !UPDATABLE.contains(&c.as_str()))
         {
-            return Err(AwsError::Model(format!(
-                "{logical}: ecs service `{other}` cannot change in place"
-            )));
+            return Err(not_in_place(logical, "ecs service", other));
         }
         let has = |key: &str| changed.iter().any(|c| c == key);
         if changed.iter().any(|c| UPDATABLE.contains(&c.as_str())) {
@@ -322,7 +315,7 @@ impl Driver for EcsService {
             call.send().await.map_err(api("ecs:UpdateService"))?;
         }
         if has("tags") {
-            ecs_common::retag(cx, arn, have, want).await?;
+            tagging::retag(&tagging::Ecs, cx, arn, have, want).await?;
         }
         let mut out = want.clone();
         out.insert("arn".into(), s(arn));
@@ -333,30 +326,16 @@ impl Driver for EcsService {
         let (cluster, arn) = (have.str("cluster")?, have.str("arn")?);
         let gone = |e: &AwsError| e.is_not_found() || e.code() == Some("ServiceNotActiveException");
         // Scaling to zero first stops the tasks in an orderly way (drained from the NLB).
-        let scaled = cx
-            .aws
-            .ecs
-            .update_service()
-            .cluster(cluster)
-            .service(arn)
-            .desired_count(0)
-            .send()
-            .await
-            .map_err(api("ecs:UpdateService"));
+        let call = cx.aws.ecs.update_service().cluster(cluster).service(arn);
+        let call = call.desired_count(0);
+        let scaled = call.send().await.map_err(api("ecs:UpdateService"));
         match scaled {
             Err(error) if gone(&error) => return Ok(()),
             other => other.map(|_| ())?,
         }
-        let deleted = cx
-            .aws
-            .ecs
-            .delete_service()
-            .cluster(cluster)
-            .service(arn)
-            .force(true)
-            .send()
-            .await
-            .map_err(api("ecs:DeleteService"));
+        let call = cx.aws.ecs.delete_service().cluster(cluster).service(arn);
+        let call = call.force(true);
+        let deleted = call.send().await.map_err(api("ecs:DeleteService"));
         match deleted {
             Err(error) if gone(&error) => Ok(()),
             other => other.map(|_| ()),
@@ -365,18 +344,29 @@ impl Driver for EcsService {
 
     async fn poll(&self, cx: &Cx, have: &Attrs, goal: Goal) -> Result<Progress, AwsError> {
         let found = describe_one(cx, have.str("cluster")?, have.str("arn")?).await?;
-        let status = found.as_ref().and_then(|s| s.status()).unwrap_or("absent");
-        Ok(match (goal, found.as_ref()) {
-            (Goal::Gone, None) => Progress::Done(None),
-            (Goal::Gone, Some(_)) if status == "INACTIVE" => Progress::Done(None),
-            (Goal::Gone, Some(_)) => Progress::Pending(status.to_string()),
-            (Goal::Ready, Some(service)) if status == "ACTIVE" => rollout(service),
-            (Goal::Ready, _) => Progress::Pending(status.to_string()),
+        let progress = LIFECYCLE.progress(goal, found.as_ref().and_then(|s| s.status()));
+        Ok(match (progress, goal, found) {
+            // Active is not enough: the deployment must have rolled out.
+            (Progress::Done(_), Goal::Ready, Some(service)) => rollout(&service),
+            (other, _, _) => other,
         })
     }
 
     /// A deployment behind a load balancer waits for health checks (30 s x 5 by default) per task.
     fn timeout(&self) -> Duration {
         Duration::from_secs(20 * 60)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::kinds::lifecycle::shown;
+
+    #[test]
+    fn service_statuses() {
+        assert_eq!(shown(&LIFECYCLE, Goal::Ready, Some("DRAINING")), "DRAINING");
+        assert_eq!(shown(&LIFECYCLE, Goal::Gone, Some("INACTIVE")), "done");
+        assert_eq!(shown(&LIFECYCLE, Goal::Gone, Some("DRAINING")), "DRAINING");
     }
 }

@@ -3,10 +3,10 @@
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{DomainType, ResourceType};
 
-use super::ec2_common::{answered_id, entry, gone_ok, update_tags_only, with_id};
+use super::ec2_common::{answered_id, entry, owned_items, update_tags_only, with_id};
 use super::{ec2_tags, Driver};
 use crate::aws::attrs::{s, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use crate::aws::{api, gone_ok, AwsError, Cx};
 use crate::core::{Observed, Resource, ResourceKind};
 
 pub struct ElasticIp;
@@ -14,31 +14,17 @@ pub struct ElasticIp;
 #[async_trait]
 impl Driver for ElasticIp {
     async fn observe(&self, cx: &Cx, _: &[&Resource]) -> Result<Vec<(String, Observed)>, AwsError> {
-        let found = cx
-            .aws
-            .ec2
-            .describe_addresses()
-            .filters(ec2_tags::owner_filter(&cx.stack))
-            .send()
-            .await
-            .map_err(api("ec2:DescribeAddresses"))?;
+        let call = cx.aws.ec2.describe_addresses();
+        let call = call.filters(ec2_tags::owner_filter(&cx.stack));
+        let found = call.send().await.map_err(api("ec2:DescribeAddresses"))?;
         let mut out = Vec::new();
-        for address in found.addresses() {
-            let (Some((logical, tags)), Some(id)) = (
-                ec2_tags::owned(&cx.stack, address.tags()),
-                address.allocation_id(),
-            ) else {
-                continue;
-            };
-            let mut attrs = Attrs::new();
-            attrs.insert("id".into(), s(id));
+        for (logical, _, mut attrs, address) in owned_items(&cx.stack, found.addresses()) {
             if let Some(domain) = address.domain() {
                 attrs.insert("domain".into(), s(domain.as_str()));
             }
             if let Some(ip) = address.public_ip() {
                 attrs.insert("public_ip".into(), s(ip));
             }
-            attrs.insert("tags".into(), tags);
             out.push(entry(ResourceKind::ElasticIp, logical, attrs));
         }
         Ok(out)
@@ -52,15 +38,9 @@ impl Driver for ElasticIp {
                 "{logical}: elastic IP domain `{domain}` is not supported, only `vpc`"
             )));
         }
-        let allocated = cx
-            .aws
-            .ec2
-            .allocate_address()
-            .domain(DomainType::Vpc)
-            .tag_specifications(ec2_tags::spec(ResourceType::ElasticIp, want))
-            .send()
-            .await
-            .map_err(api("ec2:AllocateAddress"))?;
+        let call = cx.aws.ec2.allocate_address().domain(DomainType::Vpc);
+        let call = call.tag_specifications(ec2_tags::spec(ResourceType::ElasticIp, want));
+        let allocated = call.send().await.map_err(api("ec2:AllocateAddress"))?;
         let id = answered_id(allocated.allocation_id(), "ec2:AllocateAddress", logical)?;
         let mut out = with_id(want, &id);
         if let Some(ip) = allocated.public_ip() {
@@ -82,14 +62,32 @@ impl Driver for ElasticIp {
 
     async fn delete(&self, cx: &Cx, _logical: &str, have: &Attrs) -> Result<(), AwsError> {
         // The engine deletes the NAT gateway (and waits for it to be gone) before its address.
-        let result = cx
-            .aws
-            .ec2
-            .release_address()
-            .allocation_id(have.str("id")?)
-            .send()
-            .await
-            .map_err(api("ec2:ReleaseAddress"));
+        let call = cx.aws.ec2.release_address();
+        let call = call.allocation_id(have.str("id")?);
+        let result = call.send().await.map_err(api("ec2:ReleaseAddress"));
         gone_ok(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_address_carries_every_tag() {
+        let want = Attrs::from([(
+            "tags".to_string(),
+            crate::aws::attrs::synthetic_tags("demo", "eip.nat"),
+        )]);
+        let spec = ec2_tags::spec(ResourceType::ElasticIp, &want);
+        assert_eq!(spec.resource_type(), Some(&ResourceType::ElasticIp));
+        let keys: Vec<_> = spec.tags().iter().filter_map(|t| t.key()).collect();
+        assert_eq!(
+            keys,
+            [
+                crate::core::resource::LOGICAL_TAG,
+                crate::core::resource::STACK_TAG
+            ]
+        );
     }
 }

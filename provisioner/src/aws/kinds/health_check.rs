@@ -11,10 +11,10 @@ use aws_sdk_route53::types::{
     HealthCheck as Hc, HealthCheckConfig, HealthCheckType, Tag, TagResourceType,
 };
 
-use super::edge_common::missing;
+use super::tagging::{retag_listed, HealthChecks};
 use super::Driver;
 use crate::aws::attrs::{owned_logical, s, synthetic_tags, tags_attr, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use crate::aws::{api, gone_ok, missing, not_in_place, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -75,10 +75,8 @@ fn logical_in_reference(stack: &str, reference: &str) -> Option<String> {
 async fn tags_of(cx: &Cx, ids: &[String]) -> Result<Vec<(String, Vec<Tag>)>, AwsError> {
     let mut out = Vec::new();
     for batch in ids.chunks(TAGS_BATCH) {
-        let found = cx
-            .aws
-            .route53
-            .list_tags_for_resources()
+        let call = cx.aws.route53.list_tags_for_resources();
+        let found = call
             .resource_type(TagResourceType::Healthcheck)
             .set_resource_ids(Some(batch.to_vec()))
             .send()
@@ -91,47 +89,6 @@ async fn tags_of(cx: &Cx, ids: &[String]) -> Result<Vec<(String, Vec<Tag>)>, Aws
         }
     }
     Ok(out)
-}
-
-/// Brings the health check's tags to `want`'s, from the tags it has now (observe may have
-/// reported ownership read from the caller reference, not from tags).
-async fn retag(cx: &Cx, id: &str, want: &Attrs) -> Result<(), AwsError> {
-    let old: Vec<(String, String)> = tags_of(cx, &[id.to_string()])
-        .await?
-        .iter()
-        .flat_map(|(_, tags)| tags.iter())
-        .filter_map(|t| {
-            Some((
-                t.key()?.to_string(),
-                t.value().unwrap_or_default().to_string(),
-            ))
-        })
-        .collect();
-    let new = want.tag_pairs();
-    let stale: Vec<String> = old
-        .iter()
-        .filter(|(k, _)| !k.starts_with("aws:") && !new.iter().any(|(n, _)| n == k))
-        .map(|(k, _)| k.clone())
-        .collect();
-    let fresh: Vec<Tag> = new
-        .iter()
-        .filter(|pair| !old.contains(pair))
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect();
-    if stale.is_empty() && fresh.is_empty() {
-        return Ok(());
-    }
-    cx.aws
-        .route53
-        .change_tags_for_resource()
-        .resource_type(TagResourceType::Healthcheck)
-        .resource_id(id)
-        .set_add_tags((!fresh.is_empty()).then_some(fresh))
-        .set_remove_tag_keys((!stale.is_empty()).then_some(stale))
-        .send()
-        .await
-        .map_err(api("route53:ChangeTagsForResource"))?;
-    Ok(())
 }
 
 fn config(logical: &str, want: &Attrs) -> Result<HealthCheckConfig, AwsError> {
@@ -157,10 +114,8 @@ fn config(logical: &str, want: &Attrs) -> Result<HealthCheckConfig, AwsError> {
 #[async_trait]
 impl Driver for HealthCheck {
     async fn observe(&self, cx: &Cx, _: &[&Resource]) -> Result<Vec<(String, Observed)>, AwsError> {
-        let all: Vec<Hc> = cx
-            .aws
-            .route53
-            .list_health_checks()
+        let call = cx.aws.route53.list_health_checks();
+        let all: Vec<Hc> = call
             .into_paginator()
             .items()
             .send()
@@ -201,10 +156,8 @@ impl Driver for HealthCheck {
     }
 
     async fn create(&self, cx: &Cx, logical: &str, want: &Attrs) -> Result<Attrs, AwsError> {
-        let created = cx
-            .aws
-            .route53
-            .create_health_check()
+        let call = cx.aws.route53.create_health_check();
+        let created = call
             .caller_reference(caller_reference(&cx.stack, logical))
             .health_check_config(config(logical, want)?)
             .send()
@@ -213,7 +166,7 @@ impl Driver for HealthCheck {
         let hc = created
             .health_check()
             .ok_or_else(|| missing("route53:CreateHealthCheck", logical, "health check"))?;
-        retag(cx, hc.id(), want).await?;
+        retag_listed(&HealthChecks, cx, hc.id(), want).await?;
         Ok(attrs_of(hc, want.attr("tags")?.clone()))
     }
 
@@ -237,11 +190,7 @@ impl Driver for HealthCheck {
                     call.set_failure_threshold(config(logical, want)?.failure_threshold())
                 }
                 "tags" => continue,
-                other => {
-                    return Err(AwsError::Model(format!(
-                        "{logical}: health check `{other}` cannot change in place"
-                    )))
-                }
+                other => return Err(not_in_place(logical, "health check", other)),
             };
             modified = true;
         }
@@ -251,7 +200,7 @@ impl Driver for HealthCheck {
                 .map_err(api("route53:UpdateHealthCheck"))?;
         }
         if changed.iter().any(|c| c == "tags") {
-            retag(cx, id, want).await?;
+            retag_listed(&HealthChecks, cx, id, want).await?;
         }
         let mut out = have.clone();
         out.extend(want.iter().map(|(k, v)| (k.clone(), v.clone())));
@@ -259,18 +208,10 @@ impl Driver for HealthCheck {
     }
 
     async fn delete(&self, cx: &Cx, _logical: &str, have: &Attrs) -> Result<(), AwsError> {
-        let result = cx
-            .aws
-            .route53
-            .delete_health_check()
-            .health_check_id(have.str("id")?)
-            .send()
-            .await
-            .map_err(api("route53:DeleteHealthCheck"));
-        match result {
-            Err(error) if error.is_not_found() => Ok(()),
-            other => other.map(|_| ()),
-        }
+        let call = cx.aws.route53.delete_health_check();
+        let call = call.health_check_id(have.str("id")?);
+        let result = call.send().await.map_err(api("route53:DeleteHealthCheck"));
+        gone_ok(result)
     }
 }
 

@@ -13,10 +13,11 @@
 use async_trait::async_trait;
 use aws_sdk_apigatewayv2::types::{Api, Integration, IntegrationType, ProtocolType, Route};
 
-use super::edge_common::{self as common, missing};
+use super::edge_common as common;
+use super::tagging;
 use super::Driver;
 use crate::aws::attrs::{s, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use crate::aws::{api, gone_ok, missing, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -136,10 +137,8 @@ async fn integration(
             Ok(integration_id.to_string())
         }
         None => {
-            let created = cx
-                .aws
-                .apigw
-                .create_integration()
+            let call = cx.aws.apigw.create_integration();
+            let created = call
                 .api_id(id)
                 .integration_type(kind)
                 .integration_uri(target)
@@ -248,13 +247,11 @@ impl Driver for HttpApi {
     }
 
     async fn create(&self, cx: &Cx, logical: &str, want: &Attrs) -> Result<Attrs, AwsError> {
-        let created = cx
-            .aws
-            .apigw
-            .create_api()
+        let call = cx.aws.apigw.create_api();
+        let created = call
             .name(want.str("name")?)
             .protocol_type(ProtocolType::from(want.str("protocol_type")?))
-            .set_tags(Some(common::apigw_tags(want)))
+            .set_tags(Some(tagging::map_tags(want)))
             .send()
             .await
             .map_err(api("apigateway:CreateApi"))?;
@@ -290,7 +287,7 @@ impl Driver for HttpApi {
         }
         if changed("tags") {
             let arn = common::apigw_arn(cx, &format!("/apis/{id}"));
-            common::apigw_retag(cx, &arn, have, want).await?;
+            tagging::retag(&tagging::ApiGateway, cx, &arn, have, want).await?;
         }
         let mut out = have.clone();
         out.extend(want.iter().map(|(k, v)| (k.clone(), v.clone())));
@@ -300,17 +297,19 @@ impl Driver for HttpApi {
     }
 
     async fn delete(&self, cx: &Cx, _logical: &str, have: &Attrs) -> Result<(), AwsError> {
-        let result = cx
-            .aws
-            .apigw
-            .delete_api()
-            .api_id(have.str("id")?)
-            .send()
-            .await
-            .map_err(api("apigateway:DeleteApi"));
-        match result {
-            Err(error) if error.is_not_found() => Ok(()),
-            other => other.map(|_| ()),
-        }
+        let call = cx.aws.apigw.delete_api().api_id(have.str("id")?);
+        let result = call.send().await.map_err(api("apigateway:DeleteApi"));
+        gone_ok(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lambda_targets_are_arns_of_functions() {
+        assert!(is_lambda("arn:aws:lambda:eu-west-1:1:function:f"));
+        assert!(!is_lambda("https://backend.example.com"));
     }
 }

@@ -5,9 +5,10 @@ use async_trait::async_trait;
 use aws_sdk_iam::types::{Role, Tag};
 use serde_json::{json, Value};
 
+use super::tagging::{claim, owned, pairs, retag, IamRoles};
 use super::Driver;
-use crate::aws::attrs::{owned_logical, s, strs, tags_attr, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use crate::aws::attrs::{s, strs, tags_attr, Attrs, AttrsExt};
+use crate::aws::{api, gone_ok, not_in_place, AwsError, Cx};
 use crate::core::{Observed, Resource, ResourceKind};
 
 pub struct IamRole;
@@ -79,18 +80,7 @@ async fn read(cx: &Cx, role: &Role, tags: &[Tag]) -> Result<Attrs, AwsError> {
     let name = role.role_name();
     let trust = decode_document(role.assume_role_policy_document().unwrap_or_default());
     let services = statement_values(&trust, |st| st.get("Principal")?.get("Service"));
-    let attached: Vec<String> = iam
-        .list_attached_role_policies()
-        .role_name(name)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(api("iam:ListAttachedRolePolicies"))?
-        .iter()
-        .filter_map(|p| p.policy_arn().map(str::to_string))
-        .collect();
+    let attached = attached_policies(cx, name).await?;
     let inline = iam
         .get_role_policy()
         .role_name(name)
@@ -132,14 +122,8 @@ async fn role_tags(cx: &Cx, name: &str) -> Result<Vec<Tag>, AwsError> {
 }
 
 async fn get_role(cx: &Cx, name: &str) -> Result<Role, AwsError> {
-    let found = cx
-        .aws
-        .iam
-        .get_role()
-        .role_name(name)
-        .send()
-        .await
-        .map_err(api("iam:GetRole"))?;
+    let call = cx.aws.iam.get_role().role_name(name);
+    let found = call.send().await.map_err(api("iam:GetRole"))?;
     found.role().cloned().ok_or_else(|| AwsError::Unexpected {
         operation: "iam:GetRole",
         message: format!("no role in the answer for `{name}`"),
@@ -147,16 +131,14 @@ async fn get_role(cx: &Cx, name: &str) -> Result<Role, AwsError> {
 }
 
 fn owner_of(stack: &str, tags: &[Tag]) -> Option<String> {
-    owned_logical(stack, tags.iter().map(|t| (t.key(), t.value())))
+    owned(stack, &pairs(tags)).map(|(logical, _)| logical)
 }
 
 #[async_trait]
 impl Driver for IamRole {
     async fn observe(&self, cx: &Cx, _: &[&Resource]) -> Result<Vec<(String, Observed)>, AwsError> {
-        let roles: Vec<Role> = cx
-            .aws
-            .iam
-            .list_roles()
+        let call = cx.aws.iam.list_roles();
+        let roles: Vec<Role> = call
             .into_paginator()
             .items()
             .send()
@@ -190,10 +172,8 @@ impl Driver for IamRole {
             .into_iter()
             .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
             .collect();
-        let created = cx
-            .aws
-            .iam
-            .create_role()
+        let call = cx.aws.iam.create_role();
+        let created = call
             .role_name(name)
             .path(want.opt_str("path").unwrap_or("/"))
             .assume_role_policy_document(trust_policy(want.str("assume_role_service")?))
@@ -212,14 +192,7 @@ impl Driver for IamRole {
         };
         // A run that died after CreateRole: adopt the role only when it is ours.
         let tags = role_tags(cx, name).await?;
-        if owner_of(&cx.stack, &tags).as_deref() != Some(logical) {
-            return Err(super::ecs_common::not_ours(
-                "iam:CreateRole",
-                logical,
-                name,
-                &cx.stack,
-            ));
-        }
+        claim(cx, "IAM role", name, logical, &pairs(&tags))?;
         let have = read(cx, &role, &tags).await?;
         let changed = [
             "assume_role_service",
@@ -253,12 +226,8 @@ impl Driver for IamRole {
                 }
                 "managed_policies" => attach(cx, name, have, want).await?,
                 "secret_read_arns" => put_secrets(cx, name, &want.strs(key)?).await?,
-                "tags" => retag(cx, name, have, want).await?,
-                other => {
-                    return Err(AwsError::Model(format!(
-                        "{logical}: iam role `{other}` cannot change in place"
-                    )))
-                }
+                "tags" => retag(&IamRoles, cx, name, have, want).await?,
+                other => return Err(not_in_place(logical, "iam role", other)),
             }
         }
         let mut out = want.clone();
@@ -268,10 +237,7 @@ impl Driver for IamRole {
     }
 
     async fn delete(&self, cx: &Cx, _logical: &str, have: &Attrs) -> Result<(), AwsError> {
-        match delete_role(cx, have.str("name")?).await {
-            Err(error) if error.is_not_found() => Ok(()),
-            other => other,
-        }
+        gone_ok(delete_role(cx, have.str("name")?).await)
     }
 }
 
@@ -296,19 +262,10 @@ async fn attach(cx: &Cx, name: &str, have: &Attrs, want: &Attrs) -> Result<(), A
 }
 
 async fn detach(cx: &Cx, name: &str, arn: &str) -> Result<(), AwsError> {
-    let result = cx
-        .aws
-        .iam
-        .detach_role_policy()
-        .role_name(name)
-        .policy_arn(arn)
-        .send()
-        .await
-        .map_err(api("iam:DetachRolePolicy"));
-    match result {
-        Err(error) if error.is_not_found() => Ok(()),
-        other => other.map(|_| ()),
-    }
+    let call = cx.aws.iam.detach_role_policy().role_name(name);
+    let call = call.policy_arn(arn);
+    let result = call.send().await.map_err(api("iam:DetachRolePolicy"));
+    gone_ok(result)
 }
 
 /// Writes the secrets policy, or removes it when no secret is to be read.
@@ -322,10 +279,7 @@ async fn put_secrets(cx: &Cx, name: &str, arns: &[String]) -> Result<(), AwsErro
             .send()
             .await
             .map_err(api("iam:DeleteRolePolicy"));
-        return match result {
-            Err(error) if error.is_not_found() => Ok(()),
-            other => other.map(|_| ()),
-        };
+        return gone_ok(result);
     }
     iam.put_role_policy()
         .role_name(name)
@@ -337,53 +291,24 @@ async fn put_secrets(cx: &Cx, name: &str, arns: &[String]) -> Result<(), AwsErro
     Ok(())
 }
 
-async fn retag(cx: &Cx, name: &str, have: &Attrs, want: &Attrs) -> Result<(), AwsError> {
-    let iam = &cx.aws.iam;
-    let new = want.tag_pairs();
-    let stale: Vec<String> = have
-        .tag_pairs()
-        .into_iter()
-        .filter(|(k, _)| !k.starts_with("aws:") && !new.iter().any(|(n, _)| n == k))
-        .map(|(k, _)| k)
-        .collect();
-    if !stale.is_empty() {
-        iam.untag_role()
-            .role_name(name)
-            .set_tag_keys(Some(stale))
-            .send()
-            .await
-            .map_err(api("iam:UntagRole"))?;
-    }
-    let tags: Vec<Tag> = new
-        .into_iter()
-        .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
-        .collect();
-    if !tags.is_empty() {
-        iam.tag_role()
-            .role_name(name)
-            .set_tags(Some(tags))
-            .send()
-            .await
-            .map_err(api("iam:TagRole"))?;
-    }
-    Ok(())
+/// ARNs of the managed policies attached to role `name`.
+async fn attached_policies(cx: &Cx, name: &str) -> Result<Vec<String>, AwsError> {
+    let call = cx.aws.iam.list_attached_role_policies().role_name(name);
+    let stream = call.into_paginator().items().send();
+    let policies: Vec<_> = stream
+        .try_collect()
+        .await
+        .map_err(api("iam:ListAttachedRolePolicies"))?;
+    Ok(policies
+        .iter()
+        .filter_map(|p| p.policy_arn().map(str::to_string))
+        .collect())
 }
 
 /// IAM refuses to delete a role with policies: detach and delete those first.
 async fn delete_role(cx: &Cx, name: &str) -> Result<(), AwsError> {
     let iam = &cx.aws.iam;
-    let attached: Vec<String> = iam
-        .list_attached_role_policies()
-        .role_name(name)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(api("iam:ListAttachedRolePolicies"))?
-        .iter()
-        .filter_map(|p| p.policy_arn().map(str::to_string))
-        .collect();
+    let attached = attached_policies(cx, name).await?;
     for arn in &attached {
         detach(cx, name, arn).await?;
     }
@@ -404,10 +329,7 @@ async fn delete_role(cx: &Cx, name: &str) -> Result<(), AwsError> {
             .send()
             .await
             .map_err(api("iam:DeleteRolePolicy"));
-        match result {
-            Err(error) if error.is_not_found() => {}
-            other => other.map(|_| ())?,
-        }
+        gone_ok(result)?;
     }
     iam.delete_role()
         .role_name(name)
@@ -415,4 +337,22 @@ async fn delete_role(cx: &Cx, name: &str) -> Result<(), AwsError> {
         .await
         .map_err(api("iam:DeleteRole"))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policies_read_back_what_they_grant() {
+        let trust = decode_document(&trust_policy("ecs-tasks.amazonaws.com"));
+        let services = statement_values(&trust, |st| st.get("Principal")?.get("Service"));
+        assert_eq!(services, ["ecs-tasks.amazonaws.com"]);
+        let arns = vec!["arn:aws:secretsmanager:eu-west-1:1:secret:db".to_string()];
+        // IAM answers with the document URL-encoded.
+        let encoded: String =
+            url::form_urlencoded::byte_serialize(secrets_policy(&arns).as_bytes()).collect();
+        let granted = statement_values(&decode_document(&encoded), |st| st.get("Resource"));
+        assert_eq!(granted, arns);
+    }
 }

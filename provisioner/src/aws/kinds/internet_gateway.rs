@@ -3,10 +3,11 @@
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttachmentStatus, InternetGatewayAttachment, ResourceType};
 
-use super::ec2_common::{answered_id, entry, gone_ok, with_id};
+use super::ec2_common::{answered_id, describe_owned, entry, owned_items, with_id};
+use super::tagging;
 use super::{ec2_tags, Driver};
 use crate::aws::attrs::{s, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use crate::aws::{api, gone_ok, not_in_place, AwsError, Cx};
 use crate::core::{Observed, Resource, ResourceKind};
 
 pub struct InternetGateway;
@@ -14,43 +15,27 @@ pub struct InternetGateway;
 #[async_trait]
 impl Driver for InternetGateway {
     async fn observe(&self, cx: &Cx, _: &[&Resource]) -> Result<Vec<(String, Observed)>, AwsError> {
-        let gateways = cx
-            .aws
-            .ec2
-            .describe_internet_gateways()
-            .filters(ec2_tags::owner_filter(&cx.stack))
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(api("ec2:DescribeInternetGateways"))?;
+        let gateways: Vec<_> = describe_owned!(
+            cx,
+            describe_internet_gateways,
+            filters,
+            "ec2:DescribeInternetGateways"
+        )?;
         let mut out = Vec::new();
-        for gateway in &gateways {
-            let (Some((logical, tags)), Some(id)) = (
-                ec2_tags::owned(&cx.stack, gateway.tags()),
-                gateway.internet_gateway_id(),
-            ) else {
-                continue;
-            };
-            let mut attrs = Attrs::new();
-            attrs.insert("id".into(), s(id));
+        for (logical, _, mut attrs, gateway) in owned_items(&cx.stack, &gateways) {
             // An unattached gateway has no `vpc_id`, so the plan attaches it.
             if let Some(vpc) = attached_vpcs(gateway.attachments()).first() {
                 attrs.insert("vpc_id".into(), s(*vpc));
             }
-            attrs.insert("tags".into(), tags);
             out.push(entry(ResourceKind::InternetGateway, logical, attrs));
         }
         Ok(out)
     }
 
     async fn create(&self, cx: &Cx, logical: &str, want: &Attrs) -> Result<Attrs, AwsError> {
-        let created = cx
-            .aws
-            .ec2
-            .create_internet_gateway()
-            .tag_specifications(ec2_tags::spec(ResourceType::InternetGateway, want))
+        let call = cx.aws.ec2.create_internet_gateway();
+        let call = call.tag_specifications(ec2_tags::spec(ResourceType::InternetGateway, want));
+        let created = call
             .send()
             .await
             .map_err(api("ec2:CreateInternetGateway"))?;
@@ -81,12 +66,8 @@ impl Driver for InternetGateway {
                     detach_all(cx, id).await?;
                     attach(cx, id, want.str("vpc_id")?).await?;
                 }
-                "tags" => ec2_tags::retag(cx, id, have, want).await?,
-                other => {
-                    return Err(AwsError::Model(format!(
-                        "{logical}: internet gateway `{other}` cannot change in place"
-                    )))
-                }
+                "tags" => tagging::retag(&tagging::Ec2, cx, id, have, want).await?,
+                other => return Err(not_in_place(logical, "internet gateway", other)),
             }
         }
         Ok(with_id(want, id))
@@ -96,14 +77,9 @@ impl Driver for InternetGateway {
         let id = have.str("id")?;
         // AWS refuses to delete an attached gateway.
         gone_ok(detach_all(cx, id).await)?;
-        let result = cx
-            .aws
-            .ec2
-            .delete_internet_gateway()
-            .internet_gateway_id(id)
-            .send()
-            .await
-            .map_err(api("ec2:DeleteInternetGateway"));
+        let call = cx.aws.ec2.delete_internet_gateway();
+        let call = call.internet_gateway_id(id);
+        let result = call.send().await.map_err(api("ec2:DeleteInternetGateway"));
         gone_ok(result)
     }
 }
@@ -136,25 +112,17 @@ async fn attach(cx: &Cx, id: &str, vpc: &str) -> Result<(), AwsError> {
 
 /// Detaches the gateway from every VPC it is attached to, as AWS reports them now.
 async fn detach_all(cx: &Cx, id: &str) -> Result<(), AwsError> {
-    let found = cx
-        .aws
-        .ec2
-        .describe_internet_gateways()
-        .internet_gateway_ids(id)
+    let call = cx.aws.ec2.describe_internet_gateways();
+    let call = call.internet_gateway_ids(id);
+    let found = call
         .send()
         .await
         .map_err(api("ec2:DescribeInternetGateways"))?;
     for gateway in found.internet_gateways() {
         for vpc in attached_vpcs(gateway.attachments()) {
-            let result = cx
-                .aws
-                .ec2
-                .detach_internet_gateway()
-                .internet_gateway_id(id)
-                .vpc_id(vpc)
-                .send()
-                .await
-                .map_err(api("ec2:DetachInternetGateway"));
+            let call = cx.aws.ec2.detach_internet_gateway();
+            let call = call.internet_gateway_id(id).vpc_id(vpc);
+            let result = call.send().await.map_err(api("ec2:DetachInternetGateway"));
             match result {
                 Err(error) if error.code() == Some("Gateway.NotAttached") => {}
                 other => gone_ok(other)?,
@@ -162,4 +130,25 @@ async fn detach_all(cx: &Cx, id: &str) -> Result<(), AwsError> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detached_attachments_are_not_vpcs_of_the_gateway() {
+        let attachment = |vpc: &str, state| {
+            InternetGatewayAttachment::builder()
+                .vpc_id(vpc)
+                .state(state)
+                .build()
+        };
+        let attachments = [
+            attachment("vpc-1", AttachmentStatus::Attached),
+            attachment("vpc-2", AttachmentStatus::Detaching),
+            attachment("vpc-3", AttachmentStatus::Detached),
+        ];
+        assert_eq!(attached_vpcs(&attachments), ["vpc-1"]);
+    }
 }

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::Driver;
 use crate::aws::attrs::{s, synthetic_tags, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use crate::aws::{api, found, gone_ok, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -74,33 +74,19 @@ fn statement_attrs(policy: &str, statement_id: &str) -> Option<Attrs> {
 
 /// The function's policy document; `None` when it has none (or the function is gone).
 async fn policy(cx: &Cx, function: &str) -> Result<Option<String>, AwsError> {
-    let found = cx
-        .aws
-        .lambda
-        .get_policy()
-        .function_name(function)
-        .send()
-        .await;
-    match found.map_err(api("lambda:GetPolicy")) {
-        Err(error) if error.is_not_found() => Ok(None),
-        other => Ok(other?.policy().map(str::to_string)),
-    }
+    let call = cx.aws.lambda.get_policy().function_name(function);
+    let answer = call.send().await;
+    Ok(
+        found(answer.map_err(api("lambda:GetPolicy")))?
+            .and_then(|a| a.policy().map(str::to_string)),
+    )
 }
 
 async fn remove(cx: &Cx, function: &str, statement_id: &str) -> Result<(), AwsError> {
-    let result = cx
-        .aws
-        .lambda
-        .remove_permission()
-        .function_name(function)
-        .statement_id(statement_id)
-        .send()
-        .await
-        .map_err(api("lambda:RemovePermission"));
-    match result {
-        Err(error) if error.is_not_found() => Ok(()),
-        other => other.map(|_| ()),
-    }
+    let call = cx.aws.lambda.remove_permission().function_name(function);
+    let call = call.statement_id(statement_id);
+    let result = call.send().await.map_err(api("lambda:RemovePermission"));
+    gone_ok(result)
 }
 
 fn require_owned(cx: &Cx, logical: &str, statement_id: &str) -> Result<(), AwsError> {

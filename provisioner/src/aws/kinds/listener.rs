@@ -6,10 +6,11 @@ use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, Listener as Lst, ProtocolEnum,
 };
 
-use super::edge_common::{self as common, missing};
+use super::edge_common as common;
+use super::tagging;
 use super::Driver;
 use crate::aws::attrs::{s, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use crate::aws::{api, gone_ok, missing, not_in_place, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -49,10 +50,8 @@ async fn owned(cx: &Cx) -> Result<Vec<(String, Attrs)>, AwsError> {
         let Some(arn) = lb.load_balancer_arn() else {
             continue;
         };
-        let found: Vec<Lst> = cx
-            .aws
-            .elbv2
-            .describe_listeners()
+        let call = cx.aws.elbv2.describe_listeners();
+        let found: Vec<Lst> = call
             .load_balancer_arn(arn)
             .into_paginator()
             .items()
@@ -62,18 +61,11 @@ async fn owned(cx: &Cx) -> Result<Vec<(String, Attrs)>, AwsError> {
             .map_err(api("elbv2:DescribeListeners"))?;
         listeners.extend(found);
     }
-    let arns: Vec<String> = listeners
-        .iter()
-        .filter_map(|l| l.listener_arn().map(str::to_string))
-        .collect();
-    let tags = common::describe_elb_tags(cx, &arns).await?;
-    Ok(listeners
-        .iter()
-        .filter_map(|l| {
-            let (logical, tags) = common::owned(&cx.stack, tags.get(l.listener_arn()?)?)?;
-            Some((logical, attrs_of(l, tags)))
-        })
-        .collect())
+    let owned = common::owned_by_tags(cx, listeners, Lst::listener_arn).await?;
+    let observed = owned
+        .into_iter()
+        .map(|(logical, tags, l)| (logical, attrs_of(&l, tags)));
+    Ok(observed.collect())
 }
 
 fn forward(want: &Attrs) -> Result<Action, AwsError> {
@@ -100,15 +92,13 @@ impl Driver for Listener {
     }
 
     async fn create(&self, cx: &Cx, logical: &str, want: &Attrs) -> Result<Attrs, AwsError> {
-        let created = cx
-            .aws
-            .elbv2
-            .create_listener()
+        let call = cx.aws.elbv2.create_listener();
+        let created = call
             .load_balancer_arn(want.str("load_balancer_arn")?)
             .protocol(ProtocolEnum::from(want.str("protocol")?))
             .port(port(logical, want)?)
             .default_actions(forward(want)?)
-            .set_tags(Some(common::elb_tags(want)))
+            .set_tags(Some(tagging::tags_of(want)))
             .send()
             .await
             .map_err(api("elbv2:CreateListener"));
@@ -121,11 +111,8 @@ impl Driver for Listener {
                     .find(|(l, _)| l == logical)
                     .map(|(_, attrs)| attrs)
                     .ok_or_else(|| {
-                        AwsError::Failed(format!(
-                            "{logical}: the load balancer already listens on that port with a \
-                             listener not owned by stack `{}`: delete it",
-                            cx.stack
-                        ))
+                        let port = want.opt_int("port").unwrap_or_default().to_string();
+                        tagging::not_ours_hinted(cx, "listener on port", &port, "delete it")
                     })
             }
             other => {
@@ -156,11 +143,7 @@ impl Driver for Listener {
                 "protocol" => modify.protocol(ProtocolEnum::from(want.str("protocol")?)),
                 "forward_to" => modify.default_actions(forward(want)?),
                 "tags" => continue,
-                other => {
-                    return Err(AwsError::Model(format!(
-                        "{logical}: listener `{other}` cannot change in place"
-                    )))
-                }
+                other => return Err(not_in_place(logical, "listener", other)),
             };
             modified = true;
         }
@@ -168,7 +151,7 @@ impl Driver for Listener {
             modify.send().await.map_err(api("elbv2:ModifyListener"))?;
         }
         if changed.iter().any(|c| c == "tags") {
-            common::elb_retag(cx, arn, have, want).await?;
+            tagging::retag(&tagging::Elb, cx, arn, have, want).await?;
         }
         let mut out = have.clone();
         out.extend(want.iter().map(|(k, v)| (k.clone(), v.clone())));
@@ -176,17 +159,28 @@ impl Driver for Listener {
     }
 
     async fn delete(&self, cx: &Cx, _logical: &str, have: &Attrs) -> Result<(), AwsError> {
-        let result = cx
-            .aws
-            .elbv2
-            .delete_listener()
-            .listener_arn(have.str("arn")?)
-            .send()
-            .await
-            .map_err(api("elbv2:DeleteListener"));
-        match result {
-            Err(error) if error.is_not_found() => Ok(()),
-            other => other.map(|_| ()),
-        }
+        let call = cx.aws.elbv2.delete_listener();
+        let call = call.listener_arn(have.str("arn")?);
+        let result = call.send().await.map_err(api("elbv2:DeleteListener"));
+        gone_ok(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwards_to_the_wanted_target_group_on_a_port_in_range() {
+        let want = Attrs::from([
+            ("forward_to".to_string(), s("arn:tg")),
+            ("port".to_string(), Attr::Int(80)),
+        ]);
+        let action = forward(&want).unwrap();
+        assert_eq!(action.r#type(), Some(&ActionTypeEnum::Forward));
+        assert_eq!(action.target_group_arn(), Some("arn:tg"));
+        assert_eq!(port("l", &want).unwrap(), 80);
+        let huge = Attrs::from([("port".to_string(), Attr::Int(1 << 40))]);
+        assert!(port("l", &huge).is_err());
     }
 }

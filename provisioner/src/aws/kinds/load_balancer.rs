@@ -8,14 +8,22 @@ use aws_sdk_elasticloadbalancingv2::types::{
     LoadBalancer as Lb, LoadBalancerSchemeEnum, LoadBalancerTypeEnum,
 };
 
-use super::edge_common::{self as common, dns_name, missing};
+use super::edge_common::{self as common, dns_name};
+use super::lifecycle::{with_fresh, Lifecycle};
+use super::tagging;
 use super::{Driver, Goal, Progress};
 use crate::aws::attrs::{s, strs, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use crate::aws::{api, found, gone_ok, missing, not_in_place, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
 pub struct LoadBalancer;
+
+/// Provisioning until active; `failed` is final.
+const LIFECYCLE: Lifecycle = Lifecycle {
+    failed: &["failed"],
+    ..Lifecycle::ready_when("the load balancer", &["active"])
+};
 
 /// The observed form of a described load balancer (`tags` supplied by the caller).
 fn attrs_of(lb: &Lb, tags: Attr) -> Attrs {
@@ -53,18 +61,13 @@ fn attrs_of(lb: &Lb, tags: Attr) -> Attrs {
 
 /// One load balancer by ARN; `None` when it is gone.
 async fn describe(cx: &Cx, arn: &str) -> Result<Option<Lb>, AwsError> {
-    let found = cx
-        .aws
-        .elbv2
-        .describe_load_balancers()
-        .load_balancer_arns(arn)
+    let call = cx.aws.elbv2.describe_load_balancers();
+    let call = call.load_balancer_arns(arn);
+    let answer = call
         .send()
         .await
         .map_err(api("elbv2:DescribeLoadBalancers"));
-    match found {
-        Err(error) if error.is_not_found() => Ok(None),
-        other => Ok(other?.load_balancers().first().cloned()),
-    }
+    Ok(found(answer)?.and_then(|a| a.load_balancers().first().cloned()))
 }
 
 /// A load balancer of that name already exists: ours (a run that died after creating it) is
@@ -76,11 +79,7 @@ async fn adopt(cx: &Cx, logical: &str, name: &str) -> Result<Attrs, AwsError> {
         .find(|(l, _, lb)| l == logical && lb.load_balancer_name() == Some(name))
     {
         Some((_, tags, lb)) => Ok(attrs_of(&lb, tags)),
-        None => Err(AwsError::Failed(format!(
-            "{logical}: a load balancer named `{name}` exists and is not owned by stack `{}`: \
-             rename or delete it",
-            cx.stack
-        ))),
+        None => Err(tagging::not_ours(cx, "load balancer", name)),
     }
 }
 
@@ -100,16 +99,14 @@ impl Driver for LoadBalancer {
 
     async fn create(&self, cx: &Cx, logical: &str, want: &Attrs) -> Result<Attrs, AwsError> {
         let name = want.str("name")?;
-        let created = cx
-            .aws
-            .elbv2
-            .create_load_balancer()
+        let call = cx.aws.elbv2.create_load_balancer();
+        let created = call
             .name(name)
             .r#type(LoadBalancerTypeEnum::from(want.str("type")?))
             .scheme(LoadBalancerSchemeEnum::from(want.str("scheme")?))
             .set_subnets(Some(want.strs("subnet_ids")?))
             .set_security_groups(Some(want.strs("security_group_ids")?))
-            .set_tags(Some(common::elb_tags(want)))
+            .set_tags(Some(tagging::tags_of(want)))
             .send()
             .await
             .map_err(api("elbv2:CreateLoadBalancer"));
@@ -161,12 +158,8 @@ impl Driver for LoadBalancer {
                         .await
                         .map_err(api("elbv2:SetSecurityGroups"))?;
                 }
-                "tags" => common::elb_retag(cx, arn, have, want).await?,
-                other => {
-                    return Err(AwsError::Model(format!(
-                        "{logical}: load balancer `{other}` cannot change in place"
-                    )))
-                }
+                "tags" => tagging::retag(&tagging::Elb, cx, arn, have, want).await?,
+                other => return Err(not_in_place(logical, "load balancer", other)),
             }
         }
         let mut out = have.clone();
@@ -175,49 +168,53 @@ impl Driver for LoadBalancer {
     }
 
     async fn delete(&self, cx: &Cx, _logical: &str, have: &Attrs) -> Result<(), AwsError> {
-        let result = cx
-            .aws
-            .elbv2
-            .delete_load_balancer()
-            .load_balancer_arn(have.str("arn")?)
-            .send()
-            .await
-            .map_err(api("elbv2:DeleteLoadBalancer"));
-        match result {
-            Err(error) if error.is_not_found() => Ok(()),
-            other => other.map(|_| ()),
-        }
+        let call = cx.aws.elbv2.delete_load_balancer();
+        let call = call.load_balancer_arn(have.str("arn")?);
+        let result = call.send().await.map_err(api("elbv2:DeleteLoadBalancer"));
+        gone_ok(result)
     }
 
     async fn poll(&self, cx: &Cx, have: &Attrs, goal: Goal) -> Result<Progress, AwsError> {
         let found = describe(cx, have.str("arn")?).await?;
-        let state = found
-            .as_ref()
-            .and_then(|lb| lb.state())
-            .and_then(|st| st.code())
-            .map(|c| c.as_str().to_string());
-        Ok(match (goal, found, state.as_deref()) {
-            (Goal::Gone, None, _) => Progress::Done(None),
-            (Goal::Ready, Some(lb), Some("active")) => {
-                let tags = have
-                    .get("tags")
-                    .cloned()
-                    .unwrap_or(Attr::Map(Default::default()));
-                Progress::Done(Some(attrs_of(&lb, tags)))
-            }
-            (Goal::Ready, Some(lb), Some("failed")) => {
-                let reason = lb
-                    .state()
-                    .and_then(|st| st.reason())
-                    .unwrap_or("no reason given");
-                Progress::Failed(format!("load balancer failed: {reason}"))
-            }
-            (_, _, state) => Progress::Pending(state.unwrap_or("absent").to_string()),
-        })
+        let state = found.as_ref().and_then(|lb| lb.state());
+        Ok(
+            match LIFECYCLE.progress(goal, state.and_then(|st| st.code()).map(|c| c.as_str())) {
+                Progress::Failed(_) => {
+                    let reason = state
+                        .and_then(|st| st.reason())
+                        .unwrap_or("no reason given");
+                    Progress::Failed(format!("load balancer failed: {reason}"))
+                }
+                progress => with_fresh(progress, goal, || {
+                    let tags = have.get("tags").cloned();
+                    Some(attrs_of(
+                        found.as_ref()?,
+                        tags.unwrap_or(Attr::Map(Default::default())),
+                    ))
+                }),
+            },
+        )
     }
 
     /// Provisioning an NLB takes 2-3 minutes; allow for a slow region.
     fn timeout(&self) -> Duration {
         Duration::from_secs(15 * 60)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::kinds::lifecycle::shown;
+
+    #[test]
+    fn load_balancer_states() {
+        assert_eq!(
+            shown(&LIFECYCLE, Goal::Ready, Some("provisioning")),
+            "provisioning"
+        );
+        let failed = shown(&LIFECYCLE, Goal::Ready, Some("failed"));
+        assert_eq!(failed, "failed: the load balancer is `failed`");
+        assert_eq!(shown(&LIFECYCLE, Goal::Ready, None), "absent");
     }
 }

@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use aws_sdk_cloudwatchlogs::types::LogGroup as AwsLogGroup;
 
+use super::tagging::{claim, owned, retag, Logs, TagApi};
 use super::Driver;
-use crate::aws::attrs::{owned_logical, s, tags_attr, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use crate::aws::attrs::{s, Attrs, AttrsExt};
+use crate::aws::{api, gone_ok, not_in_place, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -47,21 +48,6 @@ async fn candidates(cx: &Cx, desired: &[&Resource]) -> Result<Vec<AwsLogGroup>, 
     Ok(found.into_values().collect())
 }
 
-async fn tags_of(cx: &Cx, arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
-    let answer = cx
-        .aws
-        .logs
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .send()
-        .await
-        .map_err(api("logs:ListTagsForResource"))?;
-    Ok(answer
-        .tags()
-        .map(|tags| tags.clone().into_iter().collect())
-        .unwrap_or_default())
-}
-
 #[async_trait]
 impl Driver for LogGroup {
     async fn observe(
@@ -72,13 +58,12 @@ impl Driver for LogGroup {
         let mut out = Vec::new();
         for group in candidates(cx, desired).await? {
             let arn = arn_of(&group);
-            let tags = match tags_of(cx, &arn).await {
+            let pairs = match Logs.list(cx, &arn).await {
                 // Deleted between the listing and now: not ours to report.
                 Err(error) if error.is_not_found() => continue,
                 other => other?,
             };
-            let pairs = || tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-            let Some(logical) = owned_logical(&cx.stack, pairs()) else {
+            let Some((logical, tags)) = owned(&cx.stack, &pairs) else {
                 continue;
             };
             let mut attrs = Attrs::new();
@@ -87,7 +72,7 @@ impl Driver for LogGroup {
             if let Some(days) = group.retention_in_days() {
                 attrs.insert("retention_days".into(), Attr::Int(days.into()));
             }
-            attrs.insert("tags".into(), tags_attr(pairs()));
+            attrs.insert("tags".into(), tags);
             let kind = ResourceKind::LogGroup;
             out.push((logical, Observed { kind, attrs }));
         }
@@ -96,17 +81,11 @@ impl Driver for LogGroup {
 
     async fn create(&self, cx: &Cx, logical: &str, want: &Attrs) -> Result<Attrs, AwsError> {
         let name = want.str("name")?;
-        let created = cx
-            .aws
-            .logs
-            .create_log_group()
-            .log_group_name(name)
-            .set_tags(Some(want.tag_pairs().into_iter().collect()))
-            .send()
-            .await
-            .map_err(api("logs:CreateLogGroup"));
+        let call = cx.aws.logs.create_log_group().log_group_name(name);
+        let call = call.set_tags(Some(want.tag_pairs().into_iter().collect()));
+        let created = call.send().await.map_err(api("logs:CreateLogGroup"));
         let existed = match created {
-            Err(error) if error.code() == Some("ResourceAlreadyExistsException") => true,
+            Err(error) if error.is_already_exists() => true,
             other => other.map(|_| false)?,
         };
         let arn = find_arn(cx, name)
@@ -116,15 +95,8 @@ impl Driver for LogGroup {
                 message: format!("{logical}: `{name}` not found right after its creation"),
             })?;
         // A run that died after creating it: adopt the group only when it is ours.
-        let tags = tags_of(cx, &arn).await?;
-        let pairs = tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-        if existed && owned_logical(&cx.stack, pairs).as_deref() != Some(logical) {
-            return Err(super::ecs_common::not_ours(
-                "logs:CreateLogGroup",
-                logical,
-                name,
-                &cx.stack,
-            ));
+        if existed {
+            claim(cx, "log group", name, logical, &Logs.list(cx, &arn).await?)?;
         }
         let mut have = want.clone();
         have.insert("arn".into(), s(&arn));
@@ -145,12 +117,8 @@ impl Driver for LogGroup {
         for key in changed {
             match key.as_str() {
                 "retention_days" => set_retention(cx, name, want.opt_int("retention_days")).await?,
-                "tags" => retag(cx, arn, have, want).await?,
-                other => {
-                    return Err(AwsError::Model(format!(
-                        "{logical}: log group `{other}` cannot change in place"
-                    )))
-                }
+                "tags" => retag(&Logs, cx, arn, have, want).await?,
+                other => return Err(not_in_place(logical, "log group", other)),
             }
         }
         let mut out = want.clone();
@@ -159,31 +127,18 @@ impl Driver for LogGroup {
     }
 
     async fn delete(&self, cx: &Cx, _logical: &str, have: &Attrs) -> Result<(), AwsError> {
-        let result = cx
-            .aws
-            .logs
-            .delete_log_group()
-            .log_group_name(have.str("name")?)
-            .send()
-            .await
-            .map_err(api("logs:DeleteLogGroup"));
-        match result {
-            Err(error) if error.is_not_found() => Ok(()),
-            other => other.map(|_| ()),
-        }
+        let call = cx.aws.logs.delete_log_group();
+        let call = call.log_group_name(have.str("name")?);
+        let result = call.send().await.map_err(api("logs:DeleteLogGroup"));
+        gone_ok(result)
     }
 }
 
 /// The ARN of the group named exactly `name`, if it exists.
 async fn find_arn(cx: &Cx, name: &str) -> Result<Option<String>, AwsError> {
-    let found = cx
-        .aws
-        .logs
-        .describe_log_groups()
-        .log_group_name_prefix(name)
-        .send()
-        .await
-        .map_err(api("logs:DescribeLogGroups"))?;
+    let call = cx.aws.logs.describe_log_groups();
+    let call = call.log_group_name_prefix(name);
+    let found = call.send().await.map_err(api("logs:DescribeLogGroups"))?;
     Ok(found
         .log_groups()
         .iter()
@@ -216,30 +171,19 @@ async fn set_retention(cx: &Cx, name: &str, days: Option<i64>) -> Result<(), Aws
     Ok(())
 }
 
-async fn retag(cx: &Cx, arn: &str, have: &Attrs, want: &Attrs) -> Result<(), AwsError> {
-    let logs = &cx.aws.logs;
-    let new = want.tag_pairs();
-    let stale: Vec<String> = have
-        .tag_pairs()
-        .into_iter()
-        .filter(|(k, _)| !k.starts_with("aws:") && !new.iter().any(|(n, _)| n == k))
-        .map(|(k, _)| k)
-        .collect();
-    if !stale.is_empty() {
-        logs.untag_resource()
-            .resource_arn(arn)
-            .set_tag_keys(Some(stale))
-            .send()
-            .await
-            .map_err(api("logs:UntagResource"))?;
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arn_without_the_stream_wildcard() {
+        let old = AwsLogGroup::builder()
+            .arn("arn:aws:logs:eu-west-1:1:log-group:g:*")
+            .build();
+        assert_eq!(arn_of(&old), "arn:aws:logs:eu-west-1:1:log-group:g");
+        let new = AwsLogGroup::builder()
+            .log_group_arn("arn:aws:logs:x:1:log-group:h")
+            .build();
+        assert_eq!(arn_of(&new), "arn:aws:logs:x:1:log-group:h");
     }
-    if !new.is_empty() {
-        logs.tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(new.into_iter().collect()))
-            .send()
-            .await
-            .map_err(api("logs:TagResource"))?;
-    }
-    Ok(())
 }

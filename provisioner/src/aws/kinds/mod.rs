@@ -4,6 +4,14 @@
 //! what AWS computes (`id`, `arn`, endpoints) for others to reference. `observe` finds resources
 //! through their ownership tags (or, for kinds without tags, a name or description that carries
 //! the stack), so no state file is needed. Every driver file holds one kind.
+//!
+//! The parts every driver is built from: `tagging` (one `TagApi` per service in
+//! `tag_services`, one `retag`, `owned`, and `claim`, the adopt-or-refuse check behind
+//! `AwsError::NotOurs`), `lifecycle` (a kind's status strings as a table, read by `poll`), and
+//! `crate::aws::{found, gone_ok}` for describes and deletes that may answer "not found". The
+//! per-kind facts the pure core needs (order, dependencies, what forces a replacement, ...) are a
+//! row in `core::kinds::SPECS`; adding a kind is a driver file here, a row in [`driver`]'s table,
+//! and that row.
 
 use std::time::Duration;
 
@@ -13,6 +21,7 @@ use super::attrs::Attrs;
 use super::clients::Cx;
 use super::error::AwsError;
 use crate::core::{Observed, Resource, ResourceKind};
+use subnet_group::SubnetGroup;
 
 mod api_domain_name;
 mod aurora_cluster;
@@ -33,6 +42,7 @@ mod http_api;
 mod iam_role;
 mod internet_gateway;
 mod lambda_permission;
+mod lifecycle;
 mod listener;
 mod load_balancer;
 mod log_group;
@@ -45,6 +55,9 @@ mod secret;
 mod security_group;
 mod security_group_rule;
 mod subnet;
+mod subnet_group;
+mod tag_services;
+mod tagging;
 mod target_group;
 mod task_definition;
 mod vpc;
@@ -125,10 +138,10 @@ pub fn driver(kind: ResourceKind) -> &'static dyn Driver {
         K::SecurityGroup => &security_group::SecurityGroup,
         K::SecurityGroupRule => &security_group_rule::SecurityGroupRule,
         K::Secret => &secret::Secret,
-        K::DbSubnetGroup => &db_subnet_group::DbSubnetGroup,
+        K::DbSubnetGroup => &SubnetGroup(db_subnet_group::RdsGroups),
         K::AuroraCluster => &aurora_cluster::AuroraCluster,
         K::AuroraInstance => &aurora_instance::AuroraInstance,
-        K::CacheSubnetGroup => &cache_subnet_group::CacheSubnetGroup,
+        K::CacheSubnetGroup => &SubnetGroup(cache_subnet_group::CacheGroups),
         K::ReplicationGroup => &replication_group::ReplicationGroup,
         K::EcsCluster => &ecs_cluster::EcsCluster,
         K::IamRole => &iam_role::IamRole,

@@ -5,28 +5,29 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{NatGatewayState, ResourceType};
 
-use super::ec2_common::{answered_id, entry, gone_ok, update_tags_only, with_id};
+use super::ec2_common::{answered_id, describe_owned, entry, update_tags_only, with_id};
+use super::lifecycle::{with_fresh, Lifecycle};
+use super::tagging;
 use super::{ec2_tags, Driver, Goal, Progress};
 use crate::aws::attrs::{s, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use crate::aws::{api, found, gone_ok, AwsError, Cx};
 use crate::core::{Observed, Resource, ResourceKind};
 
 pub struct NatGateway;
 
+/// Describe may not know a gateway created a moment ago, so absent is only pending; a deleted
+/// one stays listed a while.
+const LIFECYCLE: Lifecycle = Lifecycle {
+    failed: &["failed"],
+    gone: &["deleted"],
+    ..Lifecycle::ready_when("the NAT gateway", &["available"])
+};
+
 #[async_trait]
 impl Driver for NatGateway {
     async fn observe(&self, cx: &Cx, _: &[&Resource]) -> Result<Vec<(String, Observed)>, AwsError> {
-        let gateways = cx
-            .aws
-            .ec2
-            .describe_nat_gateways()
-            .filter(ec2_tags::owner_filter(&cx.stack))
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(api("ec2:DescribeNatGateways"))?;
+        let gateways: Vec<_> =
+            describe_owned!(cx, describe_nat_gateways, filter, "ec2:DescribeNatGateways")?;
         let mut out = Vec::new();
         for gateway in &gateways {
             // Deleted and failed gateways linger in describe answers for about an hour; they
@@ -39,7 +40,8 @@ impl Driver for NatGateway {
             ) {
                 continue;
             }
-            let Some((logical, tags)) = ec2_tags::owned(&cx.stack, gateway.tags()) else {
+            let Some((logical, tags)) = tagging::owned(&cx.stack, &tagging::pairs(gateway.tags()))
+            else {
                 continue;
             };
             let mut attrs = attrs_of(gateway);
@@ -50,10 +52,8 @@ impl Driver for NatGateway {
     }
 
     async fn create(&self, cx: &Cx, logical: &str, want: &Attrs) -> Result<Attrs, AwsError> {
-        let created = cx
-            .aws
-            .ec2
-            .create_nat_gateway()
+        let call = cx.aws.ec2.create_nat_gateway();
+        let created = call
             .subnet_id(want.str("subnet_id")?)
             .allocation_id(want.str("allocation_id")?)
             .tag_specifications(ec2_tags::spec(ResourceType::Natgateway, want))
@@ -85,50 +85,33 @@ impl Driver for NatGateway {
     }
 
     async fn delete(&self, cx: &Cx, _logical: &str, have: &Attrs) -> Result<(), AwsError> {
-        let result = cx
-            .aws
-            .ec2
-            .delete_nat_gateway()
-            .nat_gateway_id(have.str("id")?)
-            .send()
-            .await
-            .map_err(api("ec2:DeleteNatGateway"));
+        let call = cx.aws.ec2.delete_nat_gateway();
+        let call = call.nat_gateway_id(have.str("id")?);
+        let result = call.send().await.map_err(api("ec2:DeleteNatGateway"));
         gone_ok(result)
     }
 
     async fn poll(&self, cx: &Cx, have: &Attrs, goal: Goal) -> Result<Progress, AwsError> {
-        let found = cx
+        let call = cx
             .aws
             .ec2
             .describe_nat_gateways()
-            .nat_gateway_ids(have.str("id")?)
-            .send()
-            .await
-            .map_err(api("ec2:DescribeNatGateways"));
-        let gateway = match found {
-            Err(error) if error.is_not_found() => None,
-            other => other?.nat_gateways().first().cloned(),
-        };
-        let state = gateway.as_ref().and_then(|g| g.state()).cloned();
-        Ok(match (goal, state) {
-            (Goal::Ready, Some(NatGatewayState::Available)) => {
-                let mut fresh = have.clone();
-                if let Some(gateway) = &gateway {
-                    fresh.extend(attrs_of(gateway));
-                }
-                Progress::Done(Some(fresh))
-            }
-            (Goal::Ready, Some(NatGatewayState::Failed)) => Progress::Failed(format!(
+            .nat_gateway_ids(have.str("id")?);
+        let answer = found(call.send().await.map_err(api("ec2:DescribeNatGateways")))?;
+        let gateway = answer.as_ref().and_then(|a| a.nat_gateways().first());
+        let state = gateway.and_then(|g| g.state()).map(NatGatewayState::as_str);
+        Ok(match LIFECYCLE.progress(goal, state) {
+            Progress::Failed(_) => Progress::Failed(format!(
                 "NAT gateway failed: {}",
                 gateway
-                    .as_ref()
                     .and_then(|g| g.failure_message())
                     .unwrap_or("no reason given")
             )),
-            (Goal::Gone, None | Some(NatGatewayState::Deleted)) => Progress::Done(None),
-            (_, Some(state)) => Progress::Pending(state.as_str().to_string()),
-            // Describe may not know a gateway created a moment ago.
-            (Goal::Ready, None) => Progress::Pending("absent".into()),
+            progress => with_fresh(progress, goal, || {
+                let mut fresh = have.clone();
+                fresh.extend(gateway.map(attrs_of).unwrap_or_default());
+                Some(fresh)
+            }),
         })
     }
 
@@ -158,4 +141,18 @@ fn attrs_of(gateway: &aws_sdk_ec2::types::NatGateway) -> Attrs {
         attrs.insert("state".into(), s(state.as_str()));
     }
     attrs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::kinds::lifecycle::shown;
+
+    #[test]
+    fn gateway_states() {
+        // Not yet listed right after its creation: keep waiting.
+        assert_eq!(shown(&LIFECYCLE, Goal::Ready, None), "absent");
+        assert_eq!(shown(&LIFECYCLE, Goal::Gone, Some("deleted")), "done");
+        assert_eq!(shown(&LIFECYCLE, Goal::Gone, Some("deleting")), "deleting");
+    }
 }

@@ -10,11 +10,12 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use aws_sdk_elasticache::types::{AutomaticFailoverStatus, CacheCluster, ReplicationGroup as Rg};
 
-use super::data_common::{cache_list_tags, cache_retag, cache_tags, foreign, gone_is_ok};
-use super::data_common::{may_be_ours, missing, owned};
+use super::data_common::{adoptable, may_be_ours, merged, nothing_to_delete};
+use super::lifecycle::{with_fresh, Lifecycle, ABSENT};
+use super::tagging::{self, owned, TagApi};
 use super::{Driver, Goal, Progress};
 use crate::aws::attrs::{s, strs, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use crate::aws::{api, found, gone_ok, missing, not_in_place, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -76,7 +77,7 @@ impl Driver for ReplicationGroup {
             .multi_az_enabled(failover)
             .cache_subnet_group_name(want.str("subnet_group_name")?)
             .set_security_group_ids(Some(want.strs("security_group_ids")?))
-            .set_tags(Some(cache_tags(want)))
+            .set_tags(Some(tagging::tags_of(want)))
             .send()
             .await
             .map_err(api("elasticache:CreateReplicationGroup"));
@@ -109,9 +110,7 @@ impl Driver for ReplicationGroup {
         let id = have.str("replication_group_id")?;
         let has = |key: &str| changed.iter().any(|c| c == key);
         if let Some(other) = changed.iter().find(|c| !IN_PLACE.contains(&c.as_str())) {
-            return Err(AwsError::Model(format!(
-                "{logical}: replication group `{other}` cannot change in place"
-            )));
+            return Err(not_in_place(logical, "replication group", other));
         }
         let failover = want.bool("automatic_failover")?;
         // Failover must be off before the last replica goes, and replicas exist before it is on.
@@ -137,49 +136,32 @@ impl Driver for ReplicationGroup {
             modify(cx, id, want, &rest).await?;
         }
         if has("tags") {
-            cache_retag(cx, have.str("arn")?, have, want).await?;
+            tagging::retag(&tagging::ElastiCache, cx, have.str("arn")?, have, want).await?;
         }
-        let mut out = have.clone();
-        for key in changed {
-            if let Some(value) = want.get(key) {
-                out.insert(key.clone(), value.clone());
-            }
-        }
-        Ok(out)
+        Ok(merged(have, want, changed))
     }
 
     async fn delete(&self, cx: &Cx, _logical: &str, have: &Attrs) -> Result<(), AwsError> {
         let id = have.str("replication_group_id")?;
-        match describe(cx, id).await? {
-            None => return Ok(()),
-            Some(found) if found.status() == Some("deleting") => return Ok(()),
-            Some(_) => {}
+        if nothing_to_delete(describe(cx, id).await?.as_ref().map(|g| g.status())) {
+            return Ok(());
         }
         // No final snapshot: the counters it holds are rebuilt by traffic within a window.
-        let result = cx
-            .aws
-            .elasticache
-            .delete_replication_group()
-            .replication_group_id(id)
+        let call = cx.aws.elasticache.delete_replication_group();
+        let call = call.replication_group_id(id);
+        let result = call
             .send()
             .await
             .map_err(api("elasticache:DeleteReplicationGroup"));
-        gone_is_ok(result)
+        gone_ok(result)
     }
 
     async fn poll(&self, cx: &Cx, have: &Attrs, goal: Goal) -> Result<Progress, AwsError> {
         let group = describe(cx, have.str("replication_group_id")?).await?;
-        let status = group.as_ref().and_then(|g| g.status()).unwrap_or("absent");
-        Ok(match (goal, &group) {
-            (Goal::Gone, None) => Progress::Done(None),
-            (Goal::Ready, Some(found)) if status == "available" => {
-                Progress::Done(Some(group_attrs(found)))
-            }
-            (Goal::Ready, _) if matches!(status, "create-failed" | "absent") => {
-                Progress::Failed(format!("the replication group is `{status}`"))
-            }
-            _ => Progress::Pending(status.to_string()),
-        })
+        let progress = LIFECYCLE.progress(goal, group.as_ref().and_then(|g| g.status()));
+        Ok(with_fresh(progress, goal, || {
+            group.as_ref().map(group_attrs)
+        }))
     }
 
     fn timeout(&self) -> Duration {
@@ -275,20 +257,20 @@ fn int32(want: &Attrs, key: &str) -> Result<i32, AwsError> {
         .map_err(|_| AwsError::Model(format!("attribute `{key}` is out of range")))
 }
 
+/// Available when ready; a failed create or a group that vanished will not come back.
+const LIFECYCLE: Lifecycle = Lifecycle {
+    failed: &["create-failed", ABSENT],
+    ..Lifecycle::ready_when("the replication group", &["available"])
+};
+
 async fn describe(cx: &Cx, id: &str) -> Result<Option<Rg>, AwsError> {
-    let found = cx
-        .aws
-        .elasticache
-        .describe_replication_groups()
-        .replication_group_id(id)
+    let call = cx.aws.elasticache.describe_replication_groups();
+    let call = call.replication_group_id(id);
+    let answer = call
         .send()
         .await
         .map_err(api("elasticache:DescribeReplicationGroups"));
-    match found {
-        Ok(answer) => Ok(answer.replication_groups().first().cloned()),
-        Err(error) if error.is_not_found() => Ok(None),
-        Err(error) => Err(error),
-    }
+    Ok(found(answer)?.and_then(|a| a.replication_groups().first().cloned()))
 }
 
 /// The id is taken: ours (a create whose answer was lost) is adopted; one being deleted must
@@ -297,16 +279,16 @@ async fn adopt(cx: &Cx, logical: &str, id: &str) -> Result<Rg, AwsError> {
     let group = describe(cx, id)
         .await?
         .ok_or_else(|| missing("elasticache:DescribeReplicationGroups", logical, "group"))?;
-    let pairs = cache_list_tags(cx, group.arn().unwrap_or_default()).await?;
-    match owned(&cx.stack, &pairs) {
-        Some((owner, _)) if owner == logical => {}
-        _ => return Err(foreign("replication group", id, &cx.stack)),
-    }
-    if group.status() == Some("deleting") {
-        return Err(AwsError::Failed(format!(
-            "{logical}: replication group `{id}` is still being deleted; run again once it is gone"
-        )));
-    }
+    let pairs = tagging::ElastiCache
+        .list(cx, group.arn().unwrap_or_default())
+        .await?;
+    adoptable(
+        cx,
+        ("replication group", id, logical),
+        &pairs,
+        group.status(),
+        "",
+    )?;
     Ok(group)
 }
 
@@ -352,7 +334,7 @@ async fn owned_group(
     let (Some(id), Some(arn)) = (group.replication_group_id(), group.arn()) else {
         return Ok(None);
     };
-    let Some((logical, tags)) = owned(&cx.stack, &cache_list_tags(cx, arn).await?) else {
+    let Some((logical, tags)) = owned(&cx.stack, &tagging::ElastiCache.list(cx, arn).await?) else {
         return Ok(None);
     };
     let mut attrs = group_attrs(group);
@@ -400,4 +382,21 @@ fn group_attrs(group: &Rg) -> Attrs {
         }
     }
     attrs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::kinds::lifecycle::shown;
+
+    #[test]
+    fn group_statuses() {
+        let failed = shown(&LIFECYCLE, Goal::Ready, Some("create-failed"));
+        assert_eq!(failed, "failed: the replication group is `create-failed`");
+        assert_eq!(
+            shown(&LIFECYCLE, Goal::Ready, Some("modifying")),
+            "modifying"
+        );
+        assert_eq!(shown(&LIFECYCLE, Goal::Gone, Some("deleting")), "deleting");
+    }
 }

@@ -4,10 +4,11 @@
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{ResourceType, RouteOrigin};
 
-use super::ec2_common::{answered_id, entry, gone_ok, with_id};
+use super::ec2_common::{answered_id, describe_owned, entry, owned_items, with_id};
+use super::tagging;
 use super::{ec2_tags, Driver};
 use crate::aws::attrs::{s, strs, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use crate::aws::{api, found, gone_ok, not_in_place, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -29,43 +30,27 @@ struct Contents {
 #[async_trait]
 impl Driver for RouteTable {
     async fn observe(&self, cx: &Cx, _: &[&Resource]) -> Result<Vec<(String, Observed)>, AwsError> {
-        let tables = cx
-            .aws
-            .ec2
-            .describe_route_tables()
-            .filters(ec2_tags::owner_filter(&cx.stack))
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(api("ec2:DescribeRouteTables"))?;
+        let tables: Vec<_> = describe_owned!(
+            cx,
+            describe_route_tables,
+            filters,
+            "ec2:DescribeRouteTables"
+        )?;
         let mut out = Vec::new();
-        for table in &tables {
-            let (Some((logical, tags)), Some(id)) = (
-                ec2_tags::owned(&cx.stack, table.tags()),
-                table.route_table_id(),
-            ) else {
-                continue;
-            };
+        for (logical, _, mut attrs, table) in owned_items(&cx.stack, &tables) {
             let contents = contents_of(table);
-            let mut attrs = Attrs::new();
-            attrs.insert("id".into(), s(id));
             attrs.insert("vpc_id".into(), s(table.vpc_id().unwrap_or_default()));
             attrs.insert("routes".into(), routes_attr(&contents.routes));
             let subnets = contents.associations.into_iter().map(|(subnet, _)| subnet);
             attrs.insert("subnet_ids".into(), strs(subnets));
-            attrs.insert("tags".into(), tags);
             out.push(entry(ResourceKind::RouteTable, logical, attrs));
         }
         Ok(out)
     }
 
     async fn create(&self, cx: &Cx, logical: &str, want: &Attrs) -> Result<Attrs, AwsError> {
-        let created = cx
-            .aws
-            .ec2
-            .create_route_table()
+        let call = cx.aws.ec2.create_route_table();
+        let created = call
             .vpc_id(want.str("vpc_id")?)
             .tag_specifications(ec2_tags::spec(ResourceType::RouteTable, want))
             .send()
@@ -111,12 +96,8 @@ impl Driver for RouteTable {
                     let wanted = want.strs("subnet_ids")?;
                     reconcile_subnets(cx, id, &now.associations, &wanted).await?;
                 }
-                "tags" => ec2_tags::retag(cx, id, have, want).await?,
-                other => {
-                    return Err(AwsError::Model(format!(
-                        "{logical}: route table `{other}` cannot change in place"
-                    )))
-                }
+                "tags" => tagging::retag(&tagging::Ec2, cx, id, have, want).await?,
+                other => return Err(not_in_place(logical, "route table", other)),
             }
         }
         Ok(with_id(want, id))
@@ -129,32 +110,17 @@ impl Driver for RouteTable {
         };
         // AWS refuses to delete a table that subnets are still associated with.
         reconcile_subnets(cx, id, &now.associations, &[]).await?;
-        let result = cx
-            .aws
-            .ec2
-            .delete_route_table()
-            .route_table_id(id)
-            .send()
-            .await
-            .map_err(api("ec2:DeleteRouteTable"));
+        let call = cx.aws.ec2.delete_route_table().route_table_id(id);
+        let result = call.send().await.map_err(api("ec2:DeleteRouteTable"));
         gone_ok(result)
     }
 }
 
 /// The table's routes and associations now, or `None` when it is gone.
 async fn describe(cx: &Cx, id: &str) -> Result<Option<Contents>, AwsError> {
-    let found = cx
-        .aws
-        .ec2
-        .describe_route_tables()
-        .route_table_ids(id)
-        .send()
-        .await
-        .map_err(api("ec2:DescribeRouteTables"));
-    match found {
-        Err(error) if error.is_not_found() => Ok(None),
-        other => Ok(other?.route_tables().first().map(contents_of)),
-    }
+    let call = cx.aws.ec2.describe_route_tables().route_table_ids(id);
+    let answer = call.send().await.map_err(api("ec2:DescribeRouteTables"));
+    Ok(found(answer)?.and_then(|a| a.route_tables().first().map(contents_of)))
 }
 
 fn contents_of(table: &aws_sdk_ec2::types::RouteTable) -> Contents {
@@ -326,14 +292,9 @@ async fn reconcile_subnets(
 ) -> Result<(), AwsError> {
     for (subnet, association) in have {
         if !want.contains(subnet) {
-            let result = cx
-                .aws
-                .ec2
-                .disassociate_route_table()
-                .association_id(association)
-                .send()
-                .await
-                .map_err(api("ec2:DisassociateRouteTable"));
+            let call = cx.aws.ec2.disassociate_route_table();
+            let call = call.association_id(association);
+            let result = call.send().await.map_err(api("ec2:DisassociateRouteTable"));
             gone_ok(result)?;
         }
     }
@@ -390,4 +351,31 @@ async fn associate(cx: &Cx, id: &str, subnet: &str) -> Result<(), AwsError> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wanted_routes_read_destination_and_target() {
+        let route = Attr::Map(
+            [("destination", "0.0.0.0/0"), ("target", "igw-1")]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), s(v)))
+                .collect(),
+        );
+        let want = Attrs::from([("routes".to_string(), Attr::List(vec![route]))]);
+        let routes = wanted_routes("rt.public", &want).unwrap();
+        assert_eq!(routes.len(), 1);
+        assert_eq!(
+            (routes[0].destination.as_str(), routes[0].target.as_str()),
+            ("0.0.0.0/0", "igw-1")
+        );
+        assert!(wanted_routes("rt.public", &Attrs::new())
+            .unwrap()
+            .is_empty());
+        let bad = Attrs::from([("routes".to_string(), s("nope"))]);
+        assert!(wanted_routes("rt.public", &bad).is_err());
+    }
 }

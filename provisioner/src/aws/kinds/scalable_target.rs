@@ -3,16 +3,15 @@
 //! Ownership lies in the resource id: `service/<cluster>/<service>`, and the stack's cluster is
 //! named after the stack. Tags are sent and read back where the service supports them.
 
-use std::collections::HashMap;
-
 use async_trait::async_trait;
 use aws_sdk_applicationautoscaling::types::{
     ScalableDimension, ScalableTarget as AwsTarget, ServiceNamespace,
 };
 
+use super::tagging::{owned, retag, AutoScaling, Pairs, TagApi};
 use super::Driver;
-use crate::aws::attrs::{owned_logical, s, synthetic_tags, tags_attr, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use crate::aws::attrs::{s, synthetic_tags, Attrs, AttrsExt};
+use crate::aws::{api, gone_ok, not_in_place, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -28,10 +27,8 @@ pub fn in_stack_cluster(stack: &str, resource_id: &str) -> bool {
 
 /// The stack's ECS scalable targets.
 async fn targets(cx: &Cx) -> Result<Vec<AwsTarget>, AwsError> {
-    let all: Vec<AwsTarget> = cx
-        .aws
-        .autoscaling
-        .describe_scalable_targets()
+    let call = cx.aws.autoscaling.describe_scalable_targets();
+    let all: Vec<AwsTarget> = call
         .service_namespace(ServiceNamespace::Ecs)
         .into_paginator()
         .items()
@@ -47,20 +44,12 @@ async fn targets(cx: &Cx) -> Result<Vec<AwsTarget>, AwsError> {
 
 /// The target's tags; `None` when they cannot be read (tags are informational here, ownership
 /// comes from the resource id), throttling excepted.
-async fn tags_of(cx: &Cx, target: &AwsTarget) -> Result<Option<HashMap<String, String>>, AwsError> {
+async fn tags_of(cx: &Cx, target: &AwsTarget) -> Result<Option<Pairs>, AwsError> {
     let Some(arn) = target.scalable_target_arn() else {
         return Ok(None);
     };
-    let answer = cx
-        .aws
-        .autoscaling
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .send()
-        .await
-        .map_err(api("application-autoscaling:ListTagsForResource"));
-    match answer {
-        Ok(answer) => Ok(answer.tags().cloned()),
+    match AutoScaling.list(cx, arn).await {
+        Ok(pairs) => Ok(Some(pairs)),
         Err(error) if error.is_throttling() => Err(error),
         Err(_) => Ok(None),
     }
@@ -72,16 +61,16 @@ async fn observed(
     desired: &[&Resource],
 ) -> Result<(String, Attrs), AwsError> {
     let id = target.resource_id();
-    let tags = tags_of(cx, target).await?.unwrap_or_default();
-    let pairs = || tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+    let pairs = tags_of(cx, target).await?.unwrap_or_default();
+    let owner = owned(&cx.stack, &pairs);
     let logical = desired
         .iter()
         .find(|r| r.attrs.opt_str("resource_id") == Some(id))
         .map(|r| r.logical.clone())
-        .or_else(|| owned_logical(&cx.stack, pairs()))
+        .or_else(|| owner.as_ref().map(|(logical, _)| logical.clone()))
         .unwrap_or_else(|| format!("scaling.target:{id}"));
-    let tags = match owned_logical(&cx.stack, pairs()) {
-        Some(_) => tags_attr(pairs()),
+    let tags = match owner {
+        Some((_, tags)) => tags,
         None => synthetic_tags(&cx.stack, &logical),
     };
     let mut attrs = Attrs::new();
@@ -171,16 +160,14 @@ impl Driver for ScalableTarget {
     ) -> Result<Attrs, AwsError> {
         for key in changed {
             if !matches!(key.as_str(), "min_capacity" | "max_capacity" | "tags") {
-                return Err(AwsError::Model(format!(
-                    "{logical}: scalable target `{key}` cannot change in place"
-                )));
+                return Err(not_in_place(logical, "scalable target", key));
             }
         }
         if changed.iter().any(|c| c != "tags") {
             register(cx, logical, want, false).await?;
         }
         if changed.iter().any(|c| c == "tags") {
-            retag(cx, have.str("arn")?, have, want).await?;
+            retag(&AutoScaling, cx, have.str("arn")?, have, want).await?;
         }
         let mut out = want.clone();
         if let Some(arn) = have.get("arn") {
@@ -200,47 +187,26 @@ impl Driver for ScalableTarget {
         if !present {
             return Ok(());
         }
-        let result = cx
-            .aws
-            .autoscaling
-            .deregister_scalable_target()
+        let call = cx.aws.autoscaling.deregister_scalable_target();
+        let result = call
             .service_namespace(ServiceNamespace::Ecs)
             .resource_id(id)
             .scalable_dimension(ScalableDimension::from(dimension))
             .send()
             .await
             .map_err(api("application-autoscaling:DeregisterScalableTarget"));
-        match result {
-            Err(error) if error.is_not_found() => Ok(()),
-            other => other.map(|_| ()),
-        }
+        gone_ok(result)
     }
 }
 
-async fn retag(cx: &Cx, arn: &str, have: &Attrs, want: &Attrs) -> Result<(), AwsError> {
-    let aas = &cx.aws.autoscaling;
-    let new = want.tag_pairs();
-    let stale: Vec<String> = have
-        .tag_pairs()
-        .into_iter()
-        .filter(|(k, _)| !k.starts_with("aws:") && !new.iter().any(|(n, _)| n == k))
-        .map(|(k, _)| k)
-        .collect();
-    if !stale.is_empty() {
-        aas.untag_resource()
-            .resource_arn(arn)
-            .set_tag_keys(Some(stale))
-            .send()
-            .await
-            .map_err(api("application-autoscaling:UntagResource"))?;
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_services_of_the_stack_cluster_are_ours() {
+        assert!(in_stack_cluster("demo", "service/demo/gateway"));
+        assert!(!in_stack_cluster("demo", "service/demo-2/gateway"));
+        assert!(!in_stack_cluster("demo", "table/demo"));
     }
-    if !new.is_empty() {
-        aas.tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(new.into_iter().collect()))
-            .send()
-            .await
-            .map_err(api("application-autoscaling:TagResource"))?;
-    }
-    Ok(())
 }

@@ -12,7 +12,7 @@ use aws_sdk_applicationautoscaling::types::{
 use super::scalable_target::in_stack_cluster;
 use super::Driver;
 use crate::aws::attrs::{s, synthetic_tags, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use crate::aws::{api, gone_ok, not_in_place, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -22,10 +22,8 @@ pub struct ScalingPolicy;
 const DIMENSION: &str = "ecs:service:DesiredCount";
 
 async fn policies(cx: &Cx) -> Result<Vec<AwsPolicy>, AwsError> {
-    let all: Vec<AwsPolicy> = cx
-        .aws
-        .autoscaling
-        .describe_scaling_policies()
+    let call = cx.aws.autoscaling.describe_scaling_policies();
+    let all: Vec<AwsPolicy> = call
         .service_namespace(ServiceNamespace::Ecs)
         .into_paginator()
         .items()
@@ -69,10 +67,8 @@ async fn put(cx: &Cx, logical: &str, want: &Attrs) -> Result<String, AwsError> {
         .predefined_metric_specification(metric)
         .build()
         .map_err(bad)?;
-    let answer = cx
-        .aws
-        .autoscaling
-        .put_scaling_policy()
+    let call = cx.aws.autoscaling.put_scaling_policy();
+    let answer = call
         .policy_name(want.str("name")?)
         .service_namespace(ServiceNamespace::Ecs)
         .resource_id(want.str("resource_id")?)
@@ -127,9 +123,7 @@ impl Driver for ScalingPolicy {
             .iter()
             .find(|c| !matches!(c.as_str(), "metric" | "target_value"))
         {
-            return Err(AwsError::Model(format!(
-                "{logical}: scaling policy `{other}` cannot change in place"
-            )));
+            return Err(not_in_place(logical, "scaling policy", other));
         }
         // PutScalingPolicy on an existing name replaces its configuration.
         self.create(cx, logical, want).await
@@ -145,10 +139,8 @@ impl Driver for ScalingPolicy {
         if !present {
             return Ok(());
         }
-        let result = cx
-            .aws
-            .autoscaling
-            .delete_scaling_policy()
+        let call = cx.aws.autoscaling.delete_scaling_policy();
+        let result = call
             .policy_name(name)
             .service_namespace(ServiceNamespace::Ecs)
             .resource_id(id)
@@ -156,9 +148,40 @@ impl Driver for ScalingPolicy {
             .send()
             .await
             .map_err(api("application-autoscaling:DeleteScalingPolicy"));
-        match result {
-            Err(error) if error.is_not_found() => Ok(()),
-            other => other.map(|_| ()),
-        }
+        gone_ok(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn observed_policy_reads_its_target_tracking() {
+        let config = TargetTrackingScalingPolicyConfiguration::builder()
+            .target_value(60.0)
+            .predefined_metric_specification(
+                PredefinedMetricSpecification::builder()
+                    .predefined_metric_type(MetricType::EcsServiceAverageCpuUtilization)
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap();
+        let policy = AwsPolicy::builder()
+            .policy_arn("arn:policy")
+            .policy_name("demo-cpu")
+            .service_namespace(ServiceNamespace::Ecs)
+            .resource_id("service/demo/gateway")
+            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+            .policy_type(PolicyType::TargetTrackingScaling)
+            .creation_time(aws_smithy_types::DateTime::from_secs(0))
+            .target_tracking_scaling_policy_configuration(config)
+            .build()
+            .unwrap();
+        let attrs = attrs_of(&policy);
+        assert_eq!(attrs["target_value"], Attr::Float(60.0));
+        assert_eq!(attrs["metric"], s("ECSServiceAverageCPUUtilization"));
+        assert_eq!(attrs["resource_id"], s("service/demo/gateway"));
     }
 }

@@ -4,10 +4,13 @@
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{Filter, ResourceType};
 
-use super::ec2_common::{answered_id, entry, gone_ok, update_tags_only, with_id};
+use super::ec2_common::{
+    answered_id, describe_owned, entry, owned_items, update_tags_only, with_id,
+};
+use super::tagging;
 use super::{ec2_tags, Driver};
 use crate::aws::attrs::{s, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use crate::aws::{api, gone_ok, AwsError, Cx};
 use crate::core::{Observed, Resource, ResourceKind};
 
 pub struct SecurityGroup;
@@ -17,21 +20,13 @@ impl Driver for SecurityGroup {
     async fn observe(&self, cx: &Cx, _: &[&Resource]) -> Result<Vec<(String, Observed)>, AwsError> {
         let groups = owned_groups(cx).await?;
         let mut out = Vec::new();
-        for group in &groups {
-            let (Some((logical, tags)), Some(id)) =
-                (ec2_tags::owned(&cx.stack, group.tags()), group.group_id())
-            else {
-                continue;
-            };
-            let mut attrs = Attrs::new();
-            attrs.insert("id".into(), s(id));
+        for (logical, _, mut attrs, group) in owned_items(&cx.stack, &groups) {
             attrs.insert("name".into(), s(group.group_name().unwrap_or_default()));
             attrs.insert(
                 "description".into(),
                 s(group.description().unwrap_or_default()),
             );
             attrs.insert("vpc_id".into(), s(group.vpc_id().unwrap_or_default()));
-            attrs.insert("tags".into(), tags);
             out.push(entry(ResourceKind::SecurityGroup, logical, attrs));
         }
         Ok(out)
@@ -40,10 +35,8 @@ impl Driver for SecurityGroup {
     async fn create(&self, cx: &Cx, logical: &str, want: &Attrs) -> Result<Attrs, AwsError> {
         let name = want.str("name")?;
         let vpc = want.str("vpc_id")?;
-        let created = cx
-            .aws
-            .ec2
-            .create_security_group()
+        let call = cx.aws.ec2.create_security_group();
+        let created = call
             .group_name(name)
             .description(want.str("description")?)
             .vpc_id(vpc)
@@ -74,40 +67,29 @@ impl Driver for SecurityGroup {
 
     async fn delete(&self, cx: &Cx, _logical: &str, have: &Attrs) -> Result<(), AwsError> {
         // DependencyViolation while interfaces using the group go away is retried by the engine.
-        let result = cx
-            .aws
-            .ec2
-            .delete_security_group()
-            .group_id(have.str("id")?)
-            .send()
-            .await
-            .map_err(api("ec2:DeleteSecurityGroup"));
+        let call = cx.aws.ec2.delete_security_group();
+        let call = call.group_id(have.str("id")?);
+        let result = call.send().await.map_err(api("ec2:DeleteSecurityGroup"));
         gone_ok(result)
     }
 }
 
 /// Every security group tagged as owned by the stack (the rule driver finds rules through them).
 pub async fn owned_groups(cx: &Cx) -> Result<Vec<aws_sdk_ec2::types::SecurityGroup>, AwsError> {
-    cx.aws
-        .ec2
-        .describe_security_groups()
-        .filters(ec2_tags::owner_filter(&cx.stack))
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(api("ec2:DescribeSecurityGroups"))
+    describe_owned!(
+        cx,
+        describe_security_groups,
+        filters,
+        "ec2:DescribeSecurityGroups"
+    )
 }
 
 /// The id of the group named `name` in `vpc` when it is this resource (a run that died after
 /// creating it); a group of that name that is not ours is an error.
 async fn adopt(cx: &Cx, logical: &str, name: &str, vpc: &str) -> Result<String, AwsError> {
     let filter = |key: &str, value: &str| Filter::builder().name(key).values(value).build();
-    let found = cx
-        .aws
-        .ec2
-        .describe_security_groups()
+    let call = cx.aws.ec2.describe_security_groups();
+    let found = call
         .filters(filter("group-name", name))
         .filters(filter("vpc-id", vpc))
         .send()
@@ -115,14 +97,22 @@ async fn adopt(cx: &Cx, logical: &str, name: &str, vpc: &str) -> Result<String, 
         .map_err(api("ec2:DescribeSecurityGroups"))?;
     let group = found.security_groups().first();
     let ours = group
-        .and_then(|g| ec2_tags::owned(&cx.stack, g.tags()))
+        .and_then(|g| tagging::owned(&cx.stack, &tagging::pairs(g.tags())))
         .is_some_and(|(owner_logical, _)| owner_logical == logical);
     match (ours, group.and_then(|g| g.group_id())) {
         (true, Some(id)) => Ok(id.to_string()),
-        _ => Err(AwsError::Failed(format!(
-            "{logical}: security group `{name}` already exists in {vpc} and is not owned by \
-             stack `{}` (rename it or delete it)",
-            cx.stack
-        ))),
+        _ => Err(tagging::not_ours(cx, "security group", name)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_are_found_by_owner_tag() {
+        let owner = ec2_tags::owner_filter("demo");
+        assert_eq!(owner.name(), Some("tag:provisioner:stack"));
+        assert_eq!(owner.values(), ["demo"]);
     }
 }

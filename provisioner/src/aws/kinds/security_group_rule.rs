@@ -9,11 +9,11 @@ use aws_sdk_ec2::types::{
     UserIdGroupPair,
 };
 
-use super::ec2_common::{answered_id, entry, gone_ok, with_id};
+use super::ec2_common::{answered_id, entry, with_id};
 use super::security_group::owned_groups;
 use super::Driver;
 use crate::aws::attrs::{s, synthetic_tags, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use crate::aws::{api, gone_ok, not_in_place, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -124,9 +124,7 @@ impl Driver for SecurityGroupRule {
     ) -> Result<Attrs, AwsError> {
         let id = have.str("id")?;
         if let Some(other) = changed.iter().find(|c| *c != "description") {
-            return Err(AwsError::Model(format!(
-                "{logical}: security group rule `{other}` cannot change in place"
-            )));
+            return Err(not_in_place(logical, "security group rule", other));
         }
         if !changed.is_empty() {
             let spec = spec_of(logical, want)?;
@@ -382,11 +380,9 @@ fn request(spec: &Spec) -> SecurityGroupRuleRequest {
 /// after authorizing it); an equal rule described otherwise belongs to someone else.
 async fn adopt(cx: &Cx, logical: &str, spec: &Spec) -> Result<String, AwsError> {
     let rules = rules_of_groups(cx, vec![spec.shape.group_id.clone()]).await?;
-    let groups = cx
-        .aws
-        .ec2
-        .describe_security_groups()
-        .group_ids(&spec.shape.group_id)
+    let call = cx.aws.ec2.describe_security_groups();
+    let call = call.group_ids(&spec.shape.group_id);
+    let groups = call
         .send()
         .await
         .map_err(api("ec2:DescribeSecurityGroups"))?;
@@ -407,5 +403,38 @@ async fn adopt(cx: &Cx, logical: &str, spec: &Spec) -> Result<String, AwsError> 
              (it is not this stack's; remove it or give it that description)",
             spec.shape.group_id, spec.description
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(peer: (&str, &str)) -> Attrs {
+        let mut want = Attrs::from([
+            ("group_id".to_string(), s("sg-1")),
+            ("direction".to_string(), s("INGRESS")),
+            ("protocol".to_string(), s("TCP")),
+            ("from_port".to_string(), Attr::Int(8000)),
+            ("to_port".to_string(), Attr::Int(8000)),
+            ("description".to_string(), s("stack: proxy")),
+        ]);
+        want.insert(peer.0.to_string(), s(peer.1));
+        want
+    }
+
+    #[test]
+    fn request_carries_the_peer_by_its_kind() {
+        let v4 = request(&spec_of("r", &rule(("cidr", "10.0.0.0/16"))).unwrap());
+        assert_eq!(v4.cidr_ipv4(), Some("10.0.0.0/16"));
+        assert_eq!(
+            (v4.ip_protocol(), v4.from_port()),
+            (Some("tcp"), Some(8000))
+        );
+        let v6 = request(&spec_of("r", &rule(("cidr", "::/0"))).unwrap());
+        assert_eq!(v6.cidr_ipv6(), Some("::/0"));
+        let group = request(&spec_of("r", &rule(("source_group_id", "sg-2"))).unwrap());
+        assert_eq!(group.referenced_group_id(), Some("sg-2"));
+        assert!(spec_of("r", &rule(("direction", "sideways"))).is_err());
     }
 }

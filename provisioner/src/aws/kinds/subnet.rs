@@ -3,39 +3,27 @@
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
 
-use super::ec2_common::{answered_id, entry, gone_ok, with_id};
+use super::ec2_common::{answered_id, describe_owned, entry, owned_items, with_id};
+use super::lifecycle::Lifecycle;
+use super::tagging;
 use super::{ec2_tags, Driver, Goal, Progress};
 use crate::aws::attrs::{s, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use crate::aws::{api, found, gone_ok, not_in_place, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
 pub struct Subnet;
 
+/// Usable once available; gone once EC2 no longer knows it.
+const LIFECYCLE: Lifecycle = Lifecycle::ready_when("the subnet", &["available"]);
+
 #[async_trait]
 impl Driver for Subnet {
     async fn observe(&self, cx: &Cx, _: &[&Resource]) -> Result<Vec<(String, Observed)>, AwsError> {
-        let subnets = cx
-            .aws
-            .ec2
-            .describe_subnets()
-            .filters(ec2_tags::owner_filter(&cx.stack))
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(api("ec2:DescribeSubnets"))?;
+        let subnets: Vec<_> =
+            describe_owned!(cx, describe_subnets, filters, "ec2:DescribeSubnets")?;
         let mut out = Vec::new();
-        for subnet in &subnets {
-            let (Some((logical, tags)), Some(id)) = (
-                ec2_tags::owned(&cx.stack, subnet.tags()),
-                subnet.subnet_id(),
-            ) else {
-                continue;
-            };
-            let mut attrs = Attrs::new();
-            attrs.insert("id".into(), s(id));
+        for (logical, _, mut attrs, subnet) in owned_items(&cx.stack, &subnets) {
             attrs.insert("vpc_id".into(), s(subnet.vpc_id().unwrap_or_default()));
             attrs.insert(
                 "cidr_block".into(),
@@ -49,7 +37,6 @@ impl Driver for Subnet {
                 "map_public_ip_on_launch".into(),
                 Attr::Bool(subnet.map_public_ip_on_launch().unwrap_or(false)),
             );
-            attrs.insert("tags".into(), tags);
             out.push(entry(ResourceKind::Subnet, logical, attrs));
         }
         Ok(out)
@@ -104,12 +91,8 @@ impl Driver for Subnet {
                         .await
                         .map_err(api("ec2:ModifySubnetAttribute"))?;
                 }
-                "tags" => ec2_tags::retag(cx, id, have, want).await?,
-                other => {
-                    return Err(AwsError::Model(format!(
-                        "{logical}: subnet `{other}` cannot change in place"
-                    )))
-                }
+                "tags" => tagging::retag(&tagging::Ec2, cx, id, have, want).await?,
+                other => return Err(not_in_place(logical, "subnet", other)),
             }
         }
         Ok(with_id(want, id))
@@ -117,37 +100,28 @@ impl Driver for Subnet {
 
     async fn delete(&self, cx: &Cx, _logical: &str, have: &Attrs) -> Result<(), AwsError> {
         // DependencyViolation while interfaces (NAT, NLB, tasks) go away is retried by the engine.
-        let result = cx
-            .aws
-            .ec2
-            .delete_subnet()
-            .subnet_id(have.str("id")?)
-            .send()
-            .await
-            .map_err(api("ec2:DeleteSubnet"));
+        let call = cx.aws.ec2.delete_subnet().subnet_id(have.str("id")?);
+        let result = call.send().await.map_err(api("ec2:DeleteSubnet"));
         gone_ok(result)
     }
 
     async fn poll(&self, cx: &Cx, have: &Attrs, goal: Goal) -> Result<Progress, AwsError> {
-        let found = cx
-            .aws
-            .ec2
-            .describe_subnets()
-            .subnet_ids(have.str("id")?)
-            .send()
-            .await
-            .map_err(api("ec2:DescribeSubnets"));
-        let state = match found {
-            Err(error) if error.is_not_found() => None,
-            other => other?
-                .subnets()
-                .first()
-                .and_then(|s| s.state())
-                .map(|s| s.as_str().to_string()),
-        };
-        Ok(match (goal, state.as_deref()) {
-            (Goal::Ready, Some("available")) | (Goal::Gone, None) => Progress::Done(None),
-            (_, state) => Progress::Pending(state.unwrap_or("absent").to_string()),
-        })
+        let call = cx.aws.ec2.describe_subnets().subnet_ids(have.str("id")?);
+        let answer = found(call.send().await.map_err(api("ec2:DescribeSubnets")))?;
+        let first = answer.as_ref().and_then(|a| a.subnets().first());
+        Ok(LIFECYCLE.progress(goal, first.and_then(|x| x.state()).map(|s| s.as_str())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::kinds::lifecycle::shown;
+
+    #[test]
+    fn subnet_states() {
+        assert_eq!(shown(&LIFECYCLE, Goal::Ready, Some("pending")), "pending");
+        assert_eq!(shown(&LIFECYCLE, Goal::Ready, Some("available")), "done");
+        assert_eq!(shown(&LIFECYCLE, Goal::Gone, None), "done");
     }
 }

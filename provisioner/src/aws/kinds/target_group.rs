@@ -4,10 +4,11 @@
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types::{ProtocolEnum, TargetGroup as Tg, TargetTypeEnum};
 
-use super::edge_common::{self as common, missing};
+use super::edge_common as common;
+use super::tagging;
 use super::Driver;
 use crate::aws::attrs::{s, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use crate::aws::{api, gone_ok, missing, not_in_place, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
@@ -36,29 +37,19 @@ fn attrs_of(tg: &Tg, tags: Attr) -> Attrs {
 
 /// Every target group owned by `cx.stack`, with its logical name and tags.
 async fn owned(cx: &Cx) -> Result<Vec<(String, Attrs)>, AwsError> {
-    let all: Vec<Tg> = cx
-        .aws
-        .elbv2
-        .describe_target_groups()
+    let call = cx.aws.elbv2.describe_target_groups();
+    let all: Vec<Tg> = call
         .into_paginator()
         .items()
         .send()
         .collect::<Result<Vec<_>, _>>()
         .await
         .map_err(api("elbv2:DescribeTargetGroups"))?;
-    let arns: Vec<String> = all
-        .iter()
-        .filter_map(|tg| tg.target_group_arn().map(str::to_string))
-        .collect();
-    let tags = common::describe_elb_tags(cx, &arns).await?;
-    Ok(all
-        .iter()
-        .filter_map(|tg| {
-            let pairs = tags.get(tg.target_group_arn()?)?;
-            let (logical, tags) = common::owned(&cx.stack, pairs)?;
-            Some((logical, attrs_of(tg, tags)))
-        })
-        .collect())
+    let owned = common::owned_by_tags(cx, all, Tg::target_group_arn).await?;
+    let observed = owned
+        .into_iter()
+        .map(|(logical, tags, tg)| (logical, attrs_of(&tg, tags)));
+    Ok(observed.collect())
 }
 
 #[async_trait]
@@ -76,16 +67,14 @@ impl Driver for TargetGroup {
         let name = want.str("name")?;
         let port = i32::try_from(want.int("port")?)
             .map_err(|_| AwsError::Model(format!("{logical}: port out of range")))?;
-        let created = cx
-            .aws
-            .elbv2
-            .create_target_group()
+        let call = cx.aws.elbv2.create_target_group();
+        let created = call
             .name(name)
             .protocol(ProtocolEnum::from(want.str("protocol")?))
             .port(port)
             .target_type(TargetTypeEnum::from(want.str("target_type")?))
             .vpc_id(want.str("vpc_id")?)
-            .set_tags(Some(common::elb_tags(want)))
+            .set_tags(Some(tagging::tags_of(want)))
             .send()
             .await
             .map_err(api("elbv2:CreateTargetGroup"));
@@ -95,13 +84,8 @@ impl Driver for TargetGroup {
                 let mine = owned(cx).await?.into_iter().find(|(l, a)| {
                     l == logical && a.get("name") == Some(&Attr::Str(name.to_string()))
                 });
-                mine.map(|(_, attrs)| attrs).ok_or_else(|| {
-                    AwsError::Failed(format!(
-                        "{logical}: a target group named `{name}` exists and is not owned by \
-                         stack `{}`: rename or delete it",
-                        cx.stack
-                    ))
-                })
+                let refused = || tagging::not_ours(cx, "target group", name);
+                mine.map(|(_, attrs)| attrs).ok_or_else(refused)
             }
             other => {
                 let created = other?;
@@ -123,12 +107,10 @@ impl Driver for TargetGroup {
         changed: &[String],
     ) -> Result<Attrs, AwsError> {
         if let Some(other) = changed.iter().find(|c| *c != "tags") {
-            return Err(AwsError::Model(format!(
-                "{logical}: target group `{other}` cannot change in place"
-            )));
+            return Err(not_in_place(logical, "target group", other));
         }
         let arn = have.str("arn")?;
-        common::elb_retag(cx, arn, have, want).await?;
+        tagging::retag(&tagging::Elb, cx, arn, have, want).await?;
         let mut out = have.clone();
         out.insert("tags".into(), want.attr("tags")?.clone());
         Ok(out)
@@ -136,17 +118,31 @@ impl Driver for TargetGroup {
 
     async fn delete(&self, cx: &Cx, _logical: &str, have: &Attrs) -> Result<(), AwsError> {
         // A listener still forwarding here answers ResourceInUse, retried until it is gone.
-        let result = cx
-            .aws
-            .elbv2
-            .delete_target_group()
-            .target_group_arn(have.str("arn")?)
-            .send()
-            .await
-            .map_err(api("elbv2:DeleteTargetGroup"));
-        match result {
-            Err(error) if error.is_not_found() => Ok(()),
-            other => other.map(|_| ()),
-        }
+        let call = cx.aws.elbv2.delete_target_group();
+        let call = call.target_group_arn(have.str("arn")?);
+        let result = call.send().await.map_err(api("elbv2:DeleteTargetGroup"));
+        gone_ok(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn observed_target_group_in_the_desired_shape() {
+        let tg = Tg::builder()
+            .target_group_name("demo-gw")
+            .protocol(ProtocolEnum::Tcp)
+            .port(8000)
+            .target_type(TargetTypeEnum::Ip)
+            .vpc_id("vpc-1")
+            .target_group_arn("arn:tg")
+            .build();
+        let attrs = attrs_of(&tg, Attr::Map(Default::default()));
+        assert_eq!(attrs["protocol"], s("TCP"));
+        assert_eq!(attrs["port"], Attr::Int(8000));
+        assert_eq!(attrs["target_type"], s("ip"));
+        assert_eq!(attrs["arn"], s("arn:tg"));
     }
 }

@@ -9,7 +9,8 @@ use aws_sdk_ecs::types::{
     TransportProtocol,
 };
 
-use super::{ecs_common, Driver};
+use super::tagging;
+use super::Driver;
 use crate::aws::attrs::{s, strs, Attrs, AttrsExt};
 use crate::aws::{api, AwsError, Cx};
 use crate::core::resource::Attr;
@@ -187,10 +188,8 @@ async fn describe(
     cx: &Cx,
     arn_or_family: &str,
 ) -> Result<Option<(AwsTaskDefinition, Vec<aws_sdk_ecs::types::Tag>)>, AwsError> {
-    let found = cx
-        .aws
-        .ecs
-        .describe_task_definition()
+    let call = cx.aws.ecs.describe_task_definition();
+    let found = call
         .task_definition(arn_or_family)
         .include(TaskDefinitionField::Tags)
         .send()
@@ -211,10 +210,8 @@ async fn describe(
 
 /// The newest active revision's ARN of exactly `family` (the listing matches by prefix).
 async fn newest_revision(cx: &Cx, family: &str) -> Result<Option<String>, AwsError> {
-    let arns: Vec<String> = cx
-        .aws
-        .ecs
-        .list_task_definitions()
+    let call = cx.aws.ecs.list_task_definitions();
+    let arns: Vec<String> = call
         .family_prefix(family)
         .status(TaskDefinitionStatus::Active)
         .sort(SortOrder::Desc)
@@ -237,10 +234,8 @@ async fn newest_revision(cx: &Cx, family: &str) -> Result<Option<String>, AwsErr
 
 /// Families that may be ours: those starting with the stack's name, and the desired ones.
 async fn families(cx: &Cx, desired: &[&Resource]) -> Result<Vec<String>, AwsError> {
-    let mut names: Vec<String> = cx
-        .aws
-        .ecs
-        .list_task_definition_families()
+    let call = cx.aws.ecs.list_task_definition_families();
+    let mut names: Vec<String> = call
         .family_prefix(&cx.stack)
         .status(aws_sdk_ecs::types::TaskDefinitionFamilyStatus::Active)
         .into_paginator()
@@ -274,7 +269,7 @@ impl Driver for TaskDefinition {
             let Some((def, tags)) = describe(cx, &arn).await? else {
                 continue;
             };
-            let Some((logical, tags)) = ecs_common::owned(&cx.stack, &tags) else {
+            let Some((logical, tags)) = tagging::owned(&cx.stack, &tagging::pairs(&tags)) else {
                 continue;
             };
             let attrs = attrs_of(&def, tags);
@@ -324,7 +319,7 @@ impl Driver for TaskDefinition {
             .set_execution_role_arn(want.opt_str("execution_role_arn").map(str::to_string))
             .set_task_role_arn(want.opt_str("task_role_arn").map(str::to_string))
             .set_container_definitions(Some(containers))
-            .set_tags(Some(ecs_common::tags(want)))
+            .set_tags(Some(tagging::tags_of(want)))
             .send()
             .await
             .map_err(api("ecs:RegisterTaskDefinition"))?;
@@ -354,7 +349,7 @@ impl Driver for TaskDefinition {
         let arn = have.str("arn")?;
         for key in changed {
             match key.as_str() {
-                "tags" => ecs_common::retag(cx, arn, have, want).await?,
+                "tags" => tagging::retag(&tagging::Ecs, cx, arn, have, want).await?,
                 other => {
                     return Err(model(
                         logical,
@@ -390,5 +385,37 @@ impl Driver for TaskDefinition {
             .await
             .map_err(api("ecs:DeregisterTaskDefinition"))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn container_read_back_in_the_desired_shape() {
+        let def = ContainerDefinition::builder()
+            .name("gateway")
+            .image("gateway:1")
+            .essential(true)
+            .port_mappings(
+                aws_sdk_ecs::types::PortMapping::builder()
+                    .container_port(8000)
+                    .build(),
+            )
+            .environment(
+                aws_sdk_ecs::types::KeyValuePair::builder()
+                    .name("A")
+                    .value("1")
+                    .build(),
+            )
+            .build();
+        let Attr::Map(attrs) = container_attrs(&def) else {
+            panic!("a container reads back as a map");
+        };
+        assert_eq!(attrs["port_mappings"], Attr::List(vec![Attr::Int(8000)]));
+        assert_eq!(attrs["essential"], Attr::Bool(true));
+        let env = Attr::Map([("A".to_string(), s("1"))].into());
+        assert_eq!(attrs["environment"], env);
     }
 }

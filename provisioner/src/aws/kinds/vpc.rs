@@ -3,13 +3,19 @@
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
 
+use super::ec2_common::owned_items;
+use super::lifecycle::Lifecycle;
+use super::tagging;
 use super::{ec2_tags, Driver, Goal, Progress};
 use crate::aws::attrs::{s, Attrs, AttrsExt};
-use crate::aws::{api, AwsError, Cx};
+use crate::aws::{api, found, gone_ok, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
 
 pub struct Vpc;
+
+/// Usable once available; gone once EC2 no longer knows it.
+const LIFECYCLE: Lifecycle = Lifecycle::ready_when("the VPC", &["available"]);
 
 #[async_trait]
 impl Driver for Vpc {
@@ -22,16 +28,8 @@ impl Driver for Vpc {
             .await
             .map_err(api("ec2:DescribeVpcs"))?;
         let mut out = Vec::new();
-        for vpc in found.vpcs() {
-            let (Some((logical, tags)), Some(id)) =
-                (ec2_tags::owned(&cx.stack, vpc.tags()), vpc.vpc_id())
-            else {
-                continue;
-            };
-            let mut attrs = Attrs::new();
-            attrs.insert("id".into(), s(id));
+        for (logical, id, mut attrs, vpc) in owned_items(&cx.stack, found.vpcs()) {
             attrs.insert("cidr_block".into(), s(vpc.cidr_block().unwrap_or_default()));
-            attrs.insert("tags".into(), tags);
             for (key, name) in [
                 (
                     "enable_dns_hostnames",
@@ -68,10 +66,8 @@ impl Driver for Vpc {
     }
 
     async fn create(&self, cx: &Cx, logical: &str, want: &Attrs) -> Result<Attrs, AwsError> {
-        let created = cx
-            .aws
-            .ec2
-            .create_vpc()
+        let call = cx.aws.ec2.create_vpc();
+        let created = call
             .cidr_block(want.str("cidr_block")?)
             .tag_specifications(ec2_tags::spec(ResourceType::Vpc, want))
             .send()
@@ -122,7 +118,7 @@ impl Driver for Vpc {
             call.send().await.map_err(api("ec2:ModifyVpcAttribute"))?;
         }
         if changed.iter().any(|c| c == "tags") {
-            super::ec2_tags::retag(cx, id, have, want).await?;
+            tagging::retag(&tagging::Ec2, cx, id, have, want).await?;
         }
         let mut out = want.clone();
         out.insert("id".into(), s(id));
@@ -130,40 +126,28 @@ impl Driver for Vpc {
     }
 
     async fn delete(&self, cx: &Cx, _logical: &str, have: &Attrs) -> Result<(), AwsError> {
-        let result = cx
-            .aws
-            .ec2
-            .delete_vpc()
-            .vpc_id(have.str("id")?)
-            .send()
-            .await
-            .map_err(api("ec2:DeleteVpc"));
-        match result {
-            Err(error) if error.is_not_found() => Ok(()),
-            other => other.map(|_| ()),
-        }
+        let call = cx.aws.ec2.delete_vpc().vpc_id(have.str("id")?);
+        let result = call.send().await.map_err(api("ec2:DeleteVpc"));
+        gone_ok(result)
     }
 
     async fn poll(&self, cx: &Cx, have: &Attrs, goal: Goal) -> Result<Progress, AwsError> {
-        let found = cx
-            .aws
-            .ec2
-            .describe_vpcs()
-            .vpc_ids(have.str("id")?)
-            .send()
-            .await
-            .map_err(api("ec2:DescribeVpcs"));
-        let state = match found {
-            Err(error) if error.is_not_found() => None,
-            other => other?
-                .vpcs()
-                .first()
-                .and_then(|v| v.state())
-                .map(|s| s.as_str().to_string()),
-        };
-        Ok(match (goal, state.as_deref()) {
-            (Goal::Ready, Some("available")) | (Goal::Gone, None) => Progress::Done(None),
-            (_, state) => Progress::Pending(state.unwrap_or("absent").to_string()),
-        })
+        let call = cx.aws.ec2.describe_vpcs().vpc_ids(have.str("id")?);
+        let answer = found(call.send().await.map_err(api("ec2:DescribeVpcs")))?;
+        let first = answer.as_ref().and_then(|a| a.vpcs().first());
+        Ok(LIFECYCLE.progress(goal, first.and_then(|x| x.state()).map(|s| s.as_str())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::kinds::lifecycle::shown;
+
+    #[test]
+    fn vpc_states() {
+        let states = [Some("pending"), Some("available"), None];
+        let ready = states.map(|state| shown(&LIFECYCLE, Goal::Ready, state));
+        assert_eq!(ready, ["pending", "done", "absent"]);
     }
 }
