@@ -34,8 +34,13 @@ fn configuration(want: &Attrs) -> Result<DomainNameConfiguration, AwsError> {
 
 /// The mapping at the domain's root (empty key), which is the one this kind manages.
 async fn root_mapping(cx: &Cx, domain: &str) -> Result<Option<ApiMapping>, AwsError> {
-    let call = cx.aws.apigw.get_api_mappings().domain_name(domain);
-    let found = call.send().await;
+    let found = cx
+        .aws
+        .apigw
+        .get_api_mappings()
+        .domain_name(domain)
+        .send()
+        .await;
     let found = found.map_err(api("apigateway:GetApiMappings"))?;
     Ok(found
         .items()
@@ -126,8 +131,13 @@ async fn with_later_tags(cx: &Cx, found: &DomainName, listed: Attr) -> Result<At
 
 /// The domain by name; `None` when it does not exist.
 async fn describe(cx: &Cx, domain: &str) -> Result<Option<DomainName>, AwsError> {
-    let call = cx.aws.apigw.get_domain_name().domain_name(domain);
-    let found = call.send().await;
+    let found = cx
+        .aws
+        .apigw
+        .get_domain_name()
+        .domain_name(domain)
+        .send()
+        .await;
     let found = crate::aws::found(found.map_err(api("apigateway:GetDomainName")))?;
     Ok(found.map(|out| {
         DomainName::builder()
@@ -161,8 +171,13 @@ impl Driver for ApiDomainName {
         let mut out = Vec::new();
         let mut token = None;
         loop {
-            let call = cx.aws.apigw.get_domain_names().set_next_token(token);
-            let page = call.send().await;
+            let page = cx
+                .aws
+                .apigw
+                .get_domain_names()
+                .set_next_token(token)
+                .send()
+                .await;
             let page = page.map_err(api("apigateway:GetDomainNames"))?;
             for found in page.items() {
                 let Some((logical, tags)) = common::apigw_owned(cx, found.tags()) else {
@@ -187,8 +202,10 @@ impl Driver for ApiDomainName {
 
     async fn create(&self, cx: &Cx, logical: &str, want: &Attrs) -> Result<Attrs, AwsError> {
         let domain = want.str("domain_name")?;
-        let call = cx.aws.apigw.create_domain_name();
-        let created = call
+        let created = cx
+            .aws
+            .apigw
+            .create_domain_name()
             .domain_name(domain)
             .domain_name_configurations(configuration(want)?)
             .set_tags(Some(tagging::map_tags(want)))
@@ -249,8 +266,11 @@ impl Driver for ApiDomainName {
 
     async fn delete(&self, cx: &Cx, _logical: &str, have: &Attrs) -> Result<(), AwsError> {
         let domain = have.str("domain_name")?;
-        let call = cx.aws.apigw.delete_domain_name().domain_name(domain);
-        let result = call
+        let result = cx
+            .aws
+            .apigw
+            .delete_domain_name()
+            .domain_name(domain)
             .send()
             .await
             .map_err(api("apigateway:DeleteDomainName"));

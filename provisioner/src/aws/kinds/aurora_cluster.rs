@@ -56,8 +56,10 @@ impl Driver for AuroraCluster {
 
     async fn create(&self, cx: &Cx, logical: &str, want: &Attrs) -> Result<Attrs, AwsError> {
         let password = master_password(cx, logical, want.str("master_password")?).await?;
-        let call = cx.aws.rds.create_db_cluster();
-        let created = call
+        let created = cx
+            .aws
+            .rds
+            .create_db_cluster()
             .db_cluster_identifier(want.str("cluster_identifier")?)
             .engine(want.str("engine")?)
             .engine_version(want.str("engine_version")?)
@@ -205,8 +207,11 @@ fn protected(cx: &Cx, logical: &str, id: &str) -> AwsError {
 
 /// The password is read from its secret here and goes nowhere else (no attr, log or error).
 async fn master_password(cx: &Cx, logical: &str, arn: &str) -> Result<String, AwsError> {
-    let call = cx.aws.secrets.get_secret_value().secret_id(arn);
-    let found = call
+    let found = cx
+        .aws
+        .secrets
+        .get_secret_value()
+        .secret_id(arn)
         .send()
         .await
         .map_err(api("secretsmanager:GetSecretValue"))?;
@@ -256,9 +261,14 @@ fn reported_version(asked: Option<&str>, actual: &str) -> String {
 }
 
 async fn describe(cx: &Cx, id: &str) -> Result<Option<DbCluster>, AwsError> {
-    let call = cx.aws.rds.describe_db_clusters();
-    let call = call.db_cluster_identifier(id);
-    let answer = call.send().await.map_err(api("rds:DescribeDBClusters"));
+    let answer = cx
+        .aws
+        .rds
+        .describe_db_clusters()
+        .db_cluster_identifier(id)
+        .send()
+        .await
+        .map_err(api("rds:DescribeDBClusters"));
     Ok(found(answer)?.and_then(|a| a.db_clusters().first().cloned()))
 }
 

@@ -44,8 +44,10 @@ impl Driver for AuroraInstance {
     }
 
     async fn create(&self, cx: &Cx, logical: &str, want: &Attrs) -> Result<Attrs, AwsError> {
-        let call = cx.aws.rds.create_db_instance();
-        let created = call
+        let created = cx
+            .aws
+            .rds
+            .create_db_instance()
             .db_instance_identifier(want.str("identifier")?)
             .db_cluster_identifier(want.str("cluster_identifier")?)
             .engine(want.str("engine")?)
@@ -104,8 +106,14 @@ impl Driver for AuroraInstance {
         if nothing_to_delete(found.as_ref().map(|i| i.db_instance_status())) {
             return Ok(());
         }
-        let call = cx.aws.rds.delete_db_instance().db_instance_identifier(id);
-        let result = call.send().await.map_err(api("rds:DeleteDBInstance"));
+        let result = cx
+            .aws
+            .rds
+            .delete_db_instance()
+            .db_instance_identifier(id)
+            .send()
+            .await
+            .map_err(api("rds:DeleteDBInstance"));
         gone_ok(result)
     }
 
@@ -137,9 +145,14 @@ const LIFECYCLE: Lifecycle = Lifecycle {
 };
 
 async fn describe(cx: &Cx, id: &str) -> Result<Option<DbInstance>, AwsError> {
-    let call = cx.aws.rds.describe_db_instances();
-    let call = call.db_instance_identifier(id);
-    let answer = call.send().await.map_err(api("rds:DescribeDBInstances"));
+    let answer = cx
+        .aws
+        .rds
+        .describe_db_instances()
+        .db_instance_identifier(id)
+        .send()
+        .await
+        .map_err(api("rds:DescribeDBInstances"));
     Ok(found(answer)?.and_then(|a| a.db_instances().first().cloned()))
 }
 

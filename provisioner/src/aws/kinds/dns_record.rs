@@ -32,9 +32,12 @@ const SET_IDENTIFIER_MAX: usize = 128;
 
 /// The hosted zone id (without `/hostedzone/`) of the public zone named `zone`; `None` if absent.
 async fn zone_id(cx: &Cx, zone: &str) -> Result<Option<String>, AwsError> {
-    let call = cx.aws.route53.list_hosted_zones_by_name().dns_name(zone);
-    let call = call.max_items(10);
-    let found = call
+    let found = cx
+        .aws
+        .route53
+        .list_hosted_zones_by_name()
+        .dns_name(zone)
+        .max_items(10)
         .send()
         .await
         .map_err(api("route53:ListHostedZonesByName"))?;
@@ -73,8 +76,10 @@ async fn records(
     let mut next: (Option<String>, Option<RrType>, Option<String>) =
         (start.map(str::to_string), None, None);
     loop {
-        let call = cx.aws.route53.list_resource_record_sets();
-        let page = call
+        let page = cx
+            .aws
+            .route53
+            .list_resource_record_sets()
             .hosted_zone_id(zone_id)
             .set_start_record_name(next.0.clone())
             .set_start_record_type(next.1.clone())
@@ -194,9 +199,12 @@ async fn change(
         .comment(format!("provisioner {} {logical}", cx.stack))
         .build()
         .map_err(model)?;
-    let call = cx.aws.route53.change_resource_record_sets();
-    let call = call.hosted_zone_id(zone_id).change_batch(batch);
-    let done = call
+    let done = cx
+        .aws
+        .route53
+        .change_resource_record_sets()
+        .hosted_zone_id(zone_id)
+        .change_batch(batch)
         .send()
         .await
         .map_err(api("route53:ChangeResourceRecordSets"))?;
@@ -320,8 +328,14 @@ impl Driver for DnsRecord {
         let Some(change_id) = have.opt_str("change_id").filter(|_| goal == Goal::Ready) else {
             return Ok(Progress::Done(None));
         };
-        let call = cx.aws.route53.get_change().id(change_id);
-        let found = call.send().await.map_err(api("route53:GetChange"))?;
+        let found = cx
+            .aws
+            .route53
+            .get_change()
+            .id(change_id)
+            .send()
+            .await
+            .map_err(api("route53:GetChange"))?;
         let status = found
             .change_info()
             .map(|c| c.status().as_str().to_lowercase());

@@ -26,9 +26,15 @@ fn attrs_of(cluster: &Cluster, tags: Attr) -> Attrs {
 
 /// The cluster named `name` with its tags, if it exists and is active.
 async fn find(cx: &Cx, name: &str) -> Result<Option<Cluster>, AwsError> {
-    let call = cx.aws.ecs.describe_clusters().clusters(name);
-    let call = call.include(ClusterField::Tags);
-    let found = call.send().await.map_err(api("ecs:DescribeClusters"))?;
+    let found = cx
+        .aws
+        .ecs
+        .describe_clusters()
+        .clusters(name)
+        .include(ClusterField::Tags)
+        .send()
+        .await
+        .map_err(api("ecs:DescribeClusters"))?;
     Ok(found
         .clusters()
         .iter()
@@ -57,9 +63,15 @@ impl Driver for EcsCluster {
             let tags = claim(cx, "ECS cluster", name, logical, &pairs(existing.tags()))?;
             return Ok(attrs_of(&existing, tags));
         }
-        let call = cx.aws.ecs.create_cluster().cluster_name(name);
-        let call = call.set_tags(Some(tagging::tags_of(want)));
-        let created = call.send().await.map_err(api("ecs:CreateCluster"))?;
+        let created = cx
+            .aws
+            .ecs
+            .create_cluster()
+            .cluster_name(name)
+            .set_tags(Some(tagging::tags_of(want)))
+            .send()
+            .await
+            .map_err(api("ecs:CreateCluster"))?;
         let arn = created
             .cluster()
             .and_then(|c| c.cluster_arn())
@@ -93,8 +105,14 @@ impl Driver for EcsCluster {
     }
 
     async fn delete(&self, cx: &Cx, _logical: &str, have: &Attrs) -> Result<(), AwsError> {
-        let call = cx.aws.ecs.delete_cluster().cluster(have.str("arn")?);
-        let result = call.send().await.map_err(api("ecs:DeleteCluster"));
+        let result = cx
+            .aws
+            .ecs
+            .delete_cluster()
+            .cluster(have.str("arn")?)
+            .send()
+            .await
+            .map_err(api("ecs:DeleteCluster"));
         gone_ok(result)
     }
 

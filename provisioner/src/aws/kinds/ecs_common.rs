@@ -8,8 +8,10 @@ use crate::core::resource::Attr;
 
 /// Active clusters carrying `cx.stack`'s ownership tags, with their logical names and tags.
 pub async fn owned_clusters(cx: &Cx) -> Result<Vec<(String, Attr, Cluster)>, AwsError> {
-    let call = cx.aws.ecs.list_clusters();
-    let arns: Vec<String> = call
+    let arns: Vec<String> = cx
+        .aws
+        .ecs
+        .list_clusters()
         .into_paginator()
         .items()
         .send()
@@ -19,8 +21,10 @@ pub async fn owned_clusters(cx: &Cx) -> Result<Vec<(String, Attr, Cluster)>, Aws
     let mut out = Vec::new();
     // DescribeClusters takes at most 100 clusters per call.
     for batch in arns.chunks(100) {
-        let call = cx.aws.ecs.describe_clusters();
-        let found = call
+        let found = cx
+            .aws
+            .ecs
+            .describe_clusters()
             .set_clusters(Some(batch.to_vec()))
             .include(ClusterField::Tags)
             .send()

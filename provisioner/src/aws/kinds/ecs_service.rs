@@ -144,8 +144,10 @@ fn attrs_of(service: &Service, tags: Attr) -> Attrs {
 
 /// Services of `cluster` by name or ARN (at most 10 per call), with tags.
 async fn describe(cx: &Cx, cluster: &str, services: &[String]) -> Result<Vec<Service>, AwsError> {
-    let call = cx.aws.ecs.describe_services();
-    let found = call
+    let found = cx
+        .aws
+        .ecs
+        .describe_services()
         .cluster(cluster)
         .set_services(Some(services.to_vec()))
         .include(ServiceField::Tags)
@@ -203,8 +205,10 @@ impl Driver for EcsService {
             let Some(cluster) = cluster.cluster_arn() else {
                 continue;
             };
-            let call = cx.aws.ecs.list_services();
-            let arns: Vec<String> = call
+            let arns: Vec<String> = cx
+                .aws
+                .ecs
+                .list_services()
                 .cluster(cluster)
                 .into_paginator()
                 .items()
@@ -239,8 +243,10 @@ impl Driver for EcsService {
                 return Ok(attrs_of(&existing, tags));
             }
         }
-        let call = cx.aws.ecs.create_service();
-        let created = call
+        let created = cx
+            .aws
+            .ecs
+            .create_service()
             .cluster(cluster)
             .service_name(name)
             .task_definition(want.str("task_definition")?)
@@ -326,16 +332,30 @@ impl Driver for EcsService {
         let (cluster, arn) = (have.str("cluster")?, have.str("arn")?);
         let gone = |e: &AwsError| e.is_not_found() || e.code() == Some("ServiceNotActiveException");
         // Scaling to zero first stops the tasks in an orderly way (drained from the NLB).
-        let call = cx.aws.ecs.update_service().cluster(cluster).service(arn);
-        let call = call.desired_count(0);
-        let scaled = call.send().await.map_err(api("ecs:UpdateService"));
+        let scaled = cx
+            .aws
+            .ecs
+            .update_service()
+            .cluster(cluster)
+            .service(arn)
+            .desired_count(0)
+            .send()
+            .await
+            .map_err(api("ecs:UpdateService"));
         match scaled {
             Err(error) if gone(&error) => return Ok(()),
             other => other.map(|_| ())?,
         }
-        let call = cx.aws.ecs.delete_service().cluster(cluster).service(arn);
-        let call = call.force(true);
-        let deleted = call.send().await.map_err(api("ecs:DeleteService"));
+        let deleted = cx
+            .aws
+            .ecs
+            .delete_service()
+            .cluster(cluster)
+            .service(arn)
+            .force(true)
+            .send()
+            .await
+            .map_err(api("ecs:DeleteService"));
         match deleted {
             Err(error) if gone(&error) => Ok(()),
             other => other.map(|_| ()),

@@ -19,9 +19,14 @@ async fn describe_elb_tags(
 ) -> Result<BTreeMap<String, Vec<(String, String)>>, AwsError> {
     let mut out = BTreeMap::new();
     for batch in arns.chunks(DESCRIBE_TAGS_BATCH) {
-        let call = cx.aws.elbv2.describe_tags();
-        let call = call.set_resource_arns(Some(batch.to_vec()));
-        let found = call.send().await.map_err(api("elbv2:DescribeTags"))?;
+        let found = cx
+            .aws
+            .elbv2
+            .describe_tags()
+            .set_resource_arns(Some(batch.to_vec()))
+            .send()
+            .await
+            .map_err(api("elbv2:DescribeTags"))?;
         for description in found.tag_descriptions() {
             let Some(arn) = description.resource_arn() else {
                 continue;
@@ -35,8 +40,10 @@ async fn describe_elb_tags(
 /// Every load balancer of the account and region owned by `cx.stack`, with its logical name and
 /// `tags` attribute (ELBv2 cannot filter by tag, so all are read and their tags fetched in batches).
 pub async fn owned_load_balancers(cx: &Cx) -> Result<Vec<(String, Attr, LoadBalancer)>, AwsError> {
-    let call = cx.aws.elbv2.describe_load_balancers();
-    let all: Vec<LoadBalancer> = call
+    let all: Vec<LoadBalancer> = cx
+        .aws
+        .elbv2
+        .describe_load_balancers()
         .into_paginator()
         .items()
         .send()

@@ -14,9 +14,14 @@ pub struct ElasticIp;
 #[async_trait]
 impl Driver for ElasticIp {
     async fn observe(&self, cx: &Cx, _: &[&Resource]) -> Result<Vec<(String, Observed)>, AwsError> {
-        let call = cx.aws.ec2.describe_addresses();
-        let call = call.filters(ec2_tags::owner_filter(&cx.stack));
-        let found = call.send().await.map_err(api("ec2:DescribeAddresses"))?;
+        let found = cx
+            .aws
+            .ec2
+            .describe_addresses()
+            .filters(ec2_tags::owner_filter(&cx.stack))
+            .send()
+            .await
+            .map_err(api("ec2:DescribeAddresses"))?;
         let mut out = Vec::new();
         for (logical, _, mut attrs, address) in owned_items(&cx.stack, found.addresses()) {
             if let Some(domain) = address.domain() {
@@ -38,9 +43,15 @@ impl Driver for ElasticIp {
                 "{logical}: elastic IP domain `{domain}` is not supported, only `vpc`"
             )));
         }
-        let call = cx.aws.ec2.allocate_address().domain(DomainType::Vpc);
-        let call = call.tag_specifications(ec2_tags::spec(ResourceType::ElasticIp, want));
-        let allocated = call.send().await.map_err(api("ec2:AllocateAddress"))?;
+        let allocated = cx
+            .aws
+            .ec2
+            .allocate_address()
+            .domain(DomainType::Vpc)
+            .tag_specifications(ec2_tags::spec(ResourceType::ElasticIp, want))
+            .send()
+            .await
+            .map_err(api("ec2:AllocateAddress"))?;
         let id = answered_id(allocated.allocation_id(), "ec2:AllocateAddress", logical)?;
         let mut out = with_id(want, &id);
         if let Some(ip) = allocated.public_ip() {
@@ -62,9 +73,14 @@ impl Driver for ElasticIp {
 
     async fn delete(&self, cx: &Cx, _logical: &str, have: &Attrs) -> Result<(), AwsError> {
         // The engine deletes the NAT gateway (and waits for it to be gone) before its address.
-        let call = cx.aws.ec2.release_address();
-        let call = call.allocation_id(have.str("id")?);
-        let result = call.send().await.map_err(api("ec2:ReleaseAddress"));
+        let result = cx
+            .aws
+            .ec2
+            .release_address()
+            .allocation_id(have.str("id")?)
+            .send()
+            .await
+            .map_err(api("ec2:ReleaseAddress"));
         gone_ok(result)
     }
 }

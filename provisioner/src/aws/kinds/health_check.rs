@@ -75,8 +75,10 @@ fn logical_in_reference(stack: &str, reference: &str) -> Option<String> {
 async fn tags_of(cx: &Cx, ids: &[String]) -> Result<Vec<(String, Vec<Tag>)>, AwsError> {
     let mut out = Vec::new();
     for batch in ids.chunks(TAGS_BATCH) {
-        let call = cx.aws.route53.list_tags_for_resources();
-        let found = call
+        let found = cx
+            .aws
+            .route53
+            .list_tags_for_resources()
             .resource_type(TagResourceType::Healthcheck)
             .set_resource_ids(Some(batch.to_vec()))
             .send()
@@ -114,8 +116,10 @@ fn config(logical: &str, want: &Attrs) -> Result<HealthCheckConfig, AwsError> {
 #[async_trait]
 impl Driver for HealthCheck {
     async fn observe(&self, cx: &Cx, _: &[&Resource]) -> Result<Vec<(String, Observed)>, AwsError> {
-        let call = cx.aws.route53.list_health_checks();
-        let all: Vec<Hc> = call
+        let all: Vec<Hc> = cx
+            .aws
+            .route53
+            .list_health_checks()
             .into_paginator()
             .items()
             .send()
@@ -156,8 +160,10 @@ impl Driver for HealthCheck {
     }
 
     async fn create(&self, cx: &Cx, logical: &str, want: &Attrs) -> Result<Attrs, AwsError> {
-        let call = cx.aws.route53.create_health_check();
-        let created = call
+        let created = cx
+            .aws
+            .route53
+            .create_health_check()
             .caller_reference(caller_reference(&cx.stack, logical))
             .health_check_config(config(logical, want)?)
             .send()
@@ -208,9 +214,14 @@ impl Driver for HealthCheck {
     }
 
     async fn delete(&self, cx: &Cx, _logical: &str, have: &Attrs) -> Result<(), AwsError> {
-        let call = cx.aws.route53.delete_health_check();
-        let call = call.health_check_id(have.str("id")?);
-        let result = call.send().await.map_err(api("route53:DeleteHealthCheck"));
+        let result = cx
+            .aws
+            .route53
+            .delete_health_check()
+            .health_check_id(have.str("id")?)
+            .send()
+            .await
+            .map_err(api("route53:DeleteHealthCheck"));
         gone_ok(result)
     }
 }

@@ -137,8 +137,10 @@ async fn integration(
             Ok(integration_id.to_string())
         }
         None => {
-            let call = cx.aws.apigw.create_integration();
-            let created = call
+            let created = cx
+                .aws
+                .apigw
+                .create_integration()
                 .api_id(id)
                 .integration_type(kind)
                 .integration_uri(target)
@@ -247,8 +249,10 @@ impl Driver for HttpApi {
     }
 
     async fn create(&self, cx: &Cx, logical: &str, want: &Attrs) -> Result<Attrs, AwsError> {
-        let call = cx.aws.apigw.create_api();
-        let created = call
+        let created = cx
+            .aws
+            .apigw
+            .create_api()
             .name(want.str("name")?)
             .protocol_type(ProtocolType::from(want.str("protocol_type")?))
             .set_tags(Some(tagging::map_tags(want)))
@@ -297,8 +301,14 @@ impl Driver for HttpApi {
     }
 
     async fn delete(&self, cx: &Cx, _logical: &str, have: &Attrs) -> Result<(), AwsError> {
-        let call = cx.aws.apigw.delete_api().api_id(have.str("id")?);
-        let result = call.send().await.map_err(api("apigateway:DeleteApi"));
+        let result = cx
+            .aws
+            .apigw
+            .delete_api()
+            .api_id(have.str("id")?)
+            .send()
+            .await
+            .map_err(api("apigateway:DeleteApi"));
         gone_ok(result)
     }
 }

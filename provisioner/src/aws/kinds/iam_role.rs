@@ -122,8 +122,14 @@ async fn role_tags(cx: &Cx, name: &str) -> Result<Vec<Tag>, AwsError> {
 }
 
 async fn get_role(cx: &Cx, name: &str) -> Result<Role, AwsError> {
-    let call = cx.aws.iam.get_role().role_name(name);
-    let found = call.send().await.map_err(api("iam:GetRole"))?;
+    let found = cx
+        .aws
+        .iam
+        .get_role()
+        .role_name(name)
+        .send()
+        .await
+        .map_err(api("iam:GetRole"))?;
     found.role().cloned().ok_or_else(|| AwsError::Unexpected {
         operation: "iam:GetRole",
         message: format!("no role in the answer for `{name}`"),
@@ -137,8 +143,10 @@ fn owner_of(stack: &str, tags: &[Tag]) -> Option<String> {
 #[async_trait]
 impl Driver for IamRole {
     async fn observe(&self, cx: &Cx, _: &[&Resource]) -> Result<Vec<(String, Observed)>, AwsError> {
-        let call = cx.aws.iam.list_roles();
-        let roles: Vec<Role> = call
+        let roles: Vec<Role> = cx
+            .aws
+            .iam
+            .list_roles()
             .into_paginator()
             .items()
             .send()
@@ -172,8 +180,10 @@ impl Driver for IamRole {
             .into_iter()
             .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
             .collect();
-        let call = cx.aws.iam.create_role();
-        let created = call
+        let created = cx
+            .aws
+            .iam
+            .create_role()
             .role_name(name)
             .path(want.opt_str("path").unwrap_or("/"))
             .assume_role_policy_document(trust_policy(want.str("assume_role_service")?))
@@ -262,9 +272,15 @@ async fn attach(cx: &Cx, name: &str, have: &Attrs, want: &Attrs) -> Result<(), A
 }
 
 async fn detach(cx: &Cx, name: &str, arn: &str) -> Result<(), AwsError> {
-    let call = cx.aws.iam.detach_role_policy().role_name(name);
-    let call = call.policy_arn(arn);
-    let result = call.send().await.map_err(api("iam:DetachRolePolicy"));
+    let result = cx
+        .aws
+        .iam
+        .detach_role_policy()
+        .role_name(name)
+        .policy_arn(arn)
+        .send()
+        .await
+        .map_err(api("iam:DetachRolePolicy"));
     gone_ok(result)
 }
 

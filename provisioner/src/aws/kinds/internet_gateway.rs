@@ -33,9 +33,11 @@ impl Driver for InternetGateway {
     }
 
     async fn create(&self, cx: &Cx, logical: &str, want: &Attrs) -> Result<Attrs, AwsError> {
-        let call = cx.aws.ec2.create_internet_gateway();
-        let call = call.tag_specifications(ec2_tags::spec(ResourceType::InternetGateway, want));
-        let created = call
+        let created = cx
+            .aws
+            .ec2
+            .create_internet_gateway()
+            .tag_specifications(ec2_tags::spec(ResourceType::InternetGateway, want))
             .send()
             .await
             .map_err(api("ec2:CreateInternetGateway"))?;
@@ -77,9 +79,14 @@ impl Driver for InternetGateway {
         let id = have.str("id")?;
         // AWS refuses to delete an attached gateway.
         gone_ok(detach_all(cx, id).await)?;
-        let call = cx.aws.ec2.delete_internet_gateway();
-        let call = call.internet_gateway_id(id);
-        let result = call.send().await.map_err(api("ec2:DeleteInternetGateway"));
+        let result = cx
+            .aws
+            .ec2
+            .delete_internet_gateway()
+            .internet_gateway_id(id)
+            .send()
+            .await
+            .map_err(api("ec2:DeleteInternetGateway"));
         gone_ok(result)
     }
 }
@@ -112,17 +119,25 @@ async fn attach(cx: &Cx, id: &str, vpc: &str) -> Result<(), AwsError> {
 
 /// Detaches the gateway from every VPC it is attached to, as AWS reports them now.
 async fn detach_all(cx: &Cx, id: &str) -> Result<(), AwsError> {
-    let call = cx.aws.ec2.describe_internet_gateways();
-    let call = call.internet_gateway_ids(id);
-    let found = call
+    let found = cx
+        .aws
+        .ec2
+        .describe_internet_gateways()
+        .internet_gateway_ids(id)
         .send()
         .await
         .map_err(api("ec2:DescribeInternetGateways"))?;
     for gateway in found.internet_gateways() {
         for vpc in attached_vpcs(gateway.attachments()) {
-            let call = cx.aws.ec2.detach_internet_gateway();
-            let call = call.internet_gateway_id(id).vpc_id(vpc);
-            let result = call.send().await.map_err(api("ec2:DetachInternetGateway"));
+            let result = cx
+                .aws
+                .ec2
+                .detach_internet_gateway()
+                .internet_gateway_id(id)
+                .vpc_id(vpc)
+                .send()
+                .await
+                .map_err(api("ec2:DetachInternetGateway"));
             match result {
                 Err(error) if error.code() == Some("Gateway.NotAttached") => {}
                 other => gone_ok(other)?,

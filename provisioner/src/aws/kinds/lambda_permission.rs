@@ -74,8 +74,13 @@ fn statement_attrs(policy: &str, statement_id: &str) -> Option<Attrs> {
 
 /// The function's policy document; `None` when it has none (or the function is gone).
 async fn policy(cx: &Cx, function: &str) -> Result<Option<String>, AwsError> {
-    let call = cx.aws.lambda.get_policy().function_name(function);
-    let answer = call.send().await;
+    let answer = cx
+        .aws
+        .lambda
+        .get_policy()
+        .function_name(function)
+        .send()
+        .await;
     Ok(
         found(answer.map_err(api("lambda:GetPolicy")))?
             .and_then(|a| a.policy().map(str::to_string)),
@@ -83,9 +88,15 @@ async fn policy(cx: &Cx, function: &str) -> Result<Option<String>, AwsError> {
 }
 
 async fn remove(cx: &Cx, function: &str, statement_id: &str) -> Result<(), AwsError> {
-    let call = cx.aws.lambda.remove_permission().function_name(function);
-    let call = call.statement_id(statement_id);
-    let result = call.send().await.map_err(api("lambda:RemovePermission"));
+    let result = cx
+        .aws
+        .lambda
+        .remove_permission()
+        .function_name(function)
+        .statement_id(statement_id)
+        .send()
+        .await
+        .map_err(api("lambda:RemovePermission"));
     gone_ok(result)
 }
 

@@ -50,8 +50,10 @@ async fn owned(cx: &Cx) -> Result<Vec<(String, Attrs)>, AwsError> {
         let Some(arn) = lb.load_balancer_arn() else {
             continue;
         };
-        let call = cx.aws.elbv2.describe_listeners();
-        let found: Vec<Lst> = call
+        let found: Vec<Lst> = cx
+            .aws
+            .elbv2
+            .describe_listeners()
             .load_balancer_arn(arn)
             .into_paginator()
             .items()
@@ -92,8 +94,10 @@ impl Driver for Listener {
     }
 
     async fn create(&self, cx: &Cx, logical: &str, want: &Attrs) -> Result<Attrs, AwsError> {
-        let call = cx.aws.elbv2.create_listener();
-        let created = call
+        let created = cx
+            .aws
+            .elbv2
+            .create_listener()
             .load_balancer_arn(want.str("load_balancer_arn")?)
             .protocol(ProtocolEnum::from(want.str("protocol")?))
             .port(port(logical, want)?)
@@ -159,9 +163,14 @@ impl Driver for Listener {
     }
 
     async fn delete(&self, cx: &Cx, _logical: &str, have: &Attrs) -> Result<(), AwsError> {
-        let call = cx.aws.elbv2.delete_listener();
-        let call = call.listener_arn(have.str("arn")?);
-        let result = call.send().await.map_err(api("elbv2:DeleteListener"));
+        let result = cx
+            .aws
+            .elbv2
+            .delete_listener()
+            .listener_arn(have.str("arn")?)
+            .send()
+            .await
+            .map_err(api("elbv2:DeleteListener"));
         gone_ok(result)
     }
 }

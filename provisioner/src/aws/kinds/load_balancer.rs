@@ -61,9 +61,11 @@ fn attrs_of(lb: &Lb, tags: Attr) -> Attrs {
 
 /// One load balancer by ARN; `None` when it is gone.
 async fn describe(cx: &Cx, arn: &str) -> Result<Option<Lb>, AwsError> {
-    let call = cx.aws.elbv2.describe_load_balancers();
-    let call = call.load_balancer_arns(arn);
-    let answer = call
+    let answer = cx
+        .aws
+        .elbv2
+        .describe_load_balancers()
+        .load_balancer_arns(arn)
         .send()
         .await
         .map_err(api("elbv2:DescribeLoadBalancers"));
@@ -99,8 +101,10 @@ impl Driver for LoadBalancer {
 
     async fn create(&self, cx: &Cx, logical: &str, want: &Attrs) -> Result<Attrs, AwsError> {
         let name = want.str("name")?;
-        let call = cx.aws.elbv2.create_load_balancer();
-        let created = call
+        let created = cx
+            .aws
+            .elbv2
+            .create_load_balancer()
             .name(name)
             .r#type(LoadBalancerTypeEnum::from(want.str("type")?))
             .scheme(LoadBalancerSchemeEnum::from(want.str("scheme")?))
@@ -168,9 +172,14 @@ impl Driver for LoadBalancer {
     }
 
     async fn delete(&self, cx: &Cx, _logical: &str, have: &Attrs) -> Result<(), AwsError> {
-        let call = cx.aws.elbv2.delete_load_balancer();
-        let call = call.load_balancer_arn(have.str("arn")?);
-        let result = call.send().await.map_err(api("elbv2:DeleteLoadBalancer"));
+        let result = cx
+            .aws
+            .elbv2
+            .delete_load_balancer()
+            .load_balancer_arn(have.str("arn")?)
+            .send()
+            .await
+            .map_err(api("elbv2:DeleteLoadBalancer"));
         gone_ok(result)
     }
 

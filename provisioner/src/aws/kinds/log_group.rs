@@ -81,9 +81,15 @@ impl Driver for LogGroup {
 
     async fn create(&self, cx: &Cx, logical: &str, want: &Attrs) -> Result<Attrs, AwsError> {
         let name = want.str("name")?;
-        let call = cx.aws.logs.create_log_group().log_group_name(name);
-        let call = call.set_tags(Some(want.tag_pairs().into_iter().collect()));
-        let created = call.send().await.map_err(api("logs:CreateLogGroup"));
+        let created = cx
+            .aws
+            .logs
+            .create_log_group()
+            .log_group_name(name)
+            .set_tags(Some(want.tag_pairs().into_iter().collect()))
+            .send()
+            .await
+            .map_err(api("logs:CreateLogGroup"));
         let existed = match created {
             Err(error) if error.is_already_exists() => true,
             other => other.map(|_| false)?,
@@ -127,18 +133,28 @@ impl Driver for LogGroup {
     }
 
     async fn delete(&self, cx: &Cx, _logical: &str, have: &Attrs) -> Result<(), AwsError> {
-        let call = cx.aws.logs.delete_log_group();
-        let call = call.log_group_name(have.str("name")?);
-        let result = call.send().await.map_err(api("logs:DeleteLogGroup"));
+        let result = cx
+            .aws
+            .logs
+            .delete_log_group()
+            .log_group_name(have.str("name")?)
+            .send()
+            .await
+            .map_err(api("logs:DeleteLogGroup"));
         gone_ok(result)
     }
 }
 
 /// The ARN of the group named exactly `name`, if it exists.
 async fn find_arn(cx: &Cx, name: &str) -> Result<Option<String>, AwsError> {
-    let call = cx.aws.logs.describe_log_groups();
-    let call = call.log_group_name_prefix(name);
-    let found = call.send().await.map_err(api("logs:DescribeLogGroups"))?;
+    let found = cx
+        .aws
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix(name)
+        .send()
+        .await
+        .map_err(api("logs:DescribeLogGroups"))?;
     Ok(found
         .log_groups()
         .iter()

@@ -52,8 +52,10 @@ impl Driver for NatGateway {
     }
 
     async fn create(&self, cx: &Cx, logical: &str, want: &Attrs) -> Result<Attrs, AwsError> {
-        let call = cx.aws.ec2.create_nat_gateway();
-        let created = call
+        let created = cx
+            .aws
+            .ec2
+            .create_nat_gateway()
             .subnet_id(want.str("subnet_id")?)
             .allocation_id(want.str("allocation_id")?)
             .tag_specifications(ec2_tags::spec(ResourceType::Natgateway, want))
@@ -85,9 +87,14 @@ impl Driver for NatGateway {
     }
 
     async fn delete(&self, cx: &Cx, _logical: &str, have: &Attrs) -> Result<(), AwsError> {
-        let call = cx.aws.ec2.delete_nat_gateway();
-        let call = call.nat_gateway_id(have.str("id")?);
-        let result = call.send().await.map_err(api("ec2:DeleteNatGateway"));
+        let result = cx
+            .aws
+            .ec2
+            .delete_nat_gateway()
+            .nat_gateway_id(have.str("id")?)
+            .send()
+            .await
+            .map_err(api("ec2:DeleteNatGateway"));
         gone_ok(result)
     }
 

@@ -147,9 +147,11 @@ impl Driver for ReplicationGroup {
             return Ok(());
         }
         // No final snapshot: the counters it holds are rebuilt by traffic within a window.
-        let call = cx.aws.elasticache.delete_replication_group();
-        let call = call.replication_group_id(id);
-        let result = call
+        let result = cx
+            .aws
+            .elasticache
+            .delete_replication_group()
+            .replication_group_id(id)
             .send()
             .await
             .map_err(api("elasticache:DeleteReplicationGroup"));
@@ -264,9 +266,11 @@ const LIFECYCLE: Lifecycle = Lifecycle {
 };
 
 async fn describe(cx: &Cx, id: &str) -> Result<Option<Rg>, AwsError> {
-    let call = cx.aws.elasticache.describe_replication_groups();
-    let call = call.replication_group_id(id);
-    let answer = call
+    let answer = cx
+        .aws
+        .elasticache
+        .describe_replication_groups()
+        .replication_group_id(id)
         .send()
         .await
         .map_err(api("elasticache:DescribeReplicationGroups"));

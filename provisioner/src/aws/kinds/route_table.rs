@@ -49,8 +49,10 @@ impl Driver for RouteTable {
     }
 
     async fn create(&self, cx: &Cx, logical: &str, want: &Attrs) -> Result<Attrs, AwsError> {
-        let call = cx.aws.ec2.create_route_table();
-        let created = call
+        let created = cx
+            .aws
+            .ec2
+            .create_route_table()
             .vpc_id(want.str("vpc_id")?)
             .tag_specifications(ec2_tags::spec(ResourceType::RouteTable, want))
             .send()
@@ -110,16 +112,28 @@ impl Driver for RouteTable {
         };
         // AWS refuses to delete a table that subnets are still associated with.
         reconcile_subnets(cx, id, &now.associations, &[]).await?;
-        let call = cx.aws.ec2.delete_route_table().route_table_id(id);
-        let result = call.send().await.map_err(api("ec2:DeleteRouteTable"));
+        let result = cx
+            .aws
+            .ec2
+            .delete_route_table()
+            .route_table_id(id)
+            .send()
+            .await
+            .map_err(api("ec2:DeleteRouteTable"));
         gone_ok(result)
     }
 }
 
 /// The table's routes and associations now, or `None` when it is gone.
 async fn describe(cx: &Cx, id: &str) -> Result<Option<Contents>, AwsError> {
-    let call = cx.aws.ec2.describe_route_tables().route_table_ids(id);
-    let answer = call.send().await.map_err(api("ec2:DescribeRouteTables"));
+    let answer = cx
+        .aws
+        .ec2
+        .describe_route_tables()
+        .route_table_ids(id)
+        .send()
+        .await
+        .map_err(api("ec2:DescribeRouteTables"));
     Ok(found(answer)?.and_then(|a| a.route_tables().first().map(contents_of)))
 }
 
@@ -292,9 +306,14 @@ async fn reconcile_subnets(
 ) -> Result<(), AwsError> {
     for (subnet, association) in have {
         if !want.contains(subnet) {
-            let call = cx.aws.ec2.disassociate_route_table();
-            let call = call.association_id(association);
-            let result = call.send().await.map_err(api("ec2:DisassociateRouteTable"));
+            let result = cx
+                .aws
+                .ec2
+                .disassociate_route_table()
+                .association_id(association)
+                .send()
+                .await
+                .map_err(api("ec2:DisassociateRouteTable"));
             gone_ok(result)?;
         }
     }

@@ -27,8 +27,10 @@ pub fn in_stack_cluster(stack: &str, resource_id: &str) -> bool {
 
 /// The stack's ECS scalable targets.
 async fn targets(cx: &Cx) -> Result<Vec<AwsTarget>, AwsError> {
-    let call = cx.aws.autoscaling.describe_scalable_targets();
-    let all: Vec<AwsTarget> = call
+    let all: Vec<AwsTarget> = cx
+        .aws
+        .autoscaling
+        .describe_scalable_targets()
         .service_namespace(ServiceNamespace::Ecs)
         .into_paginator()
         .items()
@@ -187,8 +189,10 @@ impl Driver for ScalableTarget {
         if !present {
             return Ok(());
         }
-        let call = cx.aws.autoscaling.deregister_scalable_target();
-        let result = call
+        let result = cx
+            .aws
+            .autoscaling
+            .deregister_scalable_target()
             .service_namespace(ServiceNamespace::Ecs)
             .resource_id(id)
             .scalable_dimension(ScalableDimension::from(dimension))

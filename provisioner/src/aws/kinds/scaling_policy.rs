@@ -22,8 +22,10 @@ pub struct ScalingPolicy;
 const DIMENSION: &str = "ecs:service:DesiredCount";
 
 async fn policies(cx: &Cx) -> Result<Vec<AwsPolicy>, AwsError> {
-    let call = cx.aws.autoscaling.describe_scaling_policies();
-    let all: Vec<AwsPolicy> = call
+    let all: Vec<AwsPolicy> = cx
+        .aws
+        .autoscaling
+        .describe_scaling_policies()
         .service_namespace(ServiceNamespace::Ecs)
         .into_paginator()
         .items()
@@ -67,8 +69,10 @@ async fn put(cx: &Cx, logical: &str, want: &Attrs) -> Result<String, AwsError> {
         .predefined_metric_specification(metric)
         .build()
         .map_err(bad)?;
-    let call = cx.aws.autoscaling.put_scaling_policy();
-    let answer = call
+    let answer = cx
+        .aws
+        .autoscaling
+        .put_scaling_policy()
         .policy_name(want.str("name")?)
         .service_namespace(ServiceNamespace::Ecs)
         .resource_id(want.str("resource_id")?)
@@ -139,8 +143,10 @@ impl Driver for ScalingPolicy {
         if !present {
             return Ok(());
         }
-        let call = cx.aws.autoscaling.delete_scaling_policy();
-        let result = call
+        let result = cx
+            .aws
+            .autoscaling
+            .delete_scaling_policy()
             .policy_name(name)
             .service_namespace(ServiceNamespace::Ecs)
             .resource_id(id)

@@ -35,8 +35,10 @@ impl Driver for SecurityGroup {
     async fn create(&self, cx: &Cx, logical: &str, want: &Attrs) -> Result<Attrs, AwsError> {
         let name = want.str("name")?;
         let vpc = want.str("vpc_id")?;
-        let call = cx.aws.ec2.create_security_group();
-        let created = call
+        let created = cx
+            .aws
+            .ec2
+            .create_security_group()
             .group_name(name)
             .description(want.str("description")?)
             .vpc_id(vpc)
@@ -67,9 +69,14 @@ impl Driver for SecurityGroup {
 
     async fn delete(&self, cx: &Cx, _logical: &str, have: &Attrs) -> Result<(), AwsError> {
         // DependencyViolation while interfaces using the group go away is retried by the engine.
-        let call = cx.aws.ec2.delete_security_group();
-        let call = call.group_id(have.str("id")?);
-        let result = call.send().await.map_err(api("ec2:DeleteSecurityGroup"));
+        let result = cx
+            .aws
+            .ec2
+            .delete_security_group()
+            .group_id(have.str("id")?)
+            .send()
+            .await
+            .map_err(api("ec2:DeleteSecurityGroup"));
         gone_ok(result)
     }
 }
@@ -88,8 +95,10 @@ pub async fn owned_groups(cx: &Cx) -> Result<Vec<aws_sdk_ec2::types::SecurityGro
 /// creating it); a group of that name that is not ours is an error.
 async fn adopt(cx: &Cx, logical: &str, name: &str, vpc: &str) -> Result<String, AwsError> {
     let filter = |key: &str, value: &str| Filter::builder().name(key).values(value).build();
-    let call = cx.aws.ec2.describe_security_groups();
-    let found = call
+    let found = cx
+        .aws
+        .ec2
+        .describe_security_groups()
         .filters(filter("group-name", name))
         .filters(filter("vpc-id", vpc))
         .send()

@@ -380,9 +380,11 @@ fn request(spec: &Spec) -> SecurityGroupRuleRequest {
 /// after authorizing it); an equal rule described otherwise belongs to someone else.
 async fn adopt(cx: &Cx, logical: &str, spec: &Spec) -> Result<String, AwsError> {
     let rules = rules_of_groups(cx, vec![spec.shape.group_id.clone()]).await?;
-    let call = cx.aws.ec2.describe_security_groups();
-    let call = call.group_ids(&spec.shape.group_id);
-    let groups = call
+    let groups = cx
+        .aws
+        .ec2
+        .describe_security_groups()
+        .group_ids(&spec.shape.group_id)
         .send()
         .await
         .map_err(api("ec2:DescribeSecurityGroups"))?;

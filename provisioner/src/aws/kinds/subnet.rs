@@ -100,8 +100,14 @@ impl Driver for Subnet {
 
     async fn delete(&self, cx: &Cx, _logical: &str, have: &Attrs) -> Result<(), AwsError> {
         // DependencyViolation while interfaces (NAT, NLB, tasks) go away is retried by the engine.
-        let call = cx.aws.ec2.delete_subnet().subnet_id(have.str("id")?);
-        let result = call.send().await.map_err(api("ec2:DeleteSubnet"));
+        let result = cx
+            .aws
+            .ec2
+            .delete_subnet()
+            .subnet_id(have.str("id")?)
+            .send()
+            .await
+            .map_err(api("ec2:DeleteSubnet"));
         gone_ok(result)
     }
 

@@ -37,8 +37,10 @@ fn attrs_of(tg: &Tg, tags: Attr) -> Attrs {
 
 /// Every target group owned by `cx.stack`, with its logical name and tags.
 async fn owned(cx: &Cx) -> Result<Vec<(String, Attrs)>, AwsError> {
-    let call = cx.aws.elbv2.describe_target_groups();
-    let all: Vec<Tg> = call
+    let all: Vec<Tg> = cx
+        .aws
+        .elbv2
+        .describe_target_groups()
         .into_paginator()
         .items()
         .send()
@@ -67,8 +69,10 @@ impl Driver for TargetGroup {
         let name = want.str("name")?;
         let port = i32::try_from(want.int("port")?)
             .map_err(|_| AwsError::Model(format!("{logical}: port out of range")))?;
-        let call = cx.aws.elbv2.create_target_group();
-        let created = call
+        let created = cx
+            .aws
+            .elbv2
+            .create_target_group()
             .name(name)
             .protocol(ProtocolEnum::from(want.str("protocol")?))
             .port(port)
@@ -118,9 +122,14 @@ impl Driver for TargetGroup {
 
     async fn delete(&self, cx: &Cx, _logical: &str, have: &Attrs) -> Result<(), AwsError> {
         // A listener still forwarding here answers ResourceInUse, retried until it is gone.
-        let call = cx.aws.elbv2.delete_target_group();
-        let call = call.target_group_arn(have.str("arn")?);
-        let result = call.send().await.map_err(api("elbv2:DeleteTargetGroup"));
+        let result = cx
+            .aws
+            .elbv2
+            .delete_target_group()
+            .target_group_arn(have.str("arn")?)
+            .send()
+            .await
+            .map_err(api("elbv2:DeleteTargetGroup"));
         gone_ok(result)
     }
 }

@@ -188,8 +188,10 @@ async fn describe(
     cx: &Cx,
     arn_or_family: &str,
 ) -> Result<Option<(AwsTaskDefinition, Vec<aws_sdk_ecs::types::Tag>)>, AwsError> {
-    let call = cx.aws.ecs.describe_task_definition();
-    let found = call
+    let found = cx
+        .aws
+        .ecs
+        .describe_task_definition()
         .task_definition(arn_or_family)
         .include(TaskDefinitionField::Tags)
         .send()
@@ -210,8 +212,10 @@ async fn describe(
 
 /// The newest active revision's ARN of exactly `family` (the listing matches by prefix).
 async fn newest_revision(cx: &Cx, family: &str) -> Result<Option<String>, AwsError> {
-    let call = cx.aws.ecs.list_task_definitions();
-    let arns: Vec<String> = call
+    let arns: Vec<String> = cx
+        .aws
+        .ecs
+        .list_task_definitions()
         .family_prefix(family)
         .status(TaskDefinitionStatus::Active)
         .sort(SortOrder::Desc)
@@ -234,8 +238,10 @@ async fn newest_revision(cx: &Cx, family: &str) -> Result<Option<String>, AwsErr
 
 /// Families that may be ours: those starting with the stack's name, and the desired ones.
 async fn families(cx: &Cx, desired: &[&Resource]) -> Result<Vec<String>, AwsError> {
-    let call = cx.aws.ecs.list_task_definition_families();
-    let mut names: Vec<String> = call
+    let mut names: Vec<String> = cx
+        .aws
+        .ecs
+        .list_task_definition_families()
         .family_prefix(&cx.stack)
         .status(aws_sdk_ecs::types::TaskDefinitionFamilyStatus::Active)
         .into_paginator()

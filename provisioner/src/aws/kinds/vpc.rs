@@ -66,8 +66,10 @@ impl Driver for Vpc {
     }
 
     async fn create(&self, cx: &Cx, logical: &str, want: &Attrs) -> Result<Attrs, AwsError> {
-        let call = cx.aws.ec2.create_vpc();
-        let created = call
+        let created = cx
+            .aws
+            .ec2
+            .create_vpc()
             .cidr_block(want.str("cidr_block")?)
             .tag_specifications(ec2_tags::spec(ResourceType::Vpc, want))
             .send()
@@ -126,8 +128,14 @@ impl Driver for Vpc {
     }
 
     async fn delete(&self, cx: &Cx, _logical: &str, have: &Attrs) -> Result<(), AwsError> {
-        let call = cx.aws.ec2.delete_vpc().vpc_id(have.str("id")?);
-        let result = call.send().await.map_err(api("ec2:DeleteVpc"));
+        let result = cx
+            .aws
+            .ec2
+            .delete_vpc()
+            .vpc_id(have.str("id")?)
+            .send()
+            .await
+            .map_err(api("ec2:DeleteVpc"));
         gone_ok(result)
     }
 
