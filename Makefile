@@ -26,6 +26,7 @@ test: setup build localstack-start
 ## test-localstack-plugin: our LocalStack plugin's own tests (fault injection), against the running
 ## LocalStack, with LocalStack's Python and the plugin's sources
 test-localstack-plugin:
+	bash localstack/install
 	PYTHONPATH=localstack/plugin FAULTS_REQUIRED=1 LOCALSTACK_ENDPOINT=$${LOCALSTACK_ENDPOINT:-http://127.0.0.1:$${LOCALSTACK_PORT:-4566}} \
 		localstack/.venv/bin/python -m unittest discover -s localstack/plugin/tests
 
