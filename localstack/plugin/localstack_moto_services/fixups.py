@@ -72,6 +72,12 @@ def eni_private_dns_name():
     from moto.ec2.models.elastic_network_interfaces import NetworkInterface
 
     if not hasattr(NetworkInterface, "private_dns_name"):
-        NetworkInterface.private_dns_name = property(
-            lambda eni: f"ip-{(eni.private_ip_address or '0.0.0.0').replace('.', '-')}.ec2.internal"
-        )
+        def _get(eni):
+            return eni.__dict__.get("_private_dns_name") or (
+                f"ip-{(eni.private_ip_address or '0.0.0.0').replace('.', '-')}.ec2.internal"
+            )
+
+        def _set(eni, value):
+            eni.__dict__["_private_dns_name"] = value
+
+        NetworkInterface.private_dns_name = property(_get, _set)

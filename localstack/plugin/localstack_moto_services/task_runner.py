@@ -199,10 +199,22 @@ def _ship_logs(clients, target, lines):
         LOG.warning("task runner: could not write logs to %s: %s", group, error)
 
 
+def _string_sizes(container):
+    """AWS's Container shape has cpu/memory/memoryReservation as strings; moto writes numbers."""
+    for key in ("cpu", "memory", "memoryReservation"):
+        if isinstance(container, dict):
+            if container.get(key) is not None:
+                container[key] = str(container[key])
+        elif getattr(container, key, None) is not None:
+            setattr(container, key, str(getattr(container, key)))
+
+
 def start(task, task_definition, overrides: dict):
     """Starts the task's essential container locally (or fails the task as ECS would)."""
     task.advance = lambda: None  # moto must not walk it to STOPPED on its own
     task.last_status = "PENDING"
+    for container in task.containers:
+        _string_sizes(container)
     settings = SETTINGS["current"]
     definition = next(
         (c for c in task_definition.container_definitions if c.get("essential", True)),
@@ -349,6 +361,8 @@ def run_task(context, request: dict) -> dict:
     response = call_moto_with_request(context, fixed) if fixed else call_moto(context)
     backend = ecs_backends[context.account_id][context.region]
     for described in response.get("tasks") or []:
+        for container in described.get("containers") or []:
+            _string_sizes(container)
         task = _find(backend, described["taskArn"])
         if task is not None:
             definition = backend.describe_task_definition(described["taskDefinitionArn"])

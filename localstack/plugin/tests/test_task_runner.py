@@ -98,6 +98,8 @@ class ThroughLocalStack(unittest.TestCase):
         })
         self.addCleanup(_post, "/_localstack/provision/tasks", {})
         vpc = self.ec2.create_vpc(CidrBlock="10.91.0.0/16")["Vpc"]["VpcId"]
+        # As the stacks' VPCs: moto then names every network interface (it once failed RunTask).
+        self.ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
         self.subnet = self.ec2.create_subnet(VpcId=vpc, CidrBlock="10.91.1.0/24")["Subnet"]["SubnetId"]
         self.ecs.create_cluster(clusterName=self.name)
         secret = self.secrets.create_secret(Name=f"{self.name}/db", SecretString=json.dumps({"password": "s3cret"}))
@@ -109,6 +111,7 @@ class ThroughLocalStack(unittest.TestCase):
             "name": "gateway",
             "image": image,
             "essential": True,
+            "cpu": 0,
             "command": ["exit 0"],
             "environment": [{"name": "GREETING", "value": "hello"}],
             "logConfiguration": {
@@ -145,6 +148,8 @@ class ThroughLocalStack(unittest.TestCase):
         script = 'echo "$GREETING from $WHERE"; test "$DB_PASSWORD" = s3cret || exit 9; exit 3'
         task = self.wait_stopped(self.run_task(definition, [script]))
         self.assertEqual(task["containers"][0]["exitCode"], 3)
+        # AWS's Container shape has cpu as a string; the Rust SDK refuses a number (boto3 does not).
+        self.assertIsInstance(task["containers"][0].get("cpu", ""), str)
         self.assertEqual(task["stopCode"], "EssentialContainerExited")
         self.assertEqual(task["stoppedReason"], "Essential container in task exited")
         streams = self.logs.describe_log_streams(logGroupName=f"/ecs/{self.name}")["logStreams"]
