@@ -44,8 +44,8 @@ impl LocalPlane {
     pub fn for_stack(stack: &Stack) -> Result<LocalPlane, DeployError> {
         let ports = stack.local.clone().ok_or_else(|| {
             DeployError::user(
-                "a stack with [endpoints] runs its data plane on this machine and needs a \
-                 [local] section (proxy_port, admin_port, postgres_port, redis_port)",
+                "the data plane on this machine needs a [local] section (proxy_port, \
+                 admin_port, postgres_port, redis_port)",
             )
         })?;
         let workspace = workspace_of(stack);
