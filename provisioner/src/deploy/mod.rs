@@ -24,6 +24,7 @@ pub mod local;
 pub mod plan;
 pub mod plane;
 pub mod record;
+pub mod revisions;
 pub mod secrets;
 pub mod steps;
 pub mod template;
