@@ -216,16 +216,6 @@ impl EcsStack {
         let lines: Vec<&str> = events.events().iter().filter_map(|e| e.message()).collect();
         (streams.log_streams().len(), lines.join("\n"))
     }
-
-    /// Everything the stack owns, as `plan` and `destroy` see it.
-    async fn owned(&self) -> Vec<String> {
-        let cx = self.cx().await;
-        let stack = provisioner::load_file(&self.file).expect("stack file");
-        let observed = provisioner::engine::observe(&cx, &provisioner::core::desired(&stack))
-            .await
-            .expect("observe");
-        observed.into_keys().collect()
-    }
 }
 
 impl Drop for EcsStack {
@@ -345,7 +335,8 @@ async fn up_runs_migrations_and_sync_as_one_off_tasks_and_rolls_nothing_after_a_
         &stack.run(&["destroy", "--auto-approve", "--delete-data"]),
         "destroy",
     );
-    assert_eq!(stack.owned().await, Vec::<String>::new());
+    let owned = stack_tests::owned::owned(&stack.cx().await, &stack.file).await;
+    assert_eq!(owned, Vec::<String>::new());
     let plan = stack.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(plan.status.code(), Some(2), "{}", text(&plan));
 }
