@@ -329,8 +329,19 @@ async fn up_runs_migrations_and_sync_as_one_off_tasks_and_rolls_nothing_after_a_
     assert!(out.contains("migrations: done"), "{out}");
     let (running, newest) = stack.service_and_newest_revision().await;
     assert_eq!(running.as_deref(), Some(newest.as_str()), "{out}");
+    assert!(
+        out.contains("Deregistered task definition revisions no service runs"),
+        "the revision the service ran before stays active:\n{out}"
+    );
 
-    // Destroy leaves nothing the stack owns.
+    // Destroy leaves nothing the stack owns, also right after a failed deploy (two active
+    // revisions: the one the service runs and the one whose migrations failed).
+    stack.set_runner(closed);
+    stack.edit("KONG_LOG_LEVEL = \"warn\"", "KONG_LOG_LEVEL = \"info\"");
+    let failed = stack.run(&["up", "--auto-approve"]);
+    let said = text(&failed);
+    assert!(!failed.status.success(), "{said}");
+    assert!(said.contains(&stack.log_group()), "{said}");
     assert_success(
         &stack.run(&["destroy", "--auto-approve", "--delete-data"]),
         "destroy",

@@ -44,29 +44,22 @@ pub async fn retire_older(
 
 /// (revision, ARN) of every active revision of exactly `family` (the listing matches by prefix).
 async fn active_revisions(cx: &Cx, family: &str) -> Result<Vec<(i64, String)>, DeployError> {
-    let mut found = Vec::new();
-    let mut next: Option<String> = None;
-    loop {
-        let page = cx
-            .aws
-            .ecs
-            .list_task_definitions()
-            .family_prefix(family)
-            .status(TaskDefinitionStatus::Active)
-            .set_next_token(next.take())
-            .send()
-            .await
-            .map_err(api("ecs:ListTaskDefinitions"))?;
-        found.extend(
-            page.task_definition_arns()
-                .iter()
-                .filter_map(|arn| revision_of(arn, family).map(|n| (n, arn.clone()))),
-        );
-        match page.next_token() {
-            Some(token) => next = Some(token.to_string()),
-            None => return Ok(found),
-        }
-    }
+    let arns: Vec<String> = cx
+        .aws
+        .ecs
+        .list_task_definitions()
+        .family_prefix(family)
+        .status(TaskDefinitionStatus::Active)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(api("ecs:ListTaskDefinitions"))?;
+    Ok(arns
+        .into_iter()
+        .filter_map(|arn| revision_of(&arn, family).map(|n| (n, arn)))
+        .collect())
 }
 
 /// The revision number of `arn` when it belongs to exactly `family`.
