@@ -1,8 +1,9 @@
-//! The data plane of a LocalStack stack, run on this machine: LocalStack Community answers the
-//! control-plane calls but cannot run containers, Aurora or Redis. So PostgreSQL (the "Aurora
-//! writer"), Redis (the "ElastiCache primary"), a stand-in backend and the gateway processes (as
-//! many as the service's desired count, each with the task definition's environment and its
-//! secrets read from Secrets Manager) run here, under `.provision/<stack>/` of the workspace.
+//! The data plane of a stack with `[local]`, run on this machine: LocalStack Community answers
+//! the control-plane calls but cannot run a service's containers, Aurora or Redis. So PostgreSQL
+//! (the "Aurora writer"), Redis (the "ElastiCache primary"), a stand-in backend and the gateway
+//! processes (as many as the service's desired count, each with the task definition's
+//! environment and its secrets read from Secrets Manager) run here, under `.provision/<stack>/`
+//! of the workspace.
 //! Ports come from the stack's `[local]` section; everything binds to 127.0.0.1.
 
 mod gateways;
