@@ -4,11 +4,12 @@
 //! Map: [`TempPostgres`] / [`shared_postgres`] and [`TempRedis`] each run one server process in a
 //! private scratch directory ([`scratch`]); [`process`] owns spawning, graceful stopping and the
 //! watchdog that cleans up even when the test process dies without running `Drop`; [`ports`] hands
-//! out ports; [`bins`] finds `target/debug/<name>`.
+//! out ports; [`bins`] finds `target/debug/<name>`; [`owned`] lists what a stack owns in LocalStack.
 
 pub mod bins;
 pub mod cli;
 pub mod localstack;
+pub mod owned;
 pub mod ports;
 pub mod postgres;
 pub mod process;

@@ -143,6 +143,17 @@ impl TempPostgres {
             .unwrap_or_else(|e| panic!("creating a test database: {e:#}"))
     }
 
+    /// Makes `role` sign in with its password over TCP, as on Aurora (everyone else stays
+    /// `trust`): a wrong password then fails as it would there.
+    pub fn require_password(&self, role: &str) -> anyhow::Result<()> {
+        let hba = self.data_dir().join("pg_hba.conf");
+        let rest = std::fs::read_to_string(&hba).context("reading pg_hba.conf")?;
+        let first = format!("host all {role} 127.0.0.1/32 scram-sha-256\n");
+        std::fs::write(&hba, first + &rest).context("writing pg_hba.conf")?;
+        self.psql("postgres", "SELECT pg_reload_conf()")?;
+        Ok(())
+    }
+
     /// Runs `sql` with `psql` in `database`; returns its unaligned, tuples-only output.
     pub fn psql(&self, database: &str, sql: &str) -> anyhow::Result<String> {
         let output = Command::new(&self.tools.psql)

@@ -1,6 +1,6 @@
 //! Stack files for tests: `stacks/local.toml` renamed (own name prefix and DNS zone, so tests run
 //! side by side) and pointed at the test's LocalStack; either infrastructure only, or with the
-//! deploy phase on ports of the test's own.
+//! deploy phase on ports of the test's own, or with the deploy phase on ECS (no `[local]`).
 
 use crate::bins::workspace_root;
 
@@ -66,25 +66,60 @@ fn renamed(name: &str, endpoint: &str) -> String {
         .replace("${env:LOCALSTACK_URL:-http://127.0.0.1:4566}", endpoint)
 }
 
-/// The infrastructure alone: without `[gateway.config]` and `[local]`, `up` stops after the
-/// resources converge.
-pub fn infra_only(name: &str, endpoint: &str) -> String {
-    let text = renamed(name, endpoint);
+/// `text` without the tables `drop` picks (by name, without brackets), each with its keys.
+fn without_tables(text: &str, drop: impl Fn(&str) -> bool) -> String {
     let mut out = String::new();
     let mut skipping = false;
     for line in text.lines() {
         if line.starts_with('[') {
-            let table = line.trim_matches(|c| c == '[' || c == ']');
-            skipping = table == "local" || table.starts_with("gateway.config");
+            skipping = drop(line.trim_matches(|c| c == '[' || c == ']'));
         }
         if !skipping {
             out.push_str(line);
             out.push('\n');
         }
     }
+    out
+}
+
+/// The infrastructure alone: without `[gateway.config]` and `[local]`, `up` stops after the
+/// resources converge.
+pub fn infra_only(name: &str, endpoint: &str) -> String {
+    let out = without_tables(&renamed(name, endpoint), |table| {
+        table == "local" || table.starts_with("gateway.config")
+    });
     assert!(
         !out.contains("[local]") && !out.contains("[gateway.config"),
         "infra_only left deploy settings:\n{out}"
+    );
+    out
+}
+
+/// The production deploy path behind `[endpoints]`: no `[local]`, so the migrations and the
+/// configuration sync run as one-off ECS tasks of `image`, the configuration from `template`
+/// (an absolute path). `with_config: false` gives the same stack's infrastructure alone.
+pub fn on_ecs(
+    name: &str,
+    endpoint: &str,
+    image: &str,
+    template: &str,
+    with_config: bool,
+) -> String {
+    let text = renamed(name, endpoint)
+        .replace(
+            "image = \"${env:GATEWAY_IMAGE:-gateway:dev}\"",
+            &format!("image = \"{image}\""),
+        )
+        .replace(
+            "template = \"../templates/gateway.yaml\"",
+            &format!("template = \"{template}\""),
+        );
+    let out = without_tables(&text, |table| {
+        table == "local" || (!with_config && table.starts_with("gateway.config"))
+    });
+    assert!(
+        out.contains(&format!("image = \"{image}\"")) && !out.contains("[local]"),
+        "on_ecs did not set the image or left [local]:\n{out}"
     );
     out
 }

@@ -70,12 +70,7 @@ impl TestStack {
     /// Everything the stack owns, as `plan` and `destroy` see it (kinds found by name, such as
     /// DNS records, are looked for where the stack file says).
     async fn owned(&self) -> Vec<String> {
-        let cx = self.cx().await;
-        let stack = provisioner::load_file(&self.file).expect("stack file");
-        let observed = provisioner::engine::observe(&cx, &provisioner::core::desired(&stack))
-            .await
-            .expect("observe");
-        observed.into_keys().collect()
+        stack_tests::owned::owned(&self.cx().await, &self.file).await
     }
 
     fn destroy(&self) {

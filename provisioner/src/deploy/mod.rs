@@ -12,8 +12,9 @@
 //! 4. [`teardown`] stops the local data plane for `destroy`.
 //!
 //! Where it runs is a [`DataPlane`]: on AWS, migrations and sync are one-off ECS tasks of the
-//! new task definition revision ([`ecs`]) and ECS rolls the service; for a stack pointed at
-//! LocalStack, the data plane runs on this machine ([`local`]). Commands lend the deploy a
+//! new task definition revision ([`ecs`]) and ECS rolls the service (also behind `[endpoints]`,
+//! when the endpoint runs ECS tasks); for a stack with `[local]`, the data plane runs on this
+//! machine ([`local`]). Commands lend the deploy a
 //! [`DeployContext`]; deploy never reaches back into `commands`.
 
 pub mod context;
@@ -23,6 +24,7 @@ pub mod local;
 pub mod plan;
 pub mod plane;
 pub mod record;
+pub mod revisions;
 pub mod secrets;
 pub mod steps;
 pub mod template;

@@ -1,5 +1,6 @@
-//! Where the gateway runs, behind one trait: on AWS the data plane is ECS ([`super::ecs`]); for a
-//! stack pointed at LocalStack it is this machine ([`super::local`]). Every step of the deploy
+//! Where the gateway runs, behind one trait: ECS ([`super::ecs`]), on AWS and on any endpoint that
+//! runs ECS tasks (LocalStack Pro, or LocalStack with a task runner); this machine
+//! ([`super::local`]) for a stack with a `[local]` section. Every step of the deploy
 //! that depends on the runtime asks the plane instead of matching on it.
 
 use std::collections::BTreeMap;
@@ -53,9 +54,10 @@ pub trait DataPlane: Send + Sync {
     async fn roll(&self, dc: &DeployContext<'_>, task_env: &TaskEnv) -> Result<(), DeployError>;
 }
 
-/// The data plane of the context's stack: local for a stack with `[endpoints]`, else ECS.
+/// The data plane of the context's stack: local for a stack with `[local]`, else ECS (also
+/// behind `[endpoints]`: the endpoint then runs the one-off tasks itself).
 pub fn for_context(dc: &DeployContext<'_>) -> Result<Box<dyn DataPlane>, DeployError> {
-    Ok(match dc.stack.endpoints {
+    Ok(match dc.stack.local {
         Some(_) => Box::new(LocalPlane::for_stack(dc.stack)?),
         None => Box::new(EcsPlane),
     })

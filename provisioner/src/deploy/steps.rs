@@ -8,6 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use super::local::LocalPlane;
 use super::plane::{self, Revision, TaskEnv};
 use super::record::{self, Deployed};
+use super::revisions;
 use super::{values, DeployContext, DeployError, DeployPlan};
 use crate::aws::{Attrs, AttrsExt};
 use crate::core::Observed;
@@ -75,9 +76,19 @@ pub async fn configure(
 }
 
 /// The second half, once the service runs the new revision (ECS rolled it, its circuit breaker
-/// watching): the local gateway processes are rolled, and the deploy is recorded.
+/// watching): the local gateway processes are rolled, older task definition revisions are
+/// deregistered, and the deploy is recorded.
 pub async fn finish(dc: &DeployContext<'_>, prepared: Prepared) -> Result<(), DeployError> {
     plane::for_context(dc)?.roll(dc, &prepared.task_env).await?;
+    let revision = prepared.task_def.opt_int("revision");
+    let family = prepared.task_def.str("family")?;
+    let retired = revisions::retire_older(dc.cx, family, revision).await?;
+    if !retired.is_empty() {
+        println!(
+            "Deregistered task definition revisions no service runs: {}.",
+            retired.join(", ")
+        );
+    }
     let at = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -94,9 +105,14 @@ pub async fn finish(dc: &DeployContext<'_>, prepared: Prepared) -> Result<(), De
     Ok(())
 }
 
-/// `destroy`: the local data plane stops (its data kept unless `delete_data`) and the deploy
-/// record goes.
+/// `destroy`: the local data plane stops (its data kept unless `delete_data`), the older task
+/// definition revisions and the deploy record go.
 pub async fn teardown(dc: &DeployContext<'_>, delete_data: bool) -> Result<(), DeployError> {
+    // The newest revision goes with the other resources; older active ones (left by a deploy
+    // that failed or was killed before its roll) go here.
+    if let Some(family) = revisions::family(dc) {
+        revisions::retire_older(dc.cx, &family, None).await?;
+    }
     if dc.stack.local.is_some() {
         let plane = LocalPlane::for_stack(dc.stack)?;
         let stopped = plane.stop_all(delete_data).await;

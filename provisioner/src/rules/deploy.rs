@@ -35,13 +35,6 @@ pub fn check(stack: &Stack, findings: &mut Findings) {
                 );
             }
         }
-        if stack.endpoints.is_some() && stack.local.is_none() {
-            findings.add(
-                "gateway.config",
-                "a stack with [endpoints] runs its gateways on this machine: add a [local] \
-                 section with proxy_port, admin_port, postgres_port and redis_port",
-            );
-        }
     }
     let Some(local) = &stack.local else {
         return;

@@ -1,8 +1,9 @@
-//! The data plane of a LocalStack stack, run on this machine: LocalStack Community answers the
-//! control-plane calls but cannot run containers, Aurora or Redis. So PostgreSQL (the "Aurora
-//! writer"), Redis (the "ElastiCache primary"), a stand-in backend and the gateway processes (as
-//! many as the service's desired count, each with the task definition's environment and its
-//! secrets read from Secrets Manager) run here, under `.provision/<stack>/` of the workspace.
+//! The data plane of a stack with `[local]`, run on this machine: LocalStack Community answers
+//! the control-plane calls but cannot run a service's containers, Aurora or Redis. So PostgreSQL
+//! (the "Aurora writer"), Redis (the "ElastiCache primary"), a stand-in backend and the gateway
+//! processes (as many as the service's desired count, each with the task definition's
+//! environment and its secrets read from Secrets Manager) run here, under `.provision/<stack>/`
+//! of the workspace.
 //! Ports come from the stack's `[local]` section; everything binds to 127.0.0.1.
 
 mod gateways;
@@ -44,8 +45,8 @@ impl LocalPlane {
     pub fn for_stack(stack: &Stack) -> Result<LocalPlane, DeployError> {
         let ports = stack.local.clone().ok_or_else(|| {
             DeployError::user(
-                "a stack with [endpoints] runs its data plane on this machine and needs a \
-                 [local] section (proxy_port, admin_port, postgres_port, redis_port)",
+                "the data plane on this machine needs a [local] section (proxy_port, \
+                 admin_port, postgres_port, redis_port)",
             )
         })?;
         let workspace = workspace_of(stack);
