@@ -28,7 +28,8 @@ pub struct Stack {
     pub fallback: Option<Fallback>,
     /// Endpoint overrides (LocalStack); absent means real AWS.
     pub endpoints: Option<Endpoints>,
-    /// Where the data plane of a stack with endpoint overrides runs on this machine.
+    /// The data plane on this machine (PostgreSQL, Redis, gateway processes) instead of ECS; only
+    /// with endpoint overrides. Without it, the deploy runs on ECS even behind `[endpoints]`.
     pub local: Option<Local>,
     /// The directory of the stack file (set by the loader; relative paths resolve against it).
     #[serde(skip)]
