@@ -125,6 +125,8 @@ pub trait Driver: Send + Sync {
 /// The driver of `kind`.
 /// The awsvpc network of the gateway service, for one-off tasks run beside it (deploy).
 pub use ecs_service::network as service_network;
+/// The active revisions of a task definition family, for the deploy that retires old ones.
+pub use task_definition::active_revisions;
 
 pub fn driver(kind: ResourceKind) -> &'static dyn Driver {
     use ResourceKind as K;

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use aws_sdk_ecs::types::{
     Compatibility, ContainerDefinition, CpuArchitecture, HealthCheck, KeyValuePair,
     LogConfiguration, LogDriver, NetworkMode, OsFamily, PortMapping, RuntimePlatform, Secret,
-    SortOrder, TaskDefinition as AwsTaskDefinition, TaskDefinitionField, TaskDefinitionStatus,
+    TaskDefinition as AwsTaskDefinition, TaskDefinitionField, TaskDefinitionStatus,
     TransportProtocol,
 };
 
@@ -210,30 +210,32 @@ async fn describe(
         .map(|def| (def, found.tags().to_vec())))
 }
 
-/// The newest active revision's ARN of exactly `family` (the listing matches by prefix).
-async fn newest_revision(cx: &Cx, family: &str) -> Result<Option<String>, AwsError> {
+/// (revision, ARN) of every active revision of exactly `family` (the listing matches by prefix,
+/// so `app-gateway-2` is not taken for `app-gateway`).
+pub async fn active_revisions(cx: &Cx, family: &str) -> Result<Vec<(i64, String)>, AwsError> {
     let arns: Vec<String> = cx
         .aws
         .ecs
         .list_task_definitions()
         .family_prefix(family)
         .status(TaskDefinitionStatus::Active)
-        .sort(SortOrder::Desc)
         .into_paginator()
         .items()
         .send()
         .try_collect()
         .await
         .map_err(api("ecs:ListTaskDefinitions"))?;
-    let family_of = |arn: &str| {
-        let tail = arn.rsplit('/').next().unwrap_or_default();
-        tail.rsplit_once(':').map(|(f, _)| f.to_string())
-    };
-    let revision_of = |arn: &str| arn.rsplit(':').next()?.parse::<i64>().ok();
     Ok(arns
         .into_iter()
-        .filter(|arn| family_of(arn).as_deref() == Some(family))
-        .max_by_key(|arn| revision_of(arn)))
+        .filter_map(|arn| revision_of(&arn, family).map(|n| (n, arn)))
+        .collect())
+}
+
+/// The revision number of `arn` when it belongs to exactly `family`.
+fn revision_of(arn: &str, family: &str) -> Option<i64> {
+    let tail = arn.rsplit('/').next()?;
+    let (name, revision) = tail.rsplit_once(':')?;
+    (name == family).then(|| revision.parse().ok())?
 }
 
 /// Families that may be ours: those starting with the stack's name, and the desired ones.
@@ -269,7 +271,8 @@ impl Driver for TaskDefinition {
     ) -> Result<Vec<(String, Observed)>, AwsError> {
         let mut out = Vec::new();
         for family in families(cx, desired).await? {
-            let Some(arn) = newest_revision(cx, &family).await? else {
+            let newest = active_revisions(cx, &family).await?.into_iter().max();
+            let Some((_, arn)) = newest else {
                 continue;
             };
             let Some((def, tags)) = describe(cx, &arn).await? else {
@@ -397,6 +400,15 @@ impl Driver for TaskDefinition {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn revisions_of_exactly_the_family() {
+        let arn = "arn:aws:ecs:us-east-1:1:task-definition/app-gateway:7";
+        assert_eq!(revision_of(arn, "app-gateway"), Some(7));
+        assert_eq!(revision_of(arn, "app"), None);
+        let longer = "arn:aws:ecs:us-east-1:1:task-definition/app-gateway-2:3";
+        assert_eq!(revision_of(longer, "app-gateway"), None);
+    }
 
     #[test]
     fn container_read_back_in_the_desired_shape() {
