@@ -51,6 +51,10 @@ pub struct KindSpec {
     pub typical_create_seconds: f64,
     /// Takes tags; the others carry ownership in their name or description.
     pub taggable: bool,
+    /// Attributes another resource takes over once one of the given kind depends on this one
+    /// (a scalable target scaling a service's task count): sent on create, never diffed after;
+    /// a value that moved shows in the plan as a note.
+    pub yields: &'static [(&'static str, ResourceKind)],
 }
 
 /// The common case, for rows to start from.
@@ -64,6 +68,7 @@ const BASE: KindSpec = KindSpec {
     defaults: &[],
     typical_create_seconds: 1.0,
     taggable: true,
+    yields: &[],
 };
 
 use DefaultValue::{Bool, Int, Str};
@@ -246,6 +251,8 @@ pub const SPECS: [KindSpec; 29] = [
         defaults: &[("platform_version", Str("LATEST"))],
         // Includes its steady state behind the NLB (30 s x 5).
         typical_create_seconds: 151.0,
+        // Autoscaling moves the task count under load; `up` must not move it back.
+        yields: &[("desired_count", ScalableTarget)],
         ..BASE
     },
     KindSpec {

@@ -202,7 +202,7 @@ async fn step_one(run: &Run, step: &PlannedAction) -> Result<(), AwsError> {
     match &step.action {
         Action::Delete => Ok(()),
         // It exists, but a run that died may have left it still coming up: one poll tells.
-        Action::NoOp => {
+        Action::NoOp | Action::Noted { .. } => {
             let have = lock(&run.known).get(name).cloned().unwrap_or_default();
             let progress = &run.options.progress;
             let ready = wait_for(
