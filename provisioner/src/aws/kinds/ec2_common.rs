@@ -87,6 +87,20 @@ pub fn answered_id(
     })
 }
 
+/// The id a create call answered with, noted as just created: EC2 may answer `NotFound` for it
+/// a while (see [`crate::aws::fresh`]).
+pub fn created_id(
+    cx: &Cx,
+    kind: ResourceKind,
+    id: Option<&str>,
+    operation: &'static str,
+    logical: &str,
+) -> Result<String, AwsError> {
+    let id = answered_id(id, operation, logical)?;
+    cx.aws.fresh.record(&id, kind);
+    Ok(id)
+}
+
 /// `want` plus the id AWS gave it: the observed form right after a create.
 pub fn with_id(want: &Attrs, id: &str) -> Attrs {
     let mut out = want.clone();

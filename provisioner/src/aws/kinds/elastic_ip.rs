@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{DomainType, ResourceType};
 
-use super::ec2_common::{answered_id, entry, owned_items, update_tags_only, with_id};
+use super::ec2_common::{created_id, entry, owned_items, update_tags_only, with_id};
 use super::{ec2_tags, Driver};
 use crate::aws::attrs::{s, Attrs, AttrsExt};
 use crate::aws::{api, gone_ok, AwsError, Cx};
@@ -52,7 +52,13 @@ impl Driver for ElasticIp {
             .send()
             .await
             .map_err(api("ec2:AllocateAddress"))?;
-        let id = answered_id(allocated.allocation_id(), "ec2:AllocateAddress", logical)?;
+        let id = created_id(
+            cx,
+            ResourceKind::ElasticIp,
+            allocated.allocation_id(),
+            "ec2:AllocateAddress",
+            logical,
+        )?;
         let mut out = with_id(want, &id);
         if let Some(ip) = allocated.public_ip() {
             out.insert("public_ip".into(), s(ip));

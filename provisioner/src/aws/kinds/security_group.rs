@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{Filter, ResourceType};
 
 use super::ec2_common::{
-    answered_id, describe_owned, entry, owned_items, update_tags_only, with_id,
+    created_id, describe_owned, entry, owned_items, update_tags_only, with_id,
 };
 use super::tagging;
 use super::{ec2_tags, Driver};
@@ -47,7 +47,13 @@ impl Driver for SecurityGroup {
             .await
             .map_err(api("ec2:CreateSecurityGroup"));
         let id = match created {
-            Ok(created) => answered_id(created.group_id(), "ec2:CreateSecurityGroup", logical)?,
+            Ok(created) => created_id(
+                cx,
+                ResourceKind::SecurityGroup,
+                created.group_id(),
+                "ec2:CreateSecurityGroup",
+                logical,
+            )?,
             Err(error) if error.code() == Some("InvalidGroup.Duplicate") => {
                 adopt(cx, logical, name, vpc).await?
             }
