@@ -48,6 +48,9 @@ pub enum Action {
     Create,
     Update {
         changes: Vec<Change>,
+        /// Values another resource owns, as with [`Action::Noted`].
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        notes: Vec<Note>,
     },
     Replace {
         changes: Vec<Change>,
@@ -210,7 +213,7 @@ fn classify(changes: Vec<Change>, notes: Vec<Note>) -> Action {
     match (changes.is_empty(), forced_by.is_empty()) {
         (true, _) if notes.is_empty() => Action::NoOp,
         (true, _) => Action::Noted { notes },
-        (false, true) => Action::Update { changes },
+        (false, true) => Action::Update { changes, notes },
         (false, false) => Action::Replace { changes, forced_by },
     }
 }

@@ -48,7 +48,7 @@ fn render_entry(out: &mut String, entry: &PlannedAction) {
     match &entry.action {
         Action::Create => attrs(out, "+", entry),
         Action::Delete => attrs(out, "-", entry),
-        Action::Update { changes } | Action::Replace { changes, .. } => {
+        Action::Update { changes, .. } | Action::Replace { changes, .. } => {
             for change in changes {
                 render_change(out, change);
             }
@@ -62,7 +62,7 @@ fn render_entry(out: &mut String, entry: &PlannedAction) {
 fn render_notes(out: &mut String, plan: &Plan) -> bool {
     let mut any = false;
     for entry in &plan.actions {
-        let Action::Noted { notes } = &entry.action else {
+        let (Action::Noted { notes } | Action::Update { notes, .. }) = &entry.action else {
             continue;
         };
         for note in notes {
@@ -74,7 +74,8 @@ fn render_notes(out: &mut String, plan: &Plan) -> bool {
 }
 
 /// E.g. `Note: service.gateway.desired_count is 4 (the stack's 2 applies on create only),
-/// owned by scaling.target.`, plus where AWS takes it when it lies outside the owner's range.
+/// owned by scaling.target.`, plus what AWS does with it when it lies outside the owner's range
+/// (RegisterScalableTarget moves an active resource's capacity into the range it registers).
 fn note_line(plan: &Plan, logical: &str, note: &Note) -> String {
     let mut line = format!(
         "Note: {logical}.{} is {} (the stack's {} applies on create only), owned by {}.",
@@ -94,7 +95,7 @@ fn note_line(plan: &Plan, logical: &str, note: &Note) -> String {
         if !(min..=max).contains(now) {
             let _ = write!(
                 line,
-                " Outside {min}..{max}: Application Auto Scaling brings it into that range."
+                " Outside {min}..{max}: AWS moves it into that range when the range is registered."
             );
         }
     }

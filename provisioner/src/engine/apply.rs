@@ -225,7 +225,7 @@ async fn step_one(run: &Run, step: &PlannedAction) -> Result<(), AwsError> {
             lock(&run.report).created.push(name.to_string());
             Ok(())
         }
-        Action::Update { changes } => {
+        Action::Update { changes, .. } => {
             let changed: Vec<String> = changes.iter().map(|c| c.attr.clone()).collect();
             update(run, name, kind, &step.attrs, &changed).await?;
             lock(&run.report).updated.push(name.to_string());

@@ -60,8 +60,8 @@ fn a_count_outside_a_new_range_says_where_aws_takes_it() {
     assert!(
         text.contains(
             "Note: service.gateway.desired_count is 9 (the stack's 2 applies on create only), \
-             owned by scaling.target. Outside 2..6: Application Auto Scaling brings it \
-             into that range.\n\nPlan: 0 to add, 1 to change, 0 to destroy."
+             owned by scaling.target. Outside 2..6: AWS moves it into that range when the \
+             range is registered.\n\nPlan: 0 to add, 1 to change, 0 to destroy."
         ),
         "\n{text}"
     );
@@ -83,7 +83,7 @@ fn without_a_scalable_target_the_count_is_diffed() {
     let plan = plan(&graph, &BTreeMap::from([(SERVICE.to_string(), seen)])).unwrap();
     assert!(
         matches!(&plan.get(SERVICE).expect("service").action,
-            Action::Update { changes } if changes[0].attr == "desired_count"),
+            Action::Update { changes, .. } if changes[0].attr == "desired_count"),
         "{plan:#?}"
     );
 }
@@ -96,9 +96,30 @@ fn a_service_from_before_the_tag_keeps_its_scaled_count() {
         tags.remove("provisioner:set:desired_count");
     }
     let plan = plan(&graph, &observed).unwrap();
-    let Action::Update { changes } = &plan.get(SERVICE).expect("service").action else {
+    let Action::Update { changes, .. } = &plan.get(SERVICE).expect("service").action else {
         panic!("{plan:#?}");
     };
     let changed: Vec<&str> = changes.iter().map(|c| c.attr.as_str()).collect();
     assert_eq!(changed, ["tags"], "the tag is added, the count left alone");
+}
+
+#[test]
+fn a_scaled_service_with_another_change_keeps_its_count_and_note() {
+    let (graph, mut observed) = scaled_to(4);
+    let service = observed.get_mut(SERVICE).expect("service");
+    service
+        .attrs
+        .insert("assign_public_ip".into(), Attr::Bool(true));
+    let plan = plan(&graph, &observed).unwrap();
+    let Action::Update { changes, notes } = &plan.get(SERVICE).expect("service").action else {
+        panic!("{plan:#?}");
+    };
+    let changed: Vec<&str> = changes.iter().map(|c| c.attr.as_str()).collect();
+    assert_eq!(changed, ["assign_public_ip"]);
+    assert_eq!(notes[0].current, Attr::Int(4));
+    let text = render_text(&plan);
+    assert!(
+        text.contains("Note: service.gateway.desired_count is 4 ("),
+        "\n{text}"
+    );
 }

@@ -39,7 +39,7 @@ fn a_new_desired_count_is_one_update_in_place() {
     let plan = plan(&desired(&stack), &observe(&before)).unwrap();
     assert_eq!(plan.summary(), (0, 1, 0));
     let entry = plan.get("service.gateway").expect("service");
-    let Action::Update { changes } = &entry.action else {
+    let Action::Update { changes, .. } = &entry.action else {
         panic!("{entry:?}");
     };
     let count = Change {
