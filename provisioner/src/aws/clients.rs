@@ -25,6 +25,8 @@ pub struct Clients {
     pub route53: aws_sdk_route53::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
     pub ssm: aws_sdk_ssm::Client,
+    /// EC2 ids just created, whose `NotFound` answers are retried a while.
+    pub fresh: super::fresh::FreshIds,
 }
 
 /// What every driver call gets: the clients, and whose resources these are.
@@ -39,6 +41,12 @@ pub struct Cx {
 }
 
 impl Cx {
+    /// Worth another try: what AWS says is (see [`AwsError::is_retryable`]), or a `NotFound`
+    /// for an id this run created moments ago (EC2's eventual consistency).
+    pub fn retryable(&self, error: &super::AwsError) -> bool {
+        error.is_retryable() || self.aws.fresh.covers(error)
+    }
+
     /// A context for stack `stack` at one endpoint (LocalStack), region `us-east-1`.
     pub async fn for_endpoint(url: &str, stack: &str) -> Cx {
         Cx {
@@ -113,6 +121,7 @@ impl Clients {
             route53: client!(aws_sdk_route53, &shared, url("route53")),
             secrets: client!(aws_sdk_secretsmanager, &shared, url("secretsmanager")),
             ssm: client!(aws_sdk_ssm, &shared, url("ssm")),
+            fresh: super::fresh::FreshIds::default(),
         }
     }
 }

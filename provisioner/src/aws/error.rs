@@ -75,7 +75,6 @@ const NOT_YET: &[&str] = &[
     "IncorrectState",
     "InvalidGroup.InUse",
     "InvalidIPAddress.InUse",
-    "InvalidRouteTableID.NotFound",
     "ServiceUnavailable",
     "Unavailable",
 ];

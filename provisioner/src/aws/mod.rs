@@ -7,6 +7,7 @@
 pub mod attrs;
 pub mod clients;
 pub mod error;
+pub mod fresh;
 pub mod kinds;
 pub mod param;
 pub mod retry;

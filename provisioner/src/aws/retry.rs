@@ -39,10 +39,11 @@ impl Backoff {
     }
 }
 
-/// Runs `call` until it succeeds, fails with a non-retryable error, or the budget is spent (then
-/// the last error is returned). `on_retry` hears each retried error (for progress output).
+/// Runs `call` until it succeeds, fails with an error `retryable` refuses, or the budget is spent
+/// (then the last error is returned). `on_retry` hears each retried error (for progress output).
 pub async fn with_backoff<T, F, Fut>(
     backoff: Backoff,
+    retryable: impl Fn(&AwsError) -> bool,
     mut call: F,
     mut on_retry: impl FnMut(&AwsError, Duration),
 ) -> Result<T, AwsError>
@@ -55,7 +56,7 @@ where
     loop {
         match call().await {
             Ok(value) => return Ok(value),
-            Err(error) if error.is_retryable() => {
+            Err(error) if retryable(&error) => {
                 attempt += 1;
                 let pause = backoff.delay(attempt);
                 if started.elapsed() + pause > backoff.budget {
@@ -97,6 +98,7 @@ mod tests {
         let mut retried = 0;
         let result = with_backoff(
             quick(),
+            AwsError::is_retryable,
             || async {
                 let n = calls.fetch_add(1, Ordering::SeqCst);
                 if n < 3 {
@@ -117,6 +119,7 @@ mod tests {
         let calls = AtomicU32::new(0);
         let result: Result<(), _> = with_backoff(
             quick(),
+            AwsError::is_retryable,
             || async {
                 calls.fetch_add(1, Ordering::SeqCst);
                 Err(AwsError::Api {
@@ -141,6 +144,7 @@ mod tests {
         let calls = AtomicU32::new(0);
         let result: Result<(), _> = with_backoff(
             backoff,
+            AwsError::is_retryable,
             || async {
                 calls.fetch_add(1, Ordering::SeqCst);
                 Err(throttled())

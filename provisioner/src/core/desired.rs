@@ -8,7 +8,7 @@ mod service;
 use std::collections::BTreeMap;
 
 use super::graph::Graph;
-use super::resource::{Attr, AttrRef, Resource, ResourceKind, LOGICAL_TAG, STACK_TAG};
+use super::resource::{set_tag, Attr, AttrRef, Resource, ResourceKind, LOGICAL_TAG, STACK_TAG};
 use crate::stack::Stack;
 
 /// Kong's proxy port inside the task; the only port the NLB reaches.
@@ -63,7 +63,14 @@ impl<'a> Builder<'a> {
         depends_on.sort();
         depends_on.dedup();
         if kind.taggable() {
-            attrs.insert("tags".into(), self.tags(logical));
+            let mut tags = self.tags(logical);
+            for (attr, _) in kind.spec().yields {
+                if let (Attr::Map(tags), Some(value)) = (&mut tags, attrs.get(*attr)) {
+                    let text = value.tag_text().unwrap_or_default();
+                    tags.insert(set_tag(attr), s(text));
+                }
+            }
+            attrs.insert("tags".into(), tags);
         }
         self.graph.insert(Resource {
             kind,

@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::graph::{Graph, GraphError};
-use super::resource::{is_enum_like, is_set_like, Attr, ResourceKind, STACK_TAG};
+use super::resource::{
+    is_enum_like, is_set_like, set_tag, Attr, Resource, ResourceKind, STACK_TAG,
+};
 
 /// What the AWS layer read for one logical name (found through its ownership tags).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -26,6 +28,19 @@ pub struct Change {
     pub forces: bool,
 }
 
+/// A value another resource owns (see [`super::kinds::KindSpec::yields`]) that moved away from the
+/// stack's: shown for information, never changed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Note {
+    pub attr: String,
+    /// What AWS reports now.
+    pub current: Attr,
+    /// What the stack sends on create.
+    pub configured: Attr,
+    /// The logical name of the resource that owns the value.
+    pub owner: String,
+}
+
 /// What happens to one resource.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
@@ -33,6 +48,9 @@ pub enum Action {
     Create,
     Update {
         changes: Vec<Change>,
+        /// Values another resource owns, as with [`Action::Noted`].
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        notes: Vec<Note>,
     },
     Replace {
         changes: Vec<Change>,
@@ -40,6 +58,10 @@ pub enum Action {
     },
     Delete,
     NoOp,
+    /// Nothing to do; values owned by another resource differ from the stack's (information).
+    Noted {
+        notes: Vec<Note>,
+    },
 }
 
 /// One resource's entry in the plan; `attrs` are the desired ones (observed for a delete).
@@ -73,7 +95,7 @@ impl Plan {
                     counts.2 += 1;
                 }
                 Action::Delete => counts.2 += 1,
-                Action::NoOp => {}
+                Action::NoOp | Action::Noted { .. } => {}
             }
         }
         counts
@@ -99,8 +121,9 @@ pub fn plan(desired: &Graph, observed: &BTreeMap<String, Observed>) -> Result<Pl
         let action = match observed.get(name) {
             None => Action::Create,
             Some(seen) => {
-                let changes = changes(resource.kind, &resource.attrs, seen, observed, &renewed);
-                classify(changes)
+                let owned = owned_attrs(desired, resource, seen);
+                let changes = changes(resource, seen, observed, &renewed, &owned);
+                classify(changes, notes(resource, seen, &owned))
             }
         };
         if matches!(action, Action::Create | Action::Replace { .. }) {
@@ -129,15 +152,68 @@ pub fn plan(desired: &Graph, observed: &BTreeMap<String, Observed>) -> Result<Pl
     })
 }
 
-fn classify(changes: Vec<Change>) -> Action {
+/// Attributes of `resource` that another desired resource owns, with that owner's logical name;
+/// not those whose value the stack changed since it last set it (its tag says which it set).
+fn owned_attrs<'g>(
+    desired: &'g Graph,
+    resource: &Resource,
+    seen: &Observed,
+) -> Vec<(&'static str, &'g str)> {
+    let owner_of = |kind: ResourceKind| {
+        desired
+            .resources
+            .values()
+            .find(|r| r.kind == kind && r.depends_on.contains(&resource.logical))
+            .map(|r| r.logical.as_str())
+    };
+    resource
+        .kind
+        .spec()
+        .yields
+        .iter()
+        .filter(|(attr, _)| !stack_changed(resource, seen, attr))
+        .filter_map(|&(attr, kind)| owner_of(kind).map(|owner| (attr, owner)))
+        .collect()
+}
+
+/// Whether the value the stack sets for `attr` differs from the one it set last (a resource
+/// created before the tag existed has none: nothing to compare, nothing changed).
+fn stack_changed(resource: &Resource, seen: &Observed, attr: &str) -> bool {
+    let last = match seen.attrs.get("tags") {
+        Some(Attr::Map(tags)) => tags.get(&set_tag(attr)),
+        _ => None,
+    };
+    let now = resource.attrs.get(attr).and_then(Attr::tag_text);
+    last.is_some_and(|last| last.tag_text() != now)
+}
+
+/// Owned attributes whose value AWS reports differently from the stack's.
+fn notes(resource: &Resource, seen: &Observed, owned: &[(&str, &str)]) -> Vec<Note> {
+    owned
+        .iter()
+        .filter_map(|&(attr, owner)| {
+            let configured = resource.attrs.get(attr)?;
+            let current = seen.attrs.get(attr)?;
+            (normalise(attr, configured) != normalise(attr, current)).then(|| Note {
+                attr: attr.to_string(),
+                current: current.clone(),
+                configured: configured.clone(),
+                owner: owner.to_string(),
+            })
+        })
+        .collect()
+}
+
+fn classify(changes: Vec<Change>, notes: Vec<Note>) -> Action {
     let forced_by: Vec<String> = changes
         .iter()
         .filter(|c| c.forces)
         .map(|c| c.attr.clone())
         .collect();
     match (changes.is_empty(), forced_by.is_empty()) {
-        (true, _) => Action::NoOp,
-        (false, true) => Action::Update { changes },
+        (true, _) if notes.is_empty() => Action::NoOp,
+        (true, _) => Action::Noted { notes },
+        (false, true) => Action::Update { changes, notes },
         (false, false) => Action::Replace { changes, forced_by },
     }
 }
@@ -149,18 +225,20 @@ fn owned_by(seen: &Observed, stack: &str) -> bool {
     }
 }
 
-/// Differences over the attributes we manage (desired keys); computed ones are never compared.
+/// Differences over the attributes we manage (desired keys); computed ones and those another
+/// resource owns are never compared.
 fn changes(
-    kind: ResourceKind,
-    desired: &BTreeMap<String, Attr>,
+    resource: &Resource,
     seen: &Observed,
     observed: &BTreeMap<String, Observed>,
     renewed: &BTreeSet<&str>,
+    owned: &[(&str, &str)],
 ) -> Vec<Change> {
+    let kind = resource.kind;
     let defaults = kind.defaults();
     let mut out = Vec::new();
-    for (key, want) in desired {
-        if kind.is_computed(key) || kind.write_only(key) {
+    for (key, want) in &resource.attrs {
+        if kind.is_computed(key) || kind.write_only(key) || owned.iter().any(|(a, _)| a == key) {
             continue;
         }
         let default = defaults.iter().find(|(k, _)| k == key).map(|(_, v)| v);

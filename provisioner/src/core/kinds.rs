@@ -51,7 +51,18 @@ pub struct KindSpec {
     pub typical_create_seconds: f64,
     /// Takes tags; the others carry ownership in their name or description.
     pub taggable: bool,
+    /// Attributes another resource takes over once one of the given kind depends on this one
+    /// (a scalable target scaling a service's task count): sent on create, never diffed after;
+    /// a value that moved shows in the plan as a note.
+    pub yields: &'static [(&'static str, ResourceKind)],
+    /// Seconds after its create during which EC2 may still answer `NotFound` for a new one (its
+    /// reads are eventually consistent); such answers are retried within the window.
+    pub not_found_window: f64,
 }
+
+// `not_found_window`: EC2 kinds only; a minute or two, as terraform-provider-aws retries these
+// NotFound answers for a bounded time after create (hashicorp/terraform-provider-aws #5529,
+// #20454, #21628); NAT gateways, route tables and security groups are the slowest to be seen.
 
 /// The common case, for rows to start from.
 const BASE: KindSpec = KindSpec {
@@ -64,6 +75,8 @@ const BASE: KindSpec = KindSpec {
     defaults: &[],
     typical_create_seconds: 1.0,
     taggable: true,
+    yields: &[],
+    not_found_window: 0.0,
 };
 
 use DefaultValue::{Bool, Int, Str};
@@ -77,11 +90,13 @@ pub const SPECS: [KindSpec; 29] = [
         replace: Fields(&["cidr_block"]),
         defaults: &[("instance_tenancy", Str("default"))],
         typical_create_seconds: 10.0,
+        not_found_window: 60.0,
         ..BASE
     },
     KindSpec {
         kind: InternetGateway,
         depends_on: &[Vpc],
+        not_found_window: 60.0,
         ..BASE
     },
     KindSpec {
@@ -90,11 +105,13 @@ pub const SPECS: [KindSpec; 29] = [
         replace: Fields(&["cidr_block", "availability_zone", "vpc_id"]),
         defaults: &[("map_public_ip_on_launch", Bool(false))],
         typical_create_seconds: 8.0,
+        not_found_window: 60.0,
         ..BASE
     },
     KindSpec {
         kind: ElasticIp,
         computed: &["public_ip"],
+        not_found_window: 60.0,
         ..BASE
     },
     KindSpec {
@@ -103,12 +120,14 @@ pub const SPECS: [KindSpec; 29] = [
         replace: Fields(&["subnet_id", "allocation_id"]),
         computed: &["state"],
         typical_create_seconds: 105.0,
+        not_found_window: 120.0,
         ..BASE
     },
     KindSpec {
         kind: RouteTable,
         depends_on: &[Vpc, InternetGateway, NatGateway, Subnet],
         replace: Fields(&["vpc_id"]),
+        not_found_window: 120.0,
         ..BASE
     },
     KindSpec {
@@ -116,6 +135,7 @@ pub const SPECS: [KindSpec; 29] = [
         depends_on: &[Vpc],
         replace: Fields(&["name", "description", "vpc_id"]),
         typical_create_seconds: 5.0,
+        not_found_window: 120.0,
         ..BASE
     },
     KindSpec {
@@ -246,6 +266,8 @@ pub const SPECS: [KindSpec; 29] = [
         defaults: &[("platform_version", Str("LATEST"))],
         // Includes its steady state behind the NLB (30 s x 5).
         typical_create_seconds: 151.0,
+        // Autoscaling moves the task count under load; `up` must not move it back.
+        yields: &[("desired_count", ScalableTarget)],
         ..BASE
     },
     KindSpec {

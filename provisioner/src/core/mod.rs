@@ -15,7 +15,7 @@ pub mod render;
 pub mod resource;
 
 pub use desired::desired;
-pub use diff::{plan, Action, Change, Observed, Plan, PlannedAction};
+pub use diff::{plan, Action, Change, Note, Observed, Plan, PlannedAction};
 pub use graph::{CriticalPath, Graph, GraphError};
 pub use resource::{Attr, AttrRef, Resource, ResourceKind};
 

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::diff::{Action, Change, Plan, PlannedAction};
+use super::diff::{Action, Change, Note, Plan, PlannedAction};
 use super::resource::Attr;
 
 /// The plan as text: one block per resource that changes, then the summary line.
@@ -10,6 +10,7 @@ pub fn render_text(plan: &Plan) -> String {
     let mut out = String::new();
     if !plan.has_changes() {
         out.push_str("No changes. The stack matches its configuration.\n");
+        render_notes(&mut out, plan);
         return out;
     }
     out.push_str(
@@ -17,6 +18,9 @@ pub fn render_text(plan: &Plan) -> String {
     );
     for entry in &plan.actions {
         render_entry(&mut out, entry);
+    }
+    if render_notes(&mut out, plan) {
+        out.push('\n');
     }
     let (add, change, destroy) = plan.summary();
     let _ = writeln!(
@@ -33,7 +37,7 @@ pub fn render_json(plan: &Plan) -> Result<String, serde_json::Error> {
 
 fn render_entry(out: &mut String, entry: &PlannedAction) {
     let (sign, verb) = match &entry.action {
-        Action::NoOp => return,
+        Action::NoOp | Action::Noted { .. } => return,
         Action::Create => ("+", "will be created"),
         Action::Update { .. } => ("~", "will be updated in place"),
         Action::Replace { .. } => ("-/+", "must be replaced"),
@@ -44,14 +48,58 @@ fn render_entry(out: &mut String, entry: &PlannedAction) {
     match &entry.action {
         Action::Create => attrs(out, "+", entry),
         Action::Delete => attrs(out, "-", entry),
-        Action::Update { changes } | Action::Replace { changes, .. } => {
+        Action::Update { changes, .. } | Action::Replace { changes, .. } => {
             for change in changes {
                 render_change(out, change);
             }
         }
-        Action::NoOp => {}
+        Action::NoOp | Action::Noted { .. } => {}
     }
     out.push_str("    }\n\n");
+}
+
+/// One line per value another resource owns; whether there was any.
+fn render_notes(out: &mut String, plan: &Plan) -> bool {
+    let mut any = false;
+    for entry in &plan.actions {
+        let (Action::Noted { notes } | Action::Update { notes, .. }) = &entry.action else {
+            continue;
+        };
+        for note in notes {
+            let _ = writeln!(out, "{}", note_line(plan, &entry.logical, note));
+            any = true;
+        }
+    }
+    any
+}
+
+/// E.g. `Note: service.gateway.desired_count is 4 (the stack's 2 applies on create only),
+/// owned by scaling.target.`, plus what AWS does with it when it lies outside the owner's range
+/// (RegisterScalableTarget moves an active resource's capacity into the range it registers).
+fn note_line(plan: &Plan, logical: &str, note: &Note) -> String {
+    let mut line = format!(
+        "Note: {logical}.{} is {} (the stack's {} applies on create only), owned by {}.",
+        note.attr,
+        value_text(&note.current),
+        value_text(&note.configured),
+        note.owner
+    );
+    let owner = plan.get(&note.owner).map(|o| &o.attrs);
+    let bound = |key: &str| match owner.and_then(|attrs| attrs.get(key)) {
+        Some(Attr::Int(n)) => Some(*n),
+        _ => None,
+    };
+    if let (Attr::Int(now), Some(min), Some(max)) =
+        (&note.current, bound("min_capacity"), bound("max_capacity"))
+    {
+        if !(min..=max).contains(now) {
+            let _ = write!(
+                line,
+                " Outside {min}..{max}: AWS moves it into that range when the range is registered."
+            );
+        }
+    }
+    line
 }
 
 fn attrs(out: &mut String, sign: &str, entry: &PlannedAction) {

@@ -45,6 +45,13 @@ pub enum ResourceKind {
     LambdaPermission,
 }
 
+/// The tag recording the value the stack last set for `attr`, an attribute another resource owns
+/// (see [`KindSpec::yields`]): a change of the stack's value is applied, a value AWS moved is
+/// left alone (as CloudFormation compares templates, not live values).
+pub fn set_tag(attr: &str) -> String {
+    format!("provisioner:set:{attr}")
+}
+
 /// A value read at apply time from another resource, e.g. `vpc.id`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct AttrRef {
@@ -72,6 +79,16 @@ pub enum Attr {
 // === impl Attr ===
 
 impl Attr {
+    /// A scalar as a tag value.
+    pub fn tag_text(&self) -> Option<String> {
+        match self {
+            Attr::Str(text) => Some(text.clone()),
+            Attr::Int(n) => Some(n.to_string()),
+            Attr::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+
     /// Every reference inside this value, secrets' sources included.
     pub fn refs(&self) -> Vec<&AttrRef> {
         match self {

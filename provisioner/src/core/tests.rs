@@ -2,6 +2,7 @@
 
 mod fixtures;
 mod graph_tests;
+mod owned_tests;
 mod plan_tests;
 mod prod_tests;
 mod variant_tests;

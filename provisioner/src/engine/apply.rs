@@ -14,6 +14,7 @@ use super::progress::Progress;
 use super::schedule::{run_graph, Outcome};
 use super::wait::{wait_for, Verb};
 use crate::aws::attrs::handle;
+use crate::aws::fresh::settle;
 use crate::aws::retry::{with_backoff, Backoff};
 use crate::aws::{driver, Attrs, AwsError, Cx, Goal};
 use crate::core::{Action, Attr, Graph, Observed, Plan, PlannedAction, ResourceKind};
@@ -202,7 +203,7 @@ async fn step_one(run: &Run, step: &PlannedAction) -> Result<(), AwsError> {
     match &step.action {
         Action::Delete => Ok(()),
         // It exists, but a run that died may have left it still coming up: one poll tells.
-        Action::NoOp => {
+        Action::NoOp | Action::Noted { .. } => {
             let have = lock(&run.known).get(name).cloned().unwrap_or_default();
             let progress = &run.options.progress;
             let ready = wait_for(
@@ -224,7 +225,7 @@ async fn step_one(run: &Run, step: &PlannedAction) -> Result<(), AwsError> {
             lock(&run.report).created.push(name.to_string());
             Ok(())
         }
-        Action::Update { changes } => {
+        Action::Update { changes, .. } => {
             let changed: Vec<String> = changes.iter().map(|c| c.attr.clone()).collect();
             update(run, name, kind, &step.attrs, &changed).await?;
             lock(&run.report).updated.push(name.to_string());
@@ -303,6 +304,7 @@ async fn update(
     progress.begin(name, &format!("updating {}", changed.join(", ")));
     let updated = with_backoff(
         Backoff::default(),
+        |e| run.cx.retryable(e),
         || driver(kind).update(&run.cx, name, &have, &want, changed),
         |e, pause| progress.retry(name, e, pause),
     )
@@ -354,12 +356,14 @@ async fn create_once(
         };
         attempt += 1;
         let pause = backoff.delay(attempt);
-        if !error.is_retryable() || started.elapsed() + pause > backoff.budget {
+        if !run.cx.retryable(&error) || started.elapsed() + pause > backoff.budget {
             return Err(error);
         }
         progress.retry(name, &error, pause);
         tokio::time::sleep(pause).await;
-        let seen = driver(kind).observe(&run.cx, &[&desired]).await?;
+        // Observing names the ids `want` refers to, which may be as fresh as the error's.
+        let wanted = [&desired];
+        let seen = settle(&run.cx, || driver(kind).observe(&run.cx, &wanted)).await?;
         if seen.iter().any(|(logical, _)| logical == name) {
             return Err(AwsError::Failed(format!(
                 "{name} was created, but a later step of its creation failed ({error}); \

@@ -54,6 +54,7 @@ pub(super) async fn delete_one(
     };
     with_backoff(
         backoff,
+        |e| cx.retryable(e),
         || driver(seen.kind).delete(cx, name, &seen.attrs),
         |e, pause| progress.retry(name, e, pause),
     )

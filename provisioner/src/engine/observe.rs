@@ -53,6 +53,7 @@ pub async fn observe(cx: &Cx, desired: &Graph) -> Result<BTreeMap<String, Observ
             async move {
                 with_backoff(
                     OBSERVE_BACKOFF,
+                    |e| cx.retryable(e),
                     || driver(kind).observe(cx, &wanted),
                     |_, _| {},
                 )

@@ -52,6 +52,7 @@ pub async fn wait_for(
     let waited = wait::until_paced(timeout, PACE, || async move {
         let step = with_backoff(
             Backoff::default(),
+            |e| cx.retryable(e),
             || driver(kind).poll(cx, have, goal),
             |e, pause| progress.retry(name, e, pause),
         )

@@ -5,7 +5,9 @@ use crate::aws::attrs::{s, Attrs};
 use crate::aws::{AwsError, Cx};
 use crate::core::{Observed, ResourceKind};
 
+use super::lifecycle::Lifecycle;
 use super::tagging::{owned, pairs, retag, Ec2};
+use super::{Goal, Progress};
 use aws_sdk_ec2::types::Tag;
 
 /// An EC2 resource as `observe` reads it: its id and its tags.
@@ -85,6 +87,29 @@ pub fn answered_id(
         operation,
         message: format!("{logical}: no id in the answer"),
     })
+}
+
+/// The id a create call answered with, noted as just created: EC2 may answer `NotFound` for it
+/// a while (see [`crate::aws::fresh`]).
+pub fn created_id(
+    cx: &Cx,
+    kind: ResourceKind,
+    id: Option<&str>,
+    operation: &'static str,
+    logical: &str,
+) -> Result<String, AwsError> {
+    let id = answered_id(id, operation, logical)?;
+    cx.aws.fresh.record(&id, kind);
+    Ok(id)
+}
+
+/// Kinds with no status of their own are ready once EC2's reads see them, which they may not
+/// for a while after the create (eventual consistency), and gone once they do not.
+const VISIBLE: Lifecycle = Lifecycle::ready_when("the resource", &["visible"]);
+
+/// Progress towards `goal` of a resource EC2's reads do or do not see.
+pub fn seen(goal: Goal, visible: bool) -> Progress {
+    VISIBLE.progress(goal, visible.then_some("visible"))
 }
 
 /// `want` plus the id AWS gave it: the observed form right after a create.

@@ -3,10 +3,10 @@
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{DomainType, ResourceType};
 
-use super::ec2_common::{answered_id, entry, owned_items, update_tags_only, with_id};
-use super::{ec2_tags, Driver};
+use super::ec2_common::{created_id, entry, owned_items, seen, update_tags_only, with_id};
+use super::{ec2_tags, Driver, Goal, Progress};
 use crate::aws::attrs::{s, Attrs, AttrsExt};
-use crate::aws::{api, gone_ok, AwsError, Cx};
+use crate::aws::{api, found, gone_ok, AwsError, Cx};
 use crate::core::{Observed, Resource, ResourceKind};
 
 pub struct ElasticIp;
@@ -52,7 +52,13 @@ impl Driver for ElasticIp {
             .send()
             .await
             .map_err(api("ec2:AllocateAddress"))?;
-        let id = answered_id(allocated.allocation_id(), "ec2:AllocateAddress", logical)?;
+        let id = created_id(
+            cx,
+            ResourceKind::ElasticIp,
+            allocated.allocation_id(),
+            "ec2:AllocateAddress",
+            logical,
+        )?;
         let mut out = with_id(want, &id);
         if let Some(ip) = allocated.public_ip() {
             out.insert("public_ip".into(), s(ip));
@@ -82,6 +88,19 @@ impl Driver for ElasticIp {
             .await
             .map_err(api("ec2:ReleaseAddress"));
         gone_ok(result)
+    }
+
+    async fn poll(&self, cx: &Cx, have: &Attrs, goal: Goal) -> Result<Progress, AwsError> {
+        let call = cx
+            .aws
+            .ec2
+            .describe_addresses()
+            .allocation_ids(have.str("id")?);
+        let answer = found(call.send().await.map_err(api("ec2:DescribeAddresses")))?;
+        Ok(seen(
+            goal,
+            answer.is_some_and(|a| !a.addresses().is_empty()),
+        ))
     }
 }
 

@@ -3,11 +3,12 @@
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttachmentStatus, InternetGatewayAttachment, ResourceType};
 
-use super::ec2_common::{answered_id, describe_owned, entry, owned_items, with_id};
+use super::ec2_common::{created_id, describe_owned, entry, owned_items, seen, with_id};
 use super::tagging;
-use super::{ec2_tags, Driver};
+use super::{ec2_tags, Driver, Goal, Progress};
 use crate::aws::attrs::{s, Attrs, AttrsExt};
-use crate::aws::{api, gone_ok, not_in_place, AwsError, Cx};
+use crate::aws::fresh::settle;
+use crate::aws::{api, found, gone_ok, not_in_place, AwsError, Cx};
 use crate::core::{Observed, Resource, ResourceKind};
 
 pub struct InternetGateway;
@@ -41,7 +42,9 @@ impl Driver for InternetGateway {
             .send()
             .await
             .map_err(api("ec2:CreateInternetGateway"))?;
-        let id = answered_id(
+        let id = created_id(
+            cx,
+            ResourceKind::InternetGateway,
             created
                 .internet_gateway()
                 .and_then(|g| g.internet_gateway_id()),
@@ -49,7 +52,8 @@ impl Driver for InternetGateway {
             logical,
         )?;
         // Tagged before attaching: if the attach fails, the next run finds it and attaches it.
-        attach(cx, &id, want.str("vpc_id")?).await?;
+        let vpc = want.str("vpc_id")?;
+        settle(cx, || attach(cx, &id, vpc)).await?;
         Ok(with_id(want, &id))
     }
 
@@ -88,6 +92,23 @@ impl Driver for InternetGateway {
             .await
             .map_err(api("ec2:DeleteInternetGateway"));
         gone_ok(result)
+    }
+
+    async fn poll(&self, cx: &Cx, have: &Attrs, goal: Goal) -> Result<Progress, AwsError> {
+        let call = cx
+            .aws
+            .ec2
+            .describe_internet_gateways()
+            .internet_gateway_ids(have.str("id")?);
+        let answer = found(
+            call.send()
+                .await
+                .map_err(api("ec2:DescribeInternetGateways")),
+        )?;
+        Ok(seen(
+            goal,
+            answer.is_some_and(|a| !a.internet_gateways().is_empty()),
+        ))
     }
 }
 

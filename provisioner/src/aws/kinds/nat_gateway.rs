@@ -5,7 +5,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{NatGatewayState, ResourceType};
 
-use super::ec2_common::{answered_id, describe_owned, entry, update_tags_only, with_id};
+use super::ec2_common::{created_id, describe_owned, entry, update_tags_only, with_id};
 use super::lifecycle::{with_fresh, Lifecycle};
 use super::tagging;
 use super::{ec2_tags, Driver, Goal, Progress};
@@ -63,7 +63,9 @@ impl Driver for NatGateway {
             .await
             .map_err(api("ec2:CreateNatGateway"))?;
         let gateway = created.nat_gateway();
-        let id = answered_id(
+        let id = created_id(
+            cx,
+            ResourceKind::NatGateway,
             gateway.and_then(|g| g.nat_gateway_id()),
             "ec2:CreateNatGateway",
             logical,

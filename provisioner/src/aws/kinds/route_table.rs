@@ -4,10 +4,11 @@
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{ResourceType, RouteOrigin};
 
-use super::ec2_common::{answered_id, describe_owned, entry, owned_items, with_id};
+use super::ec2_common::{created_id, describe_owned, entry, owned_items, with_id};
 use super::tagging;
 use super::{ec2_tags, Driver};
 use crate::aws::attrs::{s, strs, Attrs, AttrsExt};
+use crate::aws::fresh::settle;
 use crate::aws::{api, found, gone_ok, not_in_place, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
@@ -58,7 +59,9 @@ impl Driver for RouteTable {
             .send()
             .await
             .map_err(api("ec2:CreateRouteTable"))?;
-        let id = answered_id(
+        let id = created_id(
+            cx,
+            ResourceKind::RouteTable,
             created.route_table().and_then(|t| t.route_table_id()),
             "ec2:CreateRouteTable",
             logical,
@@ -242,8 +245,8 @@ async fn reconcile_routes(
     for new in want {
         match have.iter().find(|h| h.destination == new.destination) {
             Some(old) if old.target == new.target => {}
-            Some(_) => replace_route(cx, id, new).await?,
-            None => create_route(cx, id, new).await?,
+            Some(_) => settle(cx, || replace_route(cx, id, new)).await?,
+            None => settle(cx, || create_route(cx, id, new)).await?,
         }
     }
     Ok(())
@@ -319,7 +322,7 @@ async fn reconcile_subnets(
     }
     for subnet in want {
         if !have.iter().any(|(s, _)| s == subnet) {
-            associate(cx, id, subnet).await?;
+            settle(cx, || associate(cx, id, subnet)).await?;
         }
     }
     Ok(())

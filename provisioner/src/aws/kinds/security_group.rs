@@ -5,12 +5,12 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{Filter, ResourceType};
 
 use super::ec2_common::{
-    answered_id, describe_owned, entry, owned_items, update_tags_only, with_id,
+    created_id, describe_owned, entry, owned_items, seen, update_tags_only, with_id,
 };
 use super::tagging;
-use super::{ec2_tags, Driver};
+use super::{ec2_tags, Driver, Goal, Progress};
 use crate::aws::attrs::{s, Attrs, AttrsExt};
-use crate::aws::{api, gone_ok, AwsError, Cx};
+use crate::aws::{api, found, gone_ok, AwsError, Cx};
 use crate::core::{Observed, Resource, ResourceKind};
 
 pub struct SecurityGroup;
@@ -47,7 +47,13 @@ impl Driver for SecurityGroup {
             .await
             .map_err(api("ec2:CreateSecurityGroup"));
         let id = match created {
-            Ok(created) => answered_id(created.group_id(), "ec2:CreateSecurityGroup", logical)?,
+            Ok(created) => created_id(
+                cx,
+                ResourceKind::SecurityGroup,
+                created.group_id(),
+                "ec2:CreateSecurityGroup",
+                logical,
+            )?,
             Err(error) if error.code() == Some("InvalidGroup.Duplicate") => {
                 adopt(cx, logical, name, vpc).await?
             }
@@ -78,6 +84,19 @@ impl Driver for SecurityGroup {
             .await
             .map_err(api("ec2:DeleteSecurityGroup"));
         gone_ok(result)
+    }
+
+    async fn poll(&self, cx: &Cx, have: &Attrs, goal: Goal) -> Result<Progress, AwsError> {
+        let call = cx
+            .aws
+            .ec2
+            .describe_security_groups()
+            .group_ids(have.str("id")?);
+        let answer = found(call.send().await.map_err(api("ec2:DescribeSecurityGroups")))?;
+        Ok(seen(
+            goal,
+            answer.is_some_and(|a| !a.security_groups().is_empty()),
+        ))
     }
 }
 

@@ -3,11 +3,12 @@
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
 
-use super::ec2_common::{answered_id, describe_owned, entry, owned_items, with_id};
+use super::ec2_common::{created_id, describe_owned, entry, owned_items, with_id};
 use super::lifecycle::Lifecycle;
 use super::tagging;
 use super::{ec2_tags, Driver, Goal, Progress};
 use crate::aws::attrs::{s, Attrs, AttrsExt};
+use crate::aws::fresh::settle;
 use crate::aws::{api, found, gone_ok, not_in_place, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
@@ -54,7 +55,9 @@ impl Driver for Subnet {
             call = call.availability_zone(zone);
         }
         let created = call.send().await.map_err(api("ec2:CreateSubnet"))?;
-        let id = answered_id(
+        let id = created_id(
+            cx,
+            ResourceKind::Subnet,
             created.subnet().and_then(|s| s.subnet_id()),
             "ec2:CreateSubnet",
             logical,
@@ -62,7 +65,7 @@ impl Driver for Subnet {
         let have = with_id(want, &id);
         if want.opt_bool("map_public_ip_on_launch") == Some(true) {
             let changed = ["map_public_ip_on_launch".to_string()];
-            return self.update(cx, logical, &have, want, &changed).await;
+            return settle(cx, || self.update(cx, logical, &have, want, &changed)).await;
         }
         Ok(have)
     }

@@ -8,6 +8,7 @@ use super::lifecycle::Lifecycle;
 use super::tagging;
 use super::{ec2_tags, Driver, Goal, Progress};
 use crate::aws::attrs::{s, Attrs, AttrsExt};
+use crate::aws::fresh::settle;
 use crate::aws::{api, found, gone_ok, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
@@ -83,13 +84,14 @@ impl Driver for Vpc {
                 message: format!("{logical}: no VPC id in the answer"),
             })?
             .to_string();
+        cx.aws.fresh.record(&id, ResourceKind::Vpc);
         let mut have = want.clone();
         have.insert("id".into(), s(&id));
         let changed = [
             "enable_dns_support".to_string(),
             "enable_dns_hostnames".to_string(),
         ];
-        self.update(cx, logical, &have, want, &changed).await
+        settle(cx, || self.update(cx, logical, &have, want, &changed)).await
     }
 
     async fn update(

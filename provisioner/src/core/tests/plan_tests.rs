@@ -30,6 +30,7 @@ fn plan_against_what_aws_reports_after_apply_has_no_changes() {
     assert!(render_text(&plan).starts_with("No changes."));
 }
 
+/// A count the stack changes is applied, scalable target or not (its tag records the new one).
 #[test]
 fn a_new_desired_count_is_one_update_in_place() {
     let before = prod_graph();
@@ -38,15 +39,18 @@ fn a_new_desired_count_is_one_update_in_place() {
     let plan = plan(&desired(&stack), &observe(&before)).unwrap();
     assert_eq!(plan.summary(), (0, 1, 0));
     let entry = plan.get("service.gateway").expect("service");
-    let expected = Action::Update {
-        changes: vec![Change {
-            attr: "desired_count".into(),
-            before: Some(Attr::Int(2)),
-            after: Some(Attr::Int(3)),
-            forces: false,
-        }],
+    let Action::Update { changes, .. } = &entry.action else {
+        panic!("{entry:?}");
     };
-    assert_eq!(entry.action, expected);
+    let count = Change {
+        attr: "desired_count".into(),
+        before: Some(Attr::Int(2)),
+        after: Some(Attr::Int(3)),
+        forces: false,
+    };
+    assert_eq!(changes[0], count);
+    assert_eq!(changes[1].attr, "tags");
+    assert_eq!(changes.len(), 2);
 }
 
 #[test]
