@@ -58,6 +58,8 @@ pub struct KindSpec {
     /// Seconds after its create during which EC2 may still answer `NotFound` for a new one (its
     /// reads are eventually consistent); such answers are retried within the window.
     pub not_found_window: f64,
+    /// Longest wait, in seconds, for one to become ready or gone before giving up.
+    pub wait_timeout_seconds: u64,
 }
 
 // `not_found_window`: EC2 kinds only; a minute or two, as terraform-provider-aws retries these
@@ -77,6 +79,7 @@ const BASE: KindSpec = KindSpec {
     taggable: true,
     yields: &[],
     not_found_window: 0.0,
+    wait_timeout_seconds: 300,
 };
 
 use DefaultValue::{Bool, Int, Str};
@@ -121,6 +124,8 @@ pub const SPECS: [KindSpec; 29] = [
         computed: &["state"],
         typical_create_seconds: 105.0,
         not_found_window: 120.0,
+        // Public apply logs show 1.5-2 minutes to create and about as long to delete.
+        wait_timeout_seconds: 600,
         ..BASE
     },
     KindSpec {
@@ -178,6 +183,7 @@ pub const SPECS: [KindSpec; 29] = [
         write_only: &["master_password", "final_snapshot_identifier"],
         defaults: &[("port", Int(5432))],
         typical_create_seconds: 60.0,
+        wait_timeout_seconds: 45 * 60,
         ..BASE
     },
     KindSpec {
@@ -186,6 +192,7 @@ pub const SPECS: [KindSpec; 29] = [
         replace: Fields(&["identifier", "cluster_identifier", "engine"]),
         computed: &["endpoint", "status"],
         typical_create_seconds: 720.0,
+        wait_timeout_seconds: 45 * 60,
         ..BASE
     },
     KindSpec {
@@ -201,6 +208,7 @@ pub const SPECS: [KindSpec; 29] = [
         computed: &["primary_endpoint", "status"],
         defaults: &[("port", Int(6379))],
         typical_create_seconds: 300.0,
+        wait_timeout_seconds: 30 * 60,
         ..BASE
     },
     KindSpec {
@@ -234,6 +242,8 @@ pub const SPECS: [KindSpec; 29] = [
         replace: Fields(&["name", "type", "scheme"]),
         computed: &["dns_name", "canonical_hosted_zone_id", "state"],
         typical_create_seconds: 155.0,
+        // Provisioning an NLB takes 2-3 minutes; allow for a slow region.
+        wait_timeout_seconds: 15 * 60,
         ..BASE
     },
     KindSpec {
@@ -268,6 +278,8 @@ pub const SPECS: [KindSpec; 29] = [
         typical_create_seconds: 151.0,
         // Autoscaling moves the task count under load; `up` must not move it back.
         yields: &[("desired_count", ScalableTarget)],
+        // A deployment behind a load balancer waits for health checks (30 s x 5 by default) per task.
+        wait_timeout_seconds: 20 * 60,
         ..BASE
     },
     KindSpec {
@@ -386,5 +398,18 @@ mod tests {
             [("instance_tenancy", Attr::Str("default".into()))]
         );
         assert!(Vpc.is_needed_by(DnsRecord) && !DnsRecord.is_needed_by(Vpc));
+    }
+
+    #[test]
+    fn slow_kinds_wait_longer_than_the_default() {
+        use std::time::Duration;
+        let minutes = |m: u64| Duration::from_secs(m * 60);
+        assert_eq!(Vpc.wait_timeout(), minutes(5));
+        assert_eq!(AuroraCluster.wait_timeout(), minutes(45));
+        assert_eq!(AuroraInstance.wait_timeout(), minutes(45));
+        assert_eq!(ReplicationGroup.wait_timeout(), minutes(30));
+        assert_eq!(EcsService.wait_timeout(), minutes(20));
+        assert_eq!(LoadBalancer.wait_timeout(), minutes(15));
+        assert_eq!(NatGateway.wait_timeout(), minutes(10));
     }
 }

@@ -177,6 +177,11 @@ impl ResourceKind {
         self.spec().typical_create_seconds
     }
 
+    /// Longest wait for one to become ready or gone before giving up.
+    pub fn wait_timeout(self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.spec().wait_timeout_seconds)
+    }
+
     /// Whether the kind takes tags; the others carry ownership in their name or description.
     pub fn taggable(self) -> bool {
         self.spec().taggable

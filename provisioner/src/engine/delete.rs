@@ -49,7 +49,7 @@ pub(super) async fn delete_one(
     progress.begin(name, "deleting");
     // Dependents that were just deleted may take a while to let go (DependencyViolation).
     let backoff = Backoff {
-        budget: driver(seen.kind).timeout(),
+        budget: seen.kind.wait_timeout(),
         ..Backoff::default()
     };
     with_backoff(

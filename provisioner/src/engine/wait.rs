@@ -45,7 +45,7 @@ pub async fn wait_for(
     verb: Verb,
     progress: &Progress,
 ) -> Result<Attrs, AwsError> {
-    let timeout = driver(kind).timeout();
+    let timeout = kind.wait_timeout();
     let started = Instant::now();
     // The last status seen (for the timeout's message) and when a long wait last said so.
     let seen = &Mutex::new((String::new(), Instant::now()));

@@ -4,8 +4,6 @@
 //! Delete keeps the data unless `--delete-data`: a final snapshot named
 //! `<cluster>-final-<unix seconds>` (a fixed name would collide on the second destroy).
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use aws_sdk_rds::types::{DbCluster, ServerlessV2ScalingConfiguration};
 
@@ -170,10 +168,6 @@ impl Driver for AuroraCluster {
         Ok(with_fresh(progress, goal, || {
             cluster_attrs(cluster.as_ref()?, Some(have))
         }))
-    }
-
-    fn timeout(&self) -> Duration {
-        Duration::from_secs(45 * 60)
     }
 }
 

@@ -1,8 +1,6 @@
 //! The Aurora writer: a `db.serverless` instance inside the cluster (the cluster alone serves
 //! nothing). Its data lives in the cluster, so deleting it takes no snapshot.
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use aws_sdk_rds::types::DbInstance;
 
@@ -124,10 +122,6 @@ impl Driver for AuroraInstance {
         Ok(with_fresh(progress, goal, || {
             instance_attrs(instance.as_ref()?)
         }))
-    }
-
-    fn timeout(&self) -> Duration {
-        Duration::from_secs(45 * 60)
     }
 }
 

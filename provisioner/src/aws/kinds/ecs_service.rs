@@ -1,8 +1,6 @@
 //! The gateway's ECS service on Fargate: awsvpc networking, behind the NLB's target group, with the
 //! deployment circuit breaker; ready once its deployment has settled.
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use aws_sdk_ecs::types::{
     AssignPublicIp, AwsVpcConfiguration, DeploymentCircuitBreaker, DeploymentConfiguration,
@@ -370,11 +368,6 @@ impl Driver for EcsService {
             (Progress::Done(_), Goal::Ready, Some(service)) => rollout(&service),
             (other, _, _) => other,
         })
-    }
-
-    /// A deployment behind a load balancer waits for health checks (30 s x 5 by default) per task.
-    fn timeout(&self) -> Duration {
-        Duration::from_secs(20 * 60)
     }
 }
 

@@ -1,8 +1,6 @@
 //! The network load balancer in front of the gateway tasks: public subnets, security groups, and
 //! the DNS name and hosted zone that the Route53 alias and health check point at.
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types::{
     LoadBalancer as Lb, LoadBalancerSchemeEnum, LoadBalancerTypeEnum,
@@ -203,11 +201,6 @@ impl Driver for LoadBalancer {
                 }),
             },
         )
-    }
-
-    /// Provisioning an NLB takes 2-3 minutes; allow for a slow region.
-    fn timeout(&self) -> Duration {
-        Duration::from_secs(15 * 60)
     }
 }
 

@@ -13,8 +13,6 @@
 //! row in `core::kinds::SPECS`; adding a kind is a driver file here, a row in [`driver`]'s table,
 //! and that row.
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 
 use super::attrs::Attrs;
@@ -114,11 +112,6 @@ pub trait Driver: Send + Sync {
     /// One look at whether `have` reached `goal`. Kinds that are ready at once keep the default.
     async fn poll(&self, _cx: &Cx, _have: &Attrs, _goal: Goal) -> Result<Progress, AwsError> {
         Ok(Progress::Done(None))
-    }
-
-    /// Longest wait for `poll` to reach a goal before giving up.
-    fn timeout(&self) -> Duration {
-        Duration::from_secs(300)
     }
 }
 

@@ -1,7 +1,5 @@
 //! A public NAT gateway in a public subnet with an Elastic IP, for private subnets' egress.
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{NatGatewayState, ResourceType};
 
@@ -122,11 +120,6 @@ impl Driver for NatGateway {
                 Some(fresh)
             }),
         })
-    }
-
-    /// Public apply logs show 1.5-2 minutes to create and about as long to delete.
-    fn timeout(&self) -> Duration {
-        Duration::from_secs(600)
     }
 }
 

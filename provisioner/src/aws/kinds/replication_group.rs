@@ -21,8 +21,6 @@ use crate::core::{Observed, Resource, ResourceKind};
 
 pub struct ReplicationGroup;
 
-const TIMEOUT: Duration = Duration::from_secs(30 * 60);
-
 #[async_trait]
 impl Driver for ReplicationGroup {
     async fn observe(&self, cx: &Cx, _: &[&Resource]) -> Result<Vec<(String, Observed)>, AwsError> {
@@ -165,10 +163,6 @@ impl Driver for ReplicationGroup {
             group.as_ref().map(group_attrs)
         }))
     }
-
-    fn timeout(&self) -> Duration {
-        TIMEOUT
-    }
 }
 
 /// Attributes `update` can change.
@@ -244,9 +238,10 @@ async fn wait_available(cx: &Cx, id: &str) -> Result<Rg, AwsError> {
         if status == "available" {
             return Ok(group);
         }
-        if started.elapsed() >= TIMEOUT {
+        let limit = ResourceKind::ReplicationGroup.wait_timeout();
+        if started.elapsed() >= limit {
             return Err(AwsError::Timeout {
-                seconds: TIMEOUT.as_secs(),
+                seconds: limit.as_secs(),
                 what: format!("replication group {id} still `{status}` between two changes"),
             });
         }
