@@ -47,3 +47,18 @@ pub fn unique_stack(tag: &str) -> String {
     }
     format!("t-{tag}-{suffix}")
 }
+
+/// One call to an endpoint of our LocalStack plugin (`/_localstack/provision/faults`,
+/// `.../tasks`) with a JSON body (or none); the answer's body. Panics unless it answers 2xx.
+pub fn plugin_call(method: &str, path: &str, body: &str) -> String {
+    let url = format!("{}/_localstack/provision/{path}", localstack());
+    let mut curl = Command::new("curl");
+    curl.args(["-s", "-f", "--max-time", "10", "-X", method, &url]);
+    if !body.is_empty() {
+        curl.args(["-H", "content-type: application/json", "-d", body]);
+    }
+    let out = curl.output().expect("run curl");
+    let answer = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{method} {url} refused: {answer}");
+    answer
+}

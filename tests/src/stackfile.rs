@@ -163,3 +163,35 @@ pub fn with_deploy(name: &str, endpoint: &str, ports: LocalPorts, template: &str
     }
     text
 }
+
+/// One test's stack file: a unique stack name, its text written into a scratch directory that
+/// goes with it, and `provision` run on it.
+pub struct StackFile {
+    pub name: String,
+    pub file: std::path::PathBuf,
+    _dir: crate::scratch::ScratchDir,
+}
+
+impl StackFile {
+    /// A stack named after `tag` (see [`crate::unique_stack`]), its text made from that name.
+    pub fn new(tag: &str, text: impl FnOnce(&str) -> String) -> StackFile {
+        let name = crate::unique_stack(tag);
+        let dir = crate::scratch::ScratchDir::new("provision-test").expect("scratch dir");
+        let file = dir.path().join(format!("{name}.toml"));
+        std::fs::write(&file, text(&name)).expect("write stack file");
+        StackFile {
+            name,
+            file,
+            _dir: dir,
+        }
+    }
+
+    /// `provision ARGS... --file FILE` (see [`crate::cli::provision`]).
+    pub fn command(&self, args: &[&str]) -> std::process::Command {
+        crate::cli::provision(&self.file, args)
+    }
+
+    pub fn run(&self, args: &[&str]) -> std::process::Output {
+        self.command(args).output().expect("run provision")
+    }
+}

@@ -7,7 +7,7 @@
 //! destroy that leaves nothing.
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use aws_sdk_ecs::types::DesiredStatus;
 use provisioner::aws::Cx;
@@ -230,17 +230,7 @@ impl Drop for EcsStack {
 
 /// `POST /_localstack/provision/tasks`: the task runner's settings, replaced whole.
 fn runner_settings(settings: &serde_json::Value) {
-    let url = format!("{}/_localstack/provision/tasks", localstack());
-    let out = Command::new("curl")
-        .args(["-s", "-f", "--max-time", "10", "-X", "POST", &url, "-d"])
-        .arg(settings.to_string())
-        .output()
-        .expect("run curl");
-    assert!(
-        out.status.success(),
-        "the task runner refused its settings ({url}): {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    stack_tests::localstack::plugin_call("POST", "tasks", &settings.to_string());
 }
 
 #[tokio::test(flavor = "multi_thread")]

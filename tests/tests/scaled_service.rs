@@ -1,38 +1,21 @@
 //! A service autoscaling moved: `plan` notes its task count but changes nothing, and `up` leaves
 //! it where autoscaling put it (LocalStack, the real binary).
 
-use std::path::PathBuf;
-use std::process::Output;
-
 use provisioner::aws::Cx;
-use stack_tests::cli::{assert_success, provision, text};
-use stack_tests::scratch::ScratchDir;
-use stack_tests::{localstack, unique_stack};
+use stack_tests::cli::{assert_success, text};
+use stack_tests::localstack;
+use stack_tests::stackfile::StackFile;
 
 /// The infrastructure-only local stack, able to scale between 1 and 6 tasks.
-struct ScaledStack {
-    name: String,
-    file: PathBuf,
-    _dir: ScratchDir,
-}
+struct ScaledStack(StackFile);
 
 impl ScaledStack {
     fn new(tag: &str) -> ScaledStack {
-        let name = unique_stack(tag);
-        let dir = ScratchDir::new("provision-test").expect("scratch dir");
-        let base = stack_tests::stackfile::infra_only(&name, localstack());
-        assert!(base.contains("max = 1"), "{base}");
-        let file = dir.path().join(format!("{name}.toml"));
-        std::fs::write(&file, base.replacen("max = 1", "max = 6", 1)).expect("stack file");
-        ScaledStack {
-            name,
-            file,
-            _dir: dir,
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        provision(&self.file, args).output().expect("run provision")
+        ScaledStack(StackFile::new(tag, |name| {
+            let base = stack_tests::stackfile::infra_only(name, localstack());
+            assert!(base.contains("max = 1"), "{base}");
+            base.replacen("max = 1", "max = 6", 1)
+        }))
     }
 
     /// The service's desired count as ECS reports it.
@@ -41,8 +24,8 @@ impl ScaledStack {
             .aws
             .ecs
             .describe_services()
-            .cluster(&self.name)
-            .services(format!("{}-gateway", self.name))
+            .cluster(&self.0.name)
+            .services(format!("{}-gateway", self.0.name))
             .send()
             .await
             .expect("DescribeServices");
@@ -52,7 +35,7 @@ impl ScaledStack {
 
 impl Drop for ScaledStack {
     fn drop(&mut self) {
-        let out = self.run(&["destroy", "--auto-approve", "--delete-data"]);
+        let out = self.0.run(&["destroy", "--auto-approve", "--delete-data"]);
         if !out.status.success() && !std::thread::panicking() {
             panic!("destroy failed:\n{}", text(&out));
         }
@@ -62,22 +45,22 @@ impl Drop for ScaledStack {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_scaled_out_service_plans_no_change_and_up_keeps_its_count() {
     let stack = ScaledStack::new("scaled");
-    assert_success(&stack.run(&["up", "--auto-approve"]), "up");
-    let cx = Cx::for_endpoint(localstack(), &stack.name).await;
+    assert_success(&stack.0.run(&["up", "--auto-approve"]), "up");
+    let cx = Cx::for_endpoint(localstack(), &stack.0.name).await;
     assert_eq!(stack.tasks(&cx).await, 1);
 
     // Autoscaling (here: the SDK, behind the tool's back) scales the service out.
     cx.aws
         .ecs
         .update_service()
-        .cluster(&stack.name)
-        .service(format!("{}-gateway", stack.name))
+        .cluster(&stack.0.name)
+        .service(format!("{}-gateway", stack.0.name))
         .desired_count(4)
         .send()
         .await
         .expect("UpdateService");
 
-    let out = stack.run(&["plan", "--detailed-exitcode"]);
+    let out = stack.0.run(&["plan", "--detailed-exitcode"]);
     let plan = text(&out);
     assert_eq!(
         out.status.code(),
@@ -89,7 +72,7 @@ async fn a_scaled_out_service_plans_no_change_and_up_keeps_its_count() {
         "{plan}"
     );
 
-    let up = assert_success(&stack.run(&["up", "--auto-approve"]), "up again");
+    let up = assert_success(&stack.0.run(&["up", "--auto-approve"]), "up again");
     assert_eq!(
         stack.tasks(&cx).await,
         4,

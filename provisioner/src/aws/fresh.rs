@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use super::error::AwsError;
+use super::retry::{with_backoff, Backoff};
 use super::Cx;
 use crate::core::ResourceKind;
 
@@ -74,21 +75,18 @@ fn names(message: &str, id: &str) -> bool {
 /// Runs `call` again while it fails with a `NotFound` for a just-created id: for the calls a
 /// driver makes right after its own create (attach, modify, associate), which the engine cannot
 /// retry without making the resource twice.
-pub async fn settle<T, F, Fut>(cx: &Cx, mut call: F) -> Result<T, AwsError>
+pub async fn settle<T, F, Fut>(cx: &Cx, call: F) -> Result<T, AwsError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, AwsError>>,
 {
-    let mut pause = Duration::from_millis(250);
-    loop {
-        match call().await {
-            Err(error) if cx.aws.fresh.covers(&error) => {
-                tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(Duration::from_secs(5));
-            }
-            other => return other,
-        }
-    }
+    // `covers` stops holding once the id's window has passed, so the budget is only a backstop.
+    let backoff = Backoff {
+        first: Duration::from_millis(250),
+        max: Duration::from_secs(5),
+        budget: Duration::from_secs(180),
+    };
+    with_backoff(backoff, |e| cx.aws.fresh.covers(e), call, |_, _| {}).await
 }
 
 #[cfg(test)]

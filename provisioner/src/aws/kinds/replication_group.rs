@@ -5,7 +5,7 @@
 //! read from the member clusters (DescribeCacheClusters), one list call for the whole observe.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_elasticache::types::{AutomaticFailoverStatus, CacheCluster, ReplicationGroup as Rg};
@@ -18,6 +18,7 @@ use crate::aws::attrs::{s, strs, Attrs, AttrsExt};
 use crate::aws::{api, found, gone_ok, missing, not_in_place, AwsError, Cx};
 use crate::core::resource::Attr;
 use crate::core::{Observed, Resource, ResourceKind};
+use crate::wait::{self, Waited};
 
 pub struct ReplicationGroup;
 
@@ -229,24 +230,30 @@ async fn resize(cx: &Cx, id: &str, clusters: i32) -> Result<(), AwsError> {
 
 /// Waits between two changes of one update (AWS takes one modification at a time).
 async fn wait_available(cx: &Cx, id: &str) -> Result<Rg, AwsError> {
-    let started = Instant::now();
-    loop {
+    let limit = ResourceKind::ReplicationGroup.wait_timeout();
+    let last = std::sync::Mutex::new(String::new());
+    let waited = wait::until(limit, Duration::from_secs(10), || async {
         let group = describe(cx, id)
             .await?
             .ok_or_else(|| missing("elasticache:DescribeReplicationGroups", id, "group"))?;
-        let status = group.status().unwrap_or_default().to_string();
+        let status = group.status().unwrap_or_default();
         if status == "available" {
-            return Ok(group);
+            return Ok(Some(group));
         }
-        let limit = ResourceKind::ReplicationGroup.wait_timeout();
-        if started.elapsed() >= limit {
-            return Err(AwsError::Timeout {
-                seconds: limit.as_secs(),
-                what: format!("replication group {id} still `{status}` between two changes"),
-            });
-        }
-        tokio::time::sleep(Duration::from_secs(10)).await;
-    }
+        *last.lock().unwrap_or_else(|p| p.into_inner()) = status.to_string();
+        Ok(None)
+    })
+    .await;
+    waited.map_err(|waited| match waited {
+        Waited::Failed(error) => error,
+        Waited::TimedOut(_) => AwsError::Timeout {
+            seconds: limit.as_secs(),
+            what: format!(
+                "replication group {id} still `{}` between two changes",
+                last.lock().unwrap_or_else(|p| p.into_inner())
+            ),
+        },
+    })
 }
 
 fn int32(want: &Attrs, key: &str) -> Result<i32, AwsError> {
